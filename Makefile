@@ -1,0 +1,55 @@
+# Ingest: `make run` starts the daemon (on the embedded broker when no Kafka is configured);
+# `make test` runs every test. Both install what they need first and skip work already done.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+DOTNET ?= dotnet
+CONFIG ?= Release
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+
+LIBRDKAFKA := .deps/librdkafka/lib/librdkafka.so.1
+INGEST := out/ingest/ingest
+
+.PHONY: deps deps-apt build run test test-dotnet vm-test bench format lint clean
+
+deps: deps-apt $(LIBRDKAFKA) .deps/restore.stamp
+
+deps-apt:
+	@bash scripts/deps-apt.sh
+
+$(LIBRDKAFKA):
+	@bash scripts/build-librdkafka.sh
+
+.deps/restore.stamp: Directory.Packages.props $(wildcard src/*/*.csproj tests/*/*.csproj bench/*/*.csproj)
+	$(DOTNET) restore Ingest.sln
+	@touch $@
+
+build: deps
+	$(DOTNET) publish src/Ingest/Ingest.csproj -c $(CONFIG) -o out/ingest --no-restore -nologo -v q
+	@test -f out/ingest/librdkafka.so.1 || cp $(LIBRDKAFKA) out/ingest/
+	@echo "built $(INGEST)"
+
+# Runs the daemon in the foreground. ARGS passes flags, e.g. make run ARGS="--bootstrap kafka:9092".
+run: build
+	$(INGEST) run $(ARGS)
+
+test: build test-dotnet vm-test
+
+test-dotnet:
+	$(DOTNET) test Ingest.sln -c $(CONFIG) --no-restore -nologo
+
+vm-test:
+	@if [ -f kmodule/Makefile ]; then $(MAKE) -C kmodule vm-test; else echo "vm-test: no kmodule yet"; fi
+
+bench: build
+	@echo "bench: no benchmarks yet"
+
+format:
+	$(DOTNET) format Ingest.sln
+
+lint:
+	$(DOTNET) format Ingest.sln --verify-no-changes
+
+clean:
+	rm -rf out src/*/bin src/*/obj tests/*/bin tests/*/obj bench/*/bin bench/*/obj .deps/restore.stamp
