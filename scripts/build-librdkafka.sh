@@ -21,7 +21,7 @@ src="$work/package/deps/librdkafka"
 grep -q 'RD_KAFKA_VERSION  *0x020f01ff' "$src/src/rdkafka.h" || { echo "unexpected librdkafka version in tarball" >&2; exit 1; }
 cd "$src"
 echo "librdkafka $want: configuring and building (about 35 s on 2 cores)"
-./configure --prefix="$prefix" --install-deps=no >"$work/configure.log" 2>&1 || { tail -30 "$work/configure.log"; exit 1; }
+./configure --prefix="$prefix" >"$work/configure.log" 2>&1 || { tail -30 "$work/configure.log"; exit 1; }
 make -j"$(nproc)" -C src >"$work/make.log" 2>&1 || { tail -30 "$work/make.log"; exit 1; }
 make -C src install >"$work/install.log" 2>&1 || { tail -30 "$work/install.log"; exit 1; }
 echo "$want" > "$stamp"
