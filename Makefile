@@ -43,7 +43,7 @@ vm-test:
 	@if [ -f kmodule/Makefile ]; then $(MAKE) -C kmodule vm-test; else echo "vm-test: no kmodule yet"; fi
 
 bench: build
-	@echo "bench: no benchmarks yet"
+	$(DOTNET) run -c $(CONFIG) --project bench/Ingest.Bench -- $(BENCH)
 
 format:
 	$(DOTNET) format Ingest.sln

@@ -1,0 +1,41 @@
+using System.Globalization;
+using System.Text;
+
+namespace Ingest.Bench;
+
+/// <summary>Collects result rows and prints them as one Markdown table (pasted into README).</summary>
+public sealed class BenchReport
+{
+    private readonly List<(string Benchmark, string Metric, double Value, string Unit, string Note)> _rows = [];
+
+    public void Add(string benchmark, string metric, double value, string unit, string note = "")
+    {
+        lock (_rows)
+        {
+            _rows.Add((benchmark, metric, value, unit, note));
+        }
+
+        Console.Error.WriteLine($"  {benchmark}: {metric} = {Format(value)} {unit} {note}");
+    }
+
+    public string ToMarkdown()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| benchmark | metric | median | unit | note |");
+        sb.AppendLine("|---|---|---:|---|---|");
+        foreach (var r in _rows)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Benchmark} | {r.Metric} | {Format(r.Value)} | {r.Unit} | {r.Note} |");
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Format(double v) => v switch
+    {
+        double.NaN => "n/a",
+        >= 1000 => v.ToString("N0", CultureInfo.InvariantCulture),
+        >= 10 => v.ToString("F1", CultureInfo.InvariantCulture),
+        _ => v.ToString("G3", CultureInfo.InvariantCulture),
+    };
+}
