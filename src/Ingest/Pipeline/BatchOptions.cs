@@ -1,0 +1,38 @@
+namespace Ingest.Pipeline;
+
+/// <summary>When a batch closes: whichever of count, bytes or linger comes first.</summary>
+public sealed class BatchOptions
+{
+    public int MaxEvents { get; set; } = 4096;
+
+    /// <summary>Encoded event bytes per Kafka record. Keep below the broker's message.max.bytes.</summary>
+    public int MaxBytes { get; set; } = 512 * 1024;
+
+    public int LingerMs { get; set; } = 20;
+
+    /// <summary>Bytes a source buffers before it hands a chunk to its edge.</summary>
+    public int ChunkBytes { get; set; } = 16 * 1024;
+
+    public void Validate()
+    {
+        if (MaxEvents < 1)
+        {
+            throw new ConfigurationException($"pipeline.batch.max_events must be at least 1 (got {MaxEvents})");
+        }
+
+        if (MaxBytes is < 1024 or > 64 * 1024 * 1024)
+        {
+            throw new ConfigurationException($"pipeline.batch.max_bytes must be between 1024 and 67108864 (got {MaxBytes})");
+        }
+
+        if (LingerMs is < 0 or > 60_000)
+        {
+            throw new ConfigurationException($"pipeline.batch.linger_ms must be between 0 and 60000 (got {LingerMs})");
+        }
+
+        if (ChunkBytes < 256 || ChunkBytes > MaxBytes)
+        {
+            throw new ConfigurationException($"pipeline.batch.chunk_bytes must be between 256 and max_bytes (got {ChunkBytes})");
+        }
+    }
+}

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Ingest.Encoding;
+using Ingest.Transports.Events;
+
+namespace Ingest.Pipeline;
+
+/// <summary>
+/// Turns one source's chunks into Kafka records. A batch closes on event count, bytes or linger,
+/// whichever comes first, always at a chunk boundary. Events are copied once, from their chunks
+/// into the exact-size record value.
+/// </summary>
+internal sealed class Batcher
+{
+    private readonly ChannelReader<EventChunk> _input;
+    private readonly ChannelWriter<OutgoingRecord> _output;
+    private readonly WhenFull _outputWhenFull;
+    private readonly BatchOptions _options;
+    private readonly RecordEnvelope _envelope;
+    private readonly string _topic;
+    private readonly SourceStats _stats;
+    private readonly IAcknowledgingSource? _acknowledger;
+    private readonly List<EventChunk> _pending = [];
+    private int _count;
+    private int _bytes;
+    private long _checkpoint = -1;
+    private long _openedAt;
+
+    public Batcher(
+        ChannelReader<EventChunk> input,
+        ChannelWriter<OutgoingRecord> output,
+        WhenFull outputWhenFull,
+        BatchOptions options,
+        RecordEnvelope envelope,
+        string topic,
+        SourceStats stats,
+        IAcknowledgingSource? acknowledger)
+    {
+        _input = input;
+        _output = output;
+        _outputWhenFull = outputWhenFull;
+        _options = options;
+        _envelope = envelope;
+        _topic = topic;
+        _stats = stats;
+        _acknowledger = acknowledger;
+    }
+
+    /// <summary>Runs until the input completes, then emits what is pending and returns.</summary>
+    public async Task RunAsync()
+    {
+        var linger = TimeSpan.FromMilliseconds(_options.LingerMs);
+        var timer = new CancellationTokenSource();
+        try
+        {
+            while (true)
+            {
+                bool more;
+                if (_pending.Count == 0)
+                {
+                    more = await _input.WaitToReadAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    var remaining = linger - Stopwatch.GetElapsedTime(_openedAt);
+                    if (remaining <= TimeSpan.Zero)
+                    {
+                        await EmitAsync().ConfigureAwait(false);
+                        continue;
+                    }
+
+                    if (!timer.TryReset())
+                    {
+                        timer.Dispose();
+                        timer = new CancellationTokenSource();
+                    }
+
+                    timer.CancelAfter(remaining);
+                    try
+                    {
+                        more = await _input.WaitToReadAsync(timer.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        await EmitAsync().ConfigureAwait(false);
+                        continue;
+                    }
+                }
+
+                if (!more)
+                {
+                    break;
+                }
+
+                while (_input.TryRead(out var chunk))
+                {
+                    await AddAsync(chunk).ConfigureAwait(false);
+                }
+            }
+
+            if (_pending.Count > 0)
+            {
+                await EmitAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            timer.Dispose();
+        }
+    }
+
+    private async ValueTask AddAsync(EventChunk chunk)
+    {
+        if (chunk.Checkpoint >= 0)
+        {
+            _checkpoint = chunk.Checkpoint;
+        }
+
+        if (chunk.Count == 0)
+        {
+            // A checkpoint with no events rides on the next record that has events.
+            chunk.Return();
+            return;
+        }
+
+        if (_pending.Count > 0 && (_bytes + chunk.Length > _options.MaxBytes || _count + chunk.Count > _options.MaxEvents))
+        {
+            await EmitAsync().ConfigureAwait(false);
+        }
+
+        if (_pending.Count == 0)
+        {
+            _openedAt = Stopwatch.GetTimestamp();
+        }
+
+        _pending.Add(chunk);
+        _count += chunk.Count;
+        _bytes += chunk.Length;
+        if (_bytes >= _options.MaxBytes || _count >= _options.MaxEvents)
+        {
+            await EmitAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask EmitAsync()
+    {
+        var value = GC.AllocateUninitializedArray<byte>(_envelope.Overhead + _bytes);
+        var offset = _envelope.WriteHeader(value, _count);
+        foreach (var chunk in _pending)
+        {
+            chunk.Span.CopyTo(value.AsSpan(offset));
+            offset += chunk.Length;
+            chunk.Return();
+        }
+
+        var record = new OutgoingRecord(_topic, _envelope.KeyUtf8, value, _count, _checkpoint, _stats, _acknowledger);
+        _pending.Clear();
+        _count = 0;
+        _bytes = 0;
+        _checkpoint = -1;
+
+        if (_output.TryWrite(record))
+        {
+            return;
+        }
+
+        if (_outputWhenFull == WhenFull.DropNewest)
+        {
+            record.Failed(DropReason.SinkQueueFull);
+            return;
+        }
+
+        await _output.WriteAsync(record).ConfigureAwait(false);
+    }
+}

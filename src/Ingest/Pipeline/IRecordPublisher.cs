@@ -1,0 +1,21 @@
+namespace Ingest.Pipeline;
+
+/// <summary>
+/// The broker side of the pipeline's last edge. The Kafka implementation wraps the producer in
+/// Ingest.Sinks; unit tests use a fake. Implementations call <see cref="OutgoingRecord.Delivered"/>
+/// or <see cref="OutgoingRecord.Failed"/> exactly once per accepted record.
+/// </summary>
+public interface IRecordPublisher
+{
+    /// <summary>Enqueues the record; false when the producer's own buffer is full.</summary>
+    bool TryPublish(OutgoingRecord record);
+
+    /// <summary>Completes when a delivery freed room (or after a short interval).</summary>
+    ValueTask WaitForSpaceAsync(CancellationToken cancellationToken);
+
+    /// <summary>Waits for outstanding deliveries; returns how many are still in flight.</summary>
+    int Flush(TimeSpan timeout);
+
+    /// <summary>Records accepted and not yet acknowledged.</summary>
+    int InFlight { get; }
+}

@@ -1,0 +1,63 @@
+using Ingest.Transports.Events;
+
+namespace Ingest.Pipeline;
+
+/// <summary>
+/// One closed batch on its way to the broker: the encoded record value and what to do when the
+/// broker answers. Delivery is reported exactly once, from the producer's delivery thread.
+/// </summary>
+public sealed class OutgoingRecord
+{
+    internal OutgoingRecord(string topic, byte[] key, byte[] value, int count, long checkpoint, SourceStats stats, IAcknowledgingSource? acknowledger)
+    {
+        Topic = topic;
+        Key = key;
+        Value = value;
+        Count = count;
+        Checkpoint = checkpoint;
+        Stats = stats;
+        Acknowledger = acknowledger;
+    }
+
+    public string Topic { get; }
+
+    public byte[] Key { get; }
+
+    public byte[] Value { get; }
+
+    /// <summary>Events in the record (the <c>ingest-count</c> header).</summary>
+    public int Count { get; }
+
+    public long Checkpoint { get; }
+
+    public SourceStats Stats { get; }
+
+    private IAcknowledgingSource? Acknowledger { get; }
+
+    private int _completed;
+
+    /// <summary>True once <see cref="Delivered"/> or <see cref="Failed"/> ran.</summary>
+    public bool IsCompleted => Volatile.Read(ref _completed) != 0;
+
+    public void Delivered()
+    {
+        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        {
+            return;
+        }
+
+        Stats.AddDelivered(Count, Value.Length);
+        if (Checkpoint >= 0)
+        {
+            Acknowledger?.OnDelivered(Checkpoint);
+        }
+    }
+
+    public void Failed(DropReason reason)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) == 0)
+        {
+            Stats.AddDropped(reason, Count);
+        }
+    }
+}

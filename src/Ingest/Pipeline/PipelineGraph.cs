@@ -1,0 +1,197 @@
+using System.Threading.Channels;
+using Ingest.Encoding;
+using Ingest.Transports.Events;
+using Microsoft.Extensions.Logging;
+
+namespace Ingest.Pipeline;
+
+/// <summary>
+/// source → [bounded source edge] → batcher → [bounded sink edge] → publisher, one chain per
+/// source and one shared sink edge. Every edge is bounded, so memory is bounded whatever the
+/// input rate; what an edge refuses is counted against the source that wrote it.
+/// </summary>
+public sealed class PipelineGraph : IAsyncDisposable
+{
+    private readonly PipelineOptions _options;
+    private readonly IRecordPublisher _publisher;
+    private readonly ILogger _logger;
+    private readonly List<Chain> _chains = [];
+    private readonly Channel<OutgoingRecord> _sinkEdge;
+    private readonly CancellationTokenSource _stopSources = new();
+    private readonly CancellationTokenSource _abort = new();
+    private readonly CancellationTokenSource _senderDeadline = new();
+    private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _sender;
+    private bool _stopped;
+
+    public PipelineGraph(PipelineOptions options, string hostId, IEnumerable<IEventSource> sources, IRecordPublisher publisher, ILogger logger)
+    {
+        options.Validate();
+        _options = options;
+        _publisher = publisher;
+        _logger = logger;
+        _sinkEdge = Channel.CreateBounded<OutgoingRecord>(new BoundedChannelOptions(options.SinkEdge.Capacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+
+        foreach (var source in sources)
+        {
+            var stats = new SourceStats(source.Channel, source.Name, source.Counters);
+            var edgeOptions = options.EdgeFor(source.Channel);
+            var acknowledger = source as IAcknowledgingSource;
+
+            // A source that resumes from acknowledged positions must never lose a chunk in
+            // user space: it waits, and its own buffer (the ring) does the dropping and counting.
+            var whenFull = acknowledger is null ? edgeOptions.WhenFull : WhenFull.Block;
+            var edge = Channel.CreateBounded<EventChunk>(new BoundedChannelOptions(edgeOptions.Capacity)
+            {
+                SingleReader = true,
+                SingleWriter = true,
+                FullMode = BoundedChannelFullMode.Wait,
+            });
+            stats.QueueDepth = () => edge.Reader.Count;
+            var writer = new ChunkEventWriter(edge.Writer, whenFull, stats, options.Batch.ChunkBytes, _abort.Token);
+            var envelope = new RecordEnvelope(hostId, source.Channel, source.Name);
+            var batcher = new Batcher(edge.Reader, _sinkEdge.Writer, options.SinkEdge.WhenFull, options.Batch, envelope, options.TopicFor(source.Channel), stats, acknowledger);
+            _chains.Add(new Chain(source, stats, edge, writer, batcher));
+        }
+    }
+
+    public IReadOnlyList<SourceStats> Stats => _chains.ConvertAll(c => c.Stats);
+
+    /// <summary>Records on the sink edge, waiting for the producer.</summary>
+    public int SinkQueueDepth => _sinkEdge.Reader.Count;
+
+    /// <summary>Completes (faulted) when a source fails; the daemon then stops and reports it.</summary>
+    public Task Faulted => _faulted.Task;
+
+    public void Start()
+    {
+        _sender = Task.Run(() => new RecordSender(_sinkEdge.Reader, _publisher).RunAsync(_senderDeadline.Token));
+        foreach (var chain in _chains)
+        {
+            chain.BatcherTask = Task.Run(chain.Batcher.RunAsync);
+            chain.SourceTask = Task.Run(() => RunSourceAsync(chain));
+        }
+    }
+
+    /// <summary>
+    /// Stops the sources, drains every edge into the broker and waits up to
+    /// <paramref name="flushTimeout"/> for acknowledgements. Whatever is still unacknowledged then
+    /// is counted as dropped (shutdown).
+    /// </summary>
+    public async Task StopAsync(TimeSpan flushTimeout)
+    {
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
+        await _stopSources.CancelAsync().ConfigureAwait(false);
+        var deadline = DateTime.UtcNow + flushTimeout;
+        _senderDeadline.CancelAfter(flushTimeout);
+        foreach (var chain in _chains)
+        {
+            if (chain.SourceTask is { } task && !await WaitAsync(task, deadline).ConfigureAwait(false))
+            {
+                // Unblocks a writer stuck on a full edge; what it held is counted (shutdown).
+                _logger.LogWarning("source {Channel}/{Source} did not stop in time", chain.Stats.Channel, chain.Stats.Name);
+                await _abort.CancelAsync().ConfigureAwait(false);
+            }
+        }
+
+        // Sources are done (or abandoned): close their edges so the batchers emit what is left.
+        foreach (var chain in _chains)
+        {
+            chain.Edge.Writer.TryComplete();
+        }
+
+        foreach (var chain in _chains)
+        {
+            if (chain.BatcherTask is { } task)
+            {
+                await task.ConfigureAwait(false);
+            }
+        }
+
+        _sinkEdge.Writer.TryComplete();
+        if (_sender is not null)
+        {
+            await _sender.ConfigureAwait(false);
+        }
+
+        var remaining = deadline - DateTime.UtcNow;
+        var inFlight = _publisher.Flush(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        if (inFlight > 0)
+        {
+            _logger.LogWarning("{Records} records still unacknowledged after the flush timeout: counted as dropped (shutdown)", inFlight);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        _stopSources.Dispose();
+        _abort.Dispose();
+        _senderDeadline.Dispose();
+    }
+
+    private async Task RunSourceAsync(Chain chain)
+    {
+        try
+        {
+            await chain.Source.RunAsync(chain.Writer, _stopSources.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopSources.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "source {Channel}/{Source} failed: {Message}", chain.Stats.Channel, chain.Stats.Name, e.Message);
+            _faulted.TrySetException(new SourceFailedException(chain.Stats.Channel, chain.Stats.Name, e));
+        }
+        finally
+        {
+            chain.Writer.Release();
+        }
+    }
+
+    private static async Task<bool> WaitAsync(Task task, DateTime deadline)
+    {
+        var remaining = deadline - DateTime.UtcNow;
+        if (remaining < TimeSpan.FromMilliseconds(100))
+        {
+            remaining = TimeSpan.FromMilliseconds(100);
+        }
+
+        return await Task.WhenAny(task, Task.Delay(remaining)).ConfigureAwait(false) == task;
+    }
+
+    private sealed class Chain(IEventSource source, SourceStats stats, Channel<EventChunk> edge, ChunkEventWriter writer, Batcher batcher)
+    {
+        public IEventSource Source { get; } = source;
+
+        public SourceStats Stats { get; } = stats;
+
+        public Channel<EventChunk> Edge { get; } = edge;
+
+        public ChunkEventWriter Writer { get; } = writer;
+
+        public Batcher Batcher { get; } = batcher;
+
+        public Task? SourceTask { get; set; }
+
+        public Task? BatcherTask { get; set; }
+    }
+}
+
+public sealed class SourceFailedException(string channel, string source, Exception inner)
+    : Exception($"source {channel}/{source} failed: {inner.Message}", inner)
+{
+    public string Channel { get; } = channel;
+
+    public string SourceName { get; } = source;
+}

@@ -1,0 +1,41 @@
+namespace Ingest.Pipeline;
+
+/// <summary>Shape of the graph: batching, the edges' sizes and policies, topic routing.</summary>
+public sealed class PipelineOptions
+{
+    public BatchOptions Batch { get; set; } = new();
+
+    /// <summary>Default edge between each source and its batcher (capacity in chunks).</summary>
+    public EdgeOptions SourceEdge { get; set; } = new() { Capacity = 256, WhenFull = WhenFull.Block };
+
+    /// <summary>Per-channel overrides of <see cref="SourceEdge"/>, by channel name.</summary>
+    public Dictionary<string, EdgeOptions> ChannelEdges { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Edge between the batchers and the Kafka producer (capacity in records).</summary>
+    public EdgeOptions SinkEdge { get; set; } = new() { Capacity = 64, WhenFull = WhenFull.Block };
+
+    public string DefaultTopic { get; set; } = "kernel.events";
+
+    /// <summary>Per-channel topic routing, by channel name.</summary>
+    public Dictionary<string, string> Topics { get; set; } = new(StringComparer.Ordinal);
+
+    public EdgeOptions EdgeFor(string channel) => ChannelEdges.TryGetValue(channel, out var edge) ? edge : SourceEdge;
+
+    public string TopicFor(string channel) => Topics.TryGetValue(channel, out var topic) ? topic : DefaultTopic;
+
+    public void Validate()
+    {
+        Batch.Validate();
+        SourceEdge.Validate("pipeline.source_edge");
+        SinkEdge.Validate("pipeline.sink_edge");
+        foreach (var (channel, edge) in ChannelEdges)
+        {
+            edge.Validate($"pipeline.channel_edges.{channel}");
+        }
+
+        if (string.IsNullOrWhiteSpace(DefaultTopic))
+        {
+            throw new ConfigurationException("pipeline.default_topic must not be empty");
+        }
+    }
+}
