@@ -1,0 +1,9 @@
+namespace Ingest.Sinks.Kafka;
+
+/// <summary>What happened to one record.</summary>
+/// <param name="Delivered">True when the broker acknowledged the record (acks=all by default).</param>
+/// <param name="Error">librdkafka's error code and reason when not delivered; otherwise null.</param>
+/// <param name="Partition">Partition written to, or -1 when none was assigned.</param>
+/// <param name="Offset">Offset in the partition, or -1 when not delivered.</param>
+/// <param name="Latency">Time from enqueue to delivery report.</param>
+public readonly record struct DeliveryOutcome(bool Delivered, string? Error, int Partition, long Offset, TimeSpan Latency);

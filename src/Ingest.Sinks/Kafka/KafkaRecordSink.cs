@@ -1,0 +1,259 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Confluent.Kafka;
+
+namespace Ingest.Sinks.Kafka;
+
+/// <summary>
+/// Publishes byte records to Kafka through one idempotent librdkafka producer. Records are
+/// enqueued without blocking; each accepted record gets exactly one <see cref="IDeliveryHandler"/>
+/// call, and every outcome is counted in <see cref="Counters"/>.
+/// </summary>
+/// <remarks>
+/// Defaults (overridable through <see cref="KafkaProducerOptions.Properties"/>): enable.idempotence=true,
+/// acks=all, compression.type=lz4, linger.ms=5, batch.size=1000000, queue.buffering.max.kbytes=65536,
+/// message.timeout.ms=300000. librdkafka retries while a broker is unreachable until
+/// message.timeout.ms expires, then reports the record failed.
+/// </remarks>
+public sealed class KafkaRecordSink : IDisposable
+{
+    /// <summary>Upper bound on one <see cref="WaitForSpaceAsync"/> wait when no report arrives.</summary>
+    public static readonly TimeSpan SpacePollInterval = TimeSpan.FromMilliseconds(50);
+
+    private readonly IProducer<byte[], byte[]> _producer;
+    private readonly Action<string>? _log;
+    private readonly TimeSpan _closeTimeout;
+    private readonly ConcurrentQueue<DeliveryContext> _contexts = new();
+    private TaskCompletionSource? _spaceFreed;
+    private int _disposed;
+
+    /// <summary>Creates the producer; librdkafka connects in the background.</summary>
+    /// <param name="options">Bootstrap servers and property overrides.</param>
+    /// <param name="log">Receives librdkafka log lines and errors; when null they go to stderr.</param>
+    public KafkaRecordSink(KafkaProducerOptions options, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        LibRdKafka.EnsureLoaded();
+        _log = log;
+        _closeTimeout = options.CloseTimeout;
+
+        var builder = new ProducerBuilder<byte[], byte[]>(BuildConfig(options))
+            .SetErrorHandler(OnError);
+        if (log is not null)
+        {
+            builder.SetLogHandler((_, m) => log($"librdkafka {m.Level} {m.Facility}: {m.Message}"));
+        }
+
+        _producer = builder.Build();
+    }
+
+    /// <summary>Produced, delivered, failed, queue_full, broker_errors, in_flight, ...</summary>
+    public SinkCounters Counters { get; } = new();
+
+    /// <summary>The librdkafka properties the producer was built with (defaults plus overrides).</summary>
+    public static Dictionary<string, string> BuildConfig(KafkaProducerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var config = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["bootstrap.servers"] = options.BootstrapServers,
+            ["enable.idempotence"] = "true",
+            ["acks"] = "all",
+            ["compression.type"] = "lz4",
+            ["linger.ms"] = "5",
+            ["batch.size"] = "1000000",
+            ["queue.buffering.max.kbytes"] = "65536",
+            ["message.timeout.ms"] = "300000",
+            // Partition, offset and error are always reported; skip copying key/value/headers back.
+            [ConfigPropertyNames.Producer.DeliveryReportFields] = "status",
+        };
+        foreach (var (name, value) in options.Properties)
+        {
+            config[name] = value;
+        }
+
+        return config;
+    }
+
+    /// <summary>
+    /// Enqueues one record. Returns false, without throwing, when librdkafka's local queue is full
+    /// (queue.buffering.max.messages/kbytes); the caller then waits with
+    /// <see cref="WaitForSpaceAsync"/> or drops and counts. On true, <paramref name="handler"/> is
+    /// called exactly once with <paramref name="state"/>.
+    /// </summary>
+    /// <exception cref="ProduceException{TKey, TValue}">Invalid input, e.g. a record larger than message.max.bytes.</exception>
+    public bool TryProduce(
+        string topic,
+        byte[] key,
+        byte[] value,
+        IReadOnlyList<KeyValuePair<string, byte[]>> headers,
+        IDeliveryHandler handler,
+        object? state)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentNullException.ThrowIfNull(headers);
+        ArgumentNullException.ThrowIfNull(handler);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+        var message = new Message<byte[], byte[]> { Key = key, Value = value };
+        if (headers.Count > 0)
+        {
+            var kafkaHeaders = new Headers();
+            for (int i = 0; i < headers.Count; i++)
+            {
+                kafkaHeaders.Add(headers[i].Key, headers[i].Value);
+            }
+
+            message.Headers = kafkaHeaders;
+        }
+
+        DeliveryContext context = RentContext(handler, state);
+        Counters.OnAccepted();
+        try
+        {
+            _producer.Produce(topic, message, context.Callback);
+            return true;
+        }
+        catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+        {
+            Counters.OnRejected(queueFull: true);
+            ReturnContext(context);
+            return false;
+        }
+        catch
+        {
+            Counters.OnRejected(queueFull: false);
+            ReturnContext(context);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Completes when a delivery report has freed queue space, or after at most
+    /// <see cref="SpacePollInterval"/>; the caller retries <see cref="TryProduce"/> either way.
+    /// </summary>
+    public async ValueTask WaitForSpaceAsync(CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        TaskCompletionSource? signal = Volatile.Read(ref _spaceFreed);
+        if (signal is null)
+        {
+            var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            signal = Interlocked.CompareExchange(ref _spaceFreed, fresh, null) ?? fresh;
+        }
+
+        using var delayCancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Task delay = Task.Delay(SpacePollInterval, delayCancel.Token);
+        await Task.WhenAny(signal.Task, delay).ConfigureAwait(false);
+        delayCancel.Cancel();
+        ct.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for in-flight records; returns how many remain.</summary>
+    public int Flush(TimeSpan timeout) => _producer.Flush(timeout);
+
+    /// <summary>
+    /// Flushes for up to <see cref="KafkaProducerOptions.CloseTimeout"/>, counts what is still in
+    /// flight as abandoned, then destroys the producer.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        int remaining = _producer.Flush(_closeTimeout);
+        if (remaining > 0)
+        {
+            Counters.OnAbandoned(remaining);
+            _log?.Invoke($"kafka sink closed with {remaining} records undelivered after {_closeTimeout}");
+        }
+
+        _producer.Dispose();
+        Interlocked.Exchange(ref _spaceFreed, null)?.TrySetResult();
+    }
+
+    private void OnDelivery(DeliveryContext context, DeliveryReport<byte[], byte[]> report)
+    {
+        bool delivered = !report.Error.IsError;
+        var outcome = new DeliveryOutcome(
+            delivered,
+            delivered ? null : $"{report.Error.Code}: {report.Error.Reason}",
+            report.Partition.Value,
+            delivered ? report.Offset.Value : -1,
+            Stopwatch.GetElapsedTime(context.StartTimestamp));
+        IDeliveryHandler handler = context.Handler!;
+        object? state = context.State;
+        ReturnContext(context);
+        Counters.OnReported(delivered);
+
+        try
+        {
+            handler.OnDelivery(state, outcome);
+        }
+        catch (Exception e)
+        {
+            // The report thread belongs to librdkafka's poll loop: never let a handler kill it.
+            Counters.OnHandlerError();
+            _log?.Invoke($"delivery handler threw: {e}");
+        }
+
+        if (Volatile.Read(ref _spaceFreed) is not null)
+        {
+            Interlocked.Exchange(ref _spaceFreed, null)?.TrySetResult();
+        }
+    }
+
+    private void OnError(IProducer<byte[], byte[]> producer, Error error)
+    {
+        Counters.OnBrokerError();
+        string line = $"kafka error {error.Code}{(error.IsFatal ? " (fatal)" : "")}: {error.Reason}";
+        if (_log is not null)
+        {
+            _log(line);
+        }
+        else
+        {
+            Console.Error.WriteLine(line);
+        }
+    }
+
+    private DeliveryContext RentContext(IDeliveryHandler handler, object? state)
+    {
+        if (!_contexts.TryDequeue(out DeliveryContext? context))
+        {
+            context = new DeliveryContext(this);
+        }
+
+        context.Handler = handler;
+        context.State = state;
+        context.StartTimestamp = Stopwatch.GetTimestamp();
+        return context;
+    }
+
+    private void ReturnContext(DeliveryContext context)
+    {
+        context.Handler = null;
+        context.State = null;
+        _contexts.Enqueue(context);
+    }
+
+    /// <summary>
+    /// Per-record delivery state, pooled so the steady state allocates no closure per record:
+    /// the callback delegate is bound once to its context.
+    /// </summary>
+    private sealed class DeliveryContext
+    {
+        public DeliveryContext(KafkaRecordSink owner) => Callback = report => owner.OnDelivery(this, report);
+
+        public Action<DeliveryReport<byte[], byte[]>> Callback { get; }
+
+        public IDeliveryHandler? Handler { get; set; }
+
+        public object? State { get; set; }
+
+        public long StartTimestamp { get; set; }
+    }
+}
