@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Ingest.Cli;
+
+/// <summary>Logs go to stderr, one line each; stdout carries only data (bootstrap=, stats, events).</summary>
+internal static class Logging
+{
+    public static ILoggerFactory Create(LogLevel level) => LoggerFactory.Create(builder =>
+    {
+        builder.SetMinimumLevel(level);
+        builder.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.ColorBehavior = LoggerColorBehavior.Disabled;
+        });
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    });
+}

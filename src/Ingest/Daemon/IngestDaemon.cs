@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using Ingest.Configuration;
+using Ingest.Kafka;
+using Ingest.Pipeline;
+using Ingest.Sinks.Broker;
+using Ingest.Sinks.Kafka;
+using Ingest.Telemetry;
+using Ingest.Transports.Events;
+using Microsoft.Extensions.Logging;
+
+namespace Ingest.Daemon;
+
+/// <summary>
+/// `ingest run`: starts the broker connection (or the embedded broker), the sources and the
+/// pipeline; prints stats; on cancellation (SIGTERM/SIGINT) stops the sources, flushes
+/// in-flight batches and returns.
+/// </summary>
+public sealed class IngestDaemon
+{
+    private readonly IngestOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly TextWriter _stdout;
+    private readonly Stopwatch _uptime = Stopwatch.StartNew();
+
+    public IngestDaemon(IngestOptions options, ILoggerFactory loggers, TextWriter stdout)
+    {
+        _options = options;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger("ingest");
+        _stdout = stdout;
+    }
+
+    /// <summary>Optional: extra sources a host adds (tests, the guest scenario).</summary>
+    public List<IEventSource> ExtraSources { get; } = [];
+
+    /// <summary>Set once the pipeline runs; lets tests and the control socket read figures.</summary>
+    public Func<StatsSnapshot>? Snapshot { get; private set; }
+
+    public async Task<int> RunAsync(CancellationToken stopping)
+    {
+        EmbeddedBroker? broker = null;
+        var bootstrap = _options.Kafka.Bootstrap;
+        if (string.IsNullOrWhiteSpace(bootstrap))
+        {
+            broker = EmbeddedBroker.Start(_options.Kafka.EmbeddedBrokers);
+            bootstrap = broker.BootstrapServers;
+            _logger.LogInformation("no Kafka configured: started the embedded broker ({Brokers} broker(s)) at {Bootstrap}", broker.BrokerCount, bootstrap);
+        }
+
+        await _stdout.WriteLineAsync($"bootstrap={bootstrap}").ConfigureAwait(false);
+        await _stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+
+        var sources = SourceFactory.Create(_options, _loggers);
+        sources.AddRange(ExtraSources);
+        if (sources.Count == 0)
+        {
+            _logger.LogWarning("no sources are enabled: nothing will be published");
+        }
+
+        var kafkaLog = _loggers.CreateLogger("kafka");
+        using var sink = new KafkaRecordSink(
+            new KafkaProducerOptions { BootstrapServers = bootstrap, Properties = _options.Kafka.Properties },
+            line => kafkaLog.LogWarning("{Line}", line));
+        var publisher = new KafkaRecordPublisher(sink);
+        var graph = new PipelineGraph(_options.Pipeline, _options.ResolvedHostId, sources, publisher, _loggers.CreateLogger("pipeline"));
+        Snapshot = () => Capture(graph, publisher, bootstrap);
+
+        var socketPath = string.IsNullOrWhiteSpace(_options.Stats.ControlSocket) ? ControlSocket.DefaultPath() : _options.Stats.ControlSocket;
+        ControlSocket? control = null;
+        try
+        {
+            control = ControlSocket.Start(socketPath, Snapshot, _logger);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            _logger.LogWarning("control socket {Path} unavailable ({Message}); `ingest stats` will not reach this daemon", socketPath, e.Message);
+        }
+
+        var exitCode = 0;
+        try
+        {
+            graph.Start();
+            _logger.LogInformation("running {Count} source(s) for host {Host}: {Sources}", sources.Count, _options.ResolvedHostId, string.Join(", ", sources.Select(s => $"{s.Channel}/{s.Name}")));
+            exitCode = await WaitAsync(graph, stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            _logger.LogInformation("stopping: flushing in-flight batches (up to {Timeout} s)", _options.ShutdownTimeoutSeconds);
+            await graph.StopAsync(TimeSpan.FromSeconds(_options.ShutdownTimeoutSeconds)).ConfigureAwait(false);
+            await _stdout.WriteLineAsync(StatsFormatter.Line(Snapshot())).ConfigureAwait(false);
+            await _stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            if (control is not null)
+            {
+                await control.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await graph.DisposeAsync().ConfigureAwait(false);
+            foreach (var source in sources.OfType<IDisposable>())
+            {
+                source.Dispose();
+            }
+
+            publisher.Dispose();
+            broker?.Dispose();
+        }
+
+        return exitCode;
+    }
+
+    private async Task<int> WaitAsync(PipelineGraph graph, CancellationToken stopping)
+    {
+        var interval = _options.Stats.IntervalSeconds > 0 ? TimeSpan.FromSeconds(_options.Stats.IntervalSeconds) : Timeout.InfiniteTimeSpan;
+        var stopped = Task.Delay(Timeout.Infinite, stopping);
+        while (true)
+        {
+            var tick = Task.Delay(interval, stopping);
+            var done = await Task.WhenAny(stopped, graph.Faulted, tick).ConfigureAwait(false);
+            if (done == graph.Faulted)
+            {
+                _logger.LogError("{Message}", graph.Faulted.Exception?.InnerException?.Message);
+                return 1;
+            }
+
+            if (stopping.IsCancellationRequested)
+            {
+                return 0;
+            }
+
+            await _stdout.WriteLineAsync(StatsFormatter.Line(Snapshot!())).ConfigureAwait(false);
+            await _stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private StatsSnapshot Capture(PipelineGraph graph, KafkaRecordPublisher publisher, string bootstrap)
+    {
+        var c = publisher.Sink.Counters;
+        return new StatsSnapshot
+        {
+            Host = _options.ResolvedHostId,
+            Bootstrap = bootstrap,
+            UptimeSeconds = _uptime.Elapsed.TotalSeconds,
+            SinkQueue = graph.SinkQueueDepth,
+            InFlight = publisher.InFlight,
+            Sink = c.Snapshot().ToDictionary(StringComparer.Ordinal),
+            Sources = graph.Stats.Select(StatsSnapshot.Capture).ToList(),
+        };
+    }
+}

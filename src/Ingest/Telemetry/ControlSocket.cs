@@ -1,0 +1,146 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace Ingest.Telemetry;
+
+/// <summary>
+/// The daemon's Unix control socket: each connection receives one JSON <see cref="StatsSnapshot"/>
+/// and is closed. `ingest stats` is its client. Mode 0600: the figures are the operator's.
+/// </summary>
+public sealed class ControlSocket : IAsyncDisposable
+{
+    private readonly Socket _listener;
+    private readonly Func<StatsSnapshot> _snapshot;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    private ControlSocket(string path, Socket listener, Func<StatsSnapshot> snapshot, ILogger logger)
+    {
+        Path = path;
+        _listener = listener;
+        _snapshot = snapshot;
+        _logger = logger;
+        _loop = Task.Run(AcceptLoopAsync);
+    }
+
+    public string Path { get; }
+
+    /// <summary>The path used when none is configured.</summary>
+    public static string DefaultPath()
+    {
+        if (Environment.IsPrivilegedProcess)
+        {
+            return "/run/ingest/control.sock";
+        }
+
+        var runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
+        return string.IsNullOrEmpty(runtime)
+            ? System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"ingest-{Environment.UserName}", "control.sock")
+            : System.IO.Path.Combine(runtime, "ingest", "control.sock");
+    }
+
+    public static ControlSocket Start(string path, Func<StatsSnapshot> snapshot, ILogger logger)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        if (File.Exists(path))
+        {
+            // A socket left by a daemon that died; a live one would answer, so check first.
+            if (TryConnect(path))
+            {
+                throw new InvalidOperationException($"another ingest daemon is serving {path}");
+            }
+
+            File.Delete(path);
+        }
+
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        listener.Listen(16);
+        return new ControlSocket(path, listener, snapshot, logger);
+    }
+
+    /// <summary>Reads one snapshot from a running daemon.</summary>
+    public static async Task<StatsSnapshot> ReadAsync(string path, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken).ConfigureAwait(false);
+        await using var stream = new NetworkStream(socket, ownsSocket: false);
+        var snapshot = await JsonSerializer.DeserializeAsync(stream, StatsJsonContext.Default.StatsSnapshot, cancellationToken).ConfigureAwait(false);
+        return snapshot ?? throw new InvalidDataException($"empty answer from {path}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Dispose();
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+        }
+
+        try
+        {
+            File.Delete(Path);
+        }
+        catch (IOException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private static bool TryConnect(string path)
+    {
+        try
+        {
+            using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                _logger.LogWarning("control socket accept failed: {Message}", e.Message);
+                continue;
+            }
+
+            using (client)
+            {
+                try
+                {
+                    var json = JsonSerializer.SerializeToUtf8Bytes(_snapshot(), StatsJsonContext.Default.StatsSnapshot);
+                    await client.SendAsync(json, SocketFlags.None, _stop.Token).ConfigureAwait(false);
+                    client.Shutdown(SocketShutdown.Both);
+                }
+                catch (Exception e) when (e is SocketException or OperationCanceledException)
+                {
+                    _logger.LogDebug("control socket client went away: {Message}", e.Message);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System.Globalization;
+using System.Text;
+
+namespace Ingest.Telemetry;
+
+/// <summary>Renders a <see cref="StatsSnapshot"/> for people: a one-line summary per channel, or a table.</summary>
+public static class StatsFormatter
+{
+    public static string Line(StatsSnapshot snapshot)
+    {
+        var sb = new StringBuilder("stats");
+        foreach (var group in snapshot.Sources.GroupBy(s => s.Channel, StringComparer.Ordinal))
+        {
+            sb.Append(CultureInfo.InvariantCulture, $" {group.Key}: received={group.Sum(s => s.Received)} delivered={group.Sum(s => s.Delivered)} dropped={group.Sum(s => s.DroppedTotal)} queue={group.Sum(s => s.Queue)};");
+        }
+
+        sb.Append(CultureInfo.InvariantCulture, $" in_flight={snapshot.InFlight} sink_queue={snapshot.SinkQueue}");
+        return sb.ToString();
+    }
+
+    public static string Table(StatsSnapshot snapshot)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"host {snapshot.Host}  broker {snapshot.Bootstrap}  up {TimeSpan.FromSeconds(Math.Round(snapshot.UptimeSeconds))}  in flight {snapshot.InFlight} records  sink queue {snapshot.SinkQueue}");
+        var rows = new List<string[]> { new[] { "CHANNEL", "SOURCE", "RECEIVED", "DELIVERED", "DROPPED", "QUEUE", "DETAIL" } };
+        foreach (var s in snapshot.Sources)
+        {
+            var detail = string.Join(' ', s.Dropped.Where(d => d.Value > 0).Select(d => $"{d.Key}={d.Value}")
+                .Concat(s.Transport.Where(t => t.Value > 0).Select(t => $"{t.Key}={t.Value}")));
+            rows.Add([s.Channel, s.Source, N(s.Received), N(s.Delivered), N(s.DroppedTotal), N(s.Queue), detail]);
+        }
+
+        var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
+        foreach (var row in rows)
+        {
+            for (var i = 0; i < row.Length; i++)
+            {
+                var right = i is >= 2 and <= 5;
+                sb.Append(right ? row[i].PadLeft(widths[i]) : row[i].PadRight(widths[i]));
+                sb.Append(i == row.Length - 1 ? "" : "  ");
+            }
+
+            sb.AppendLine();
+        }
+
+        return sb.ToString().TrimEnd() + Environment.NewLine;
+    }
+
+    private static string N(long v) => v.ToString(CultureInfo.InvariantCulture);
+}

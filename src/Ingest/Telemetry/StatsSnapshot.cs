@@ -1,0 +1,93 @@
+using System.Text.Json.Serialization;
+using Ingest.Pipeline;
+
+namespace Ingest.Telemetry;
+
+/// <summary>A point-in-time copy of every figure `ingest stats` shows; serialised as JSON on the control socket.</summary>
+public sealed class StatsSnapshot
+{
+    [JsonPropertyName("host")]
+    public string Host { get; set; } = "";
+
+    [JsonPropertyName("uptime_seconds")]
+    public double UptimeSeconds { get; set; }
+
+    [JsonPropertyName("bootstrap")]
+    public string Bootstrap { get; set; } = "";
+
+    [JsonPropertyName("sink_queue")]
+    public int SinkQueue { get; set; }
+
+    [JsonPropertyName("in_flight")]
+    public int InFlight { get; set; }
+
+    [JsonPropertyName("sink")]
+    public Dictionary<string, long> Sink { get; set; } = [];
+
+    [JsonPropertyName("sources")]
+    public List<SourceSnapshot> Sources { get; set; } = [];
+
+    public static SourceSnapshot Capture(SourceStats stats)
+    {
+        var dropped = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var reason in Enum.GetValues<DropReason>())
+        {
+            dropped[reason.Name()] = stats.Dropped(reason);
+        }
+
+        return new SourceSnapshot
+        {
+            Channel = stats.Channel,
+            Source = stats.Name,
+            Received = stats.Received,
+            Delivered = stats.Delivered,
+            Records = stats.RecordsDelivered,
+            Bytes = stats.BytesDelivered,
+            Dropped = dropped,
+            Queue = stats.QueueDepth(),
+            Transport = stats.TransportCounters.All.ToDictionary(c => c.Name, c => c.Value, StringComparer.Ordinal),
+        };
+    }
+}
+
+public sealed class SourceSnapshot
+{
+    [JsonPropertyName("channel")]
+    public string Channel { get; set; } = "";
+
+    [JsonPropertyName("source")]
+    public string Source { get; set; } = "";
+
+    /// <summary>Events the source wrote into the pipeline.</summary>
+    [JsonPropertyName("received")]
+    public long Received { get; set; }
+
+    /// <summary>Events in records the broker acknowledged.</summary>
+    [JsonPropertyName("delivered")]
+    public long Delivered { get; set; }
+
+    [JsonPropertyName("records")]
+    public long Records { get; set; }
+
+    [JsonPropertyName("bytes")]
+    public long Bytes { get; set; }
+
+    /// <summary>Events lost after the source wrote them, by reason.</summary>
+    [JsonPropertyName("dropped")]
+    public Dictionary<string, long> Dropped { get; set; } = [];
+
+    /// <summary>Chunks waiting on the source edge.</summary>
+    [JsonPropertyName("queue")]
+    public int Queue { get; set; }
+
+    /// <summary>The transport's own counters: malformed input, overruns, kernel-side drops.</summary>
+    [JsonPropertyName("transport")]
+    public Dictionary<string, long> Transport { get; set; } = [];
+
+    [JsonIgnore]
+    public long DroppedTotal => Dropped.Values.Sum();
+}
+
+[JsonSourceGenerationOptions(WriteIndented = false)]
+[JsonSerializable(typeof(StatsSnapshot))]
+internal sealed partial class StatsJsonContext : JsonSerializerContext;
