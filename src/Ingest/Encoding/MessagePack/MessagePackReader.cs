@@ -545,18 +545,18 @@ public ref struct MessagePackReader
                 case MessagePackCode.Str8:
                 case MessagePackCode.Str16:
                 case MessagePackCode.Str32:
-                    _position += ReadStringHeader();
+                    Advance(ReadStringHeader());
                     break;
                 case MessagePackCode.Bin8:
                 case MessagePackCode.Bin16:
                 case MessagePackCode.Bin32:
-                    _position += ReadBinaryHeader();
+                    Advance(ReadBinaryHeader());
                     break;
                 case MessagePackCode.Ext8:
                 case MessagePackCode.Ext16:
                 case MessagePackCode.Ext32:
                 case >= MessagePackCode.FixExt1 and <= MessagePackCode.FixExt16:
-                    _position += ReadExtensionHeader().Length;
+                    Advance(ReadExtensionHeader().Length);
                     break;
                 case MessagePackCode.Float32:
                 case MessagePackCode.Float64:
@@ -788,6 +788,13 @@ public ref struct MessagePackReader
                 return false;
         }
     }
+
+    /// <summary>
+    /// Moves past a payload whose header was just read (and checked against the remaining bytes).
+    /// A method rather than <c>_position += ReadXHeader()</c>, which would add to the position read
+    /// before the header moved it.
+    /// </summary>
+    private void Advance(int length) => _position += length;
 
     /// <summary>Payload bytes after the code of a fixed-size scalar (float or sized integer).</summary>
     private static int ScalarPayloadLength(byte code) => code switch
