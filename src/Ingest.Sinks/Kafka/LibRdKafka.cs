@@ -27,6 +27,7 @@ public static class LibRdKafka
     private static readonly Lock s_gate = new();
     private static string? s_path;
     private static nint s_handle;
+    private static bool s_resolversSet;
 
     /// <summary>
     /// Loads librdkafka once per process and returns the full path of the file that was loaded.
@@ -58,11 +59,20 @@ public static class LibRdKafka
                     $"could load '{path}'; call it before creating any Kafka client.");
             }
 
-            // Load by full path first so a failure names the file; Confluent then dlopens the same
-            // path, which the dynamic linker resolves to this already-mapped object.
+            // Load by full path first so a failure names the file.
             if (!NativeLibrary.TryLoad(path, out s_handle))
             {
                 throw new DllNotFoundException($"librdkafka could not be loaded from '{path}' (set {PathVariable} to override).");
+            }
+
+            // Confluent's own P/Invokes ask for "librdkafka" (probing would find no .so.1, or
+            // Debian's copy) and, for Library.Load, "libdl" (only libdl.so.2 exists without
+            // libc6-dev): answer both for its assembly as for ours.
+            if (!s_resolversSet)
+            {
+                NativeLibrary.SetDllImportResolver(typeof(Library).Assembly, Resolve);
+                NativeLibrary.SetDllImportResolver(typeof(LibRdKafka).Assembly, Resolve);
+                s_resolversSet = true;
             }
 
             Library.Load(path);
@@ -72,7 +82,6 @@ public static class LibRdKafka
                     $"librdkafka at '{path}' is {Library.VersionString}; Ingest needs 2.15.1 or later.");
             }
 
-            NativeLibrary.SetDllImportResolver(typeof(LibRdKafka).Assembly, Resolve);
             Volatile.Write(ref s_path, path);
             return path;
         }
@@ -93,6 +102,10 @@ public static class LibRdKafka
         return path;
     }
 
-    private static nint Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath) =>
-        libraryName == NativeName ? s_handle : 0;
+    private static nint Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath) => libraryName switch
+    {
+        NativeName => s_handle,
+        "libdl" => NativeLibrary.TryLoad("libdl.so.2", out nint libdl) ? libdl : 0,
+        _ => 0,
+    };
 }

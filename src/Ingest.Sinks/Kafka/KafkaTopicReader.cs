@@ -1,0 +1,105 @@
+using Confluent.Kafka;
+
+namespace Ingest.Sinks.Kafka;
+
+/// <summary>
+/// Reads records of one topic with Confluent's consumer: for <c>ingest tail</c>, the command
+/// path and tests. Either joins a consumer group (subscription) or, when a partition is given,
+/// reads that partition by manual assignment without committing offsets.
+/// </summary>
+public sealed class KafkaTopicReader : IDisposable
+{
+    private readonly IConsumer<byte[], byte[]> _consumer;
+
+    /// <param name="bootstrap">librdkafka <c>bootstrap.servers</c>.</param>
+    /// <param name="topic">Topic to read.</param>
+    /// <param name="fromBeginning">Start at the oldest retained record; otherwise only new records.</param>
+    /// <param name="groupId">Consumer group; a fresh unique group (no commits) when null.</param>
+    /// <param name="properties">Any librdkafka property, overriding the reader's defaults.</param>
+    /// <param name="partition">When set, read only this partition by manual assignment.</param>
+    public KafkaTopicReader(
+        string bootstrap,
+        string topic,
+        bool fromBeginning,
+        string? groupId = null,
+        IReadOnlyDictionary<string, string>? properties = null,
+        int? partition = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(bootstrap);
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        LibRdKafka.EnsureLoaded();
+
+        var config = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["bootstrap.servers"] = bootstrap,
+            ["group.id"] = groupId ?? $"ingest-reader-{Guid.NewGuid():N}",
+            ["auto.offset.reset"] = fromBeginning ? "earliest" : "latest",
+            // An anonymous group has no one to resume it: committing would only leave debris.
+            ["enable.auto.commit"] = groupId is null ? "false" : "true",
+            ["enable.partition.eof"] = "false",
+        };
+        if (properties is not null)
+        {
+            foreach (var (name, value) in properties)
+            {
+                config[name] = value;
+            }
+        }
+
+        _consumer = new ConsumerBuilder<byte[], byte[]>(config)
+            .SetLogHandler((_, _) => { })
+            .Build();
+        if (partition is int p)
+        {
+            _consumer.Assign(new TopicPartitionOffset(topic, p, fromBeginning ? Offset.Beginning : Offset.End));
+        }
+        else
+        {
+            _consumer.Subscribe(topic);
+        }
+    }
+
+    /// <summary>Returns the next record, or null when none arrived within <paramref name="timeout"/>.</summary>
+    /// <exception cref="ConsumeException">The broker or client reported an error for this read.</exception>
+    public KafkaRecord? Read(TimeSpan timeout)
+    {
+        ConsumeResult<byte[], byte[]>? result = _consumer.Consume(timeout);
+        if (result is null || result.IsPartitionEOF)
+        {
+            return null;
+        }
+
+        Message<byte[], byte[]> message = result.Message;
+        KeyValuePair<string, byte[]>[] headers = [];
+        if (message.Headers is { Count: > 0 } source)
+        {
+            headers = new KeyValuePair<string, byte[]>[source.Count];
+            for (int i = 0; i < headers.Length; i++)
+            {
+                headers[i] = new(source[i].Key, source[i].GetValueBytes());
+            }
+        }
+
+        return new KafkaRecord(
+            result.Topic,
+            result.Partition.Value,
+            result.Offset.Value,
+            message.Key,
+            message.Value ?? [],
+            headers,
+            message.Timestamp.UtcDateTime);
+    }
+
+    /// <summary>Leaves the group (if any) and destroys the consumer.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            _consumer.Close();
+        }
+        finally
+        {
+            _consumer.Dispose();
+        }
+    }
+}
