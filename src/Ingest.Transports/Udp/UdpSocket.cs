@@ -1,0 +1,129 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using Ingest.Transports.Interop;
+
+namespace Ingest.Transports.Udp;
+
+/// <summary>
+/// A bound UDP socket set up for batched receives: large receive buffer, kernel receive
+/// timestamps, drop counts in control messages and a receive timeout so the loop can stop.
+/// </summary>
+internal sealed unsafe class UdpSocket : IDisposable
+{
+    private int _fd;
+
+    private UdpSocket(int fd) => _fd = fd;
+
+    public int Fd => _fd;
+
+    public IPEndPoint LocalEndPoint { get; private set; } = null!;
+
+    /// <summary>SO_RCVBUF as the kernel reports it after setup (the kernel doubles what it grants for overhead).</summary>
+    public int ReceiveBufferBytes { get; private set; }
+
+    /// <summary>Whether SO_TIMESTAMPNS is on: datagrams carry their kernel receive time.</summary>
+    public bool KernelTimestamps { get; private set; }
+
+    /// <summary>Whether SO_RXQ_OVFL is on: datagrams carry the socket's cumulative drop count.</summary>
+    public bool DropCounts { get; private set; }
+
+    public static UdpSocket Open(IPEndPoint endpoint, UdpSourceOptions options)
+    {
+        var family = endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? Libc.AF_INET6 : Libc.AF_INET;
+        var socket = new UdpSocket(Libc.Check(Libc.socket(family, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0), "socket(AF_INET, SOCK_DGRAM)"));
+        try
+        {
+            socket.SetUp(endpoint, options);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The socket's drop count now (SO_MEMINFO), or null when the kernel does not say.</summary>
+    public uint? ReadDropCount()
+    {
+        var info = stackalloc uint[Libc.SK_MEMINFO_VARS];
+        var length = (uint)(Libc.SK_MEMINFO_VARS * sizeof(uint));
+        if (Libc.getsockopt(_fd, Libc.SOL_SOCKET, Libc.SO_MEMINFO, info, &length) < 0 || length <= Libc.SK_MEMINFO_DROPS * sizeof(uint))
+        {
+            return null;
+        }
+
+        return info[Libc.SK_MEMINFO_DROPS];
+    }
+
+    public void Dispose()
+    {
+        var fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0)
+        {
+            Libc.close(fd);
+        }
+    }
+
+    private void SetUp(IPEndPoint endpoint, UdpSourceOptions options)
+    {
+        if (options.ReceiveBufferBytes > 0)
+        {
+            // SO_RCVBUFFORCE ignores net.core.rmem_max but needs CAP_NET_ADMIN; without it,
+            // SO_RCVBUF still gets as much as rmem_max allows.
+            var size = options.ReceiveBufferBytes;
+            if (Libc.setsockopt(_fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, &size, sizeof(int)) < 0)
+            {
+                Libc.SetSocketOption(_fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, size);
+            }
+        }
+
+        int granted;
+        var grantedLength = (uint)sizeof(int);
+        Libc.Check(Libc.getsockopt(_fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, &granted, &grantedLength), "getsockopt(SO_RCVBUF)");
+        ReceiveBufferBytes = granted;
+
+        KernelTimestamps = TryEnable(Libc.SO_TIMESTAMPNS);
+        DropCounts = TryEnable(Libc.SO_RXQ_OVFL);
+        Libc.SetReceiveTimeout(_fd, options.StopCheckInterval);
+        Bind(endpoint);
+    }
+
+    private bool TryEnable(int option)
+    {
+        var one = 1;
+        return Libc.setsockopt(_fd, Libc.SOL_SOCKET, option, &one, sizeof(int)) == 0;
+    }
+
+    private void Bind(IPEndPoint endpoint)
+    {
+        if (endpoint.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            var sin6 = new sockaddr_in6
+            {
+                sin6_family = Libc.AF_INET6,
+                sin6_port = BinaryPrimitives.ReverseEndianness((ushort)endpoint.Port),
+                sin6_scope_id = (uint)endpoint.Address.ScopeId,
+            };
+            endpoint.Address.TryWriteBytes(new Span<byte>(sin6.sin6_addr, 16), out _);
+            Libc.Check(Libc.bind(_fd, &sin6, (uint)sizeof(sockaddr_in6)), $"bind({endpoint})");
+            var length = (uint)sizeof(sockaddr_in6);
+            Libc.Check(Libc.getsockname(_fd, &sin6, &length), "getsockname");
+            LocalEndPoint = new IPEndPoint(new IPAddress(new ReadOnlySpan<byte>(sin6.sin6_addr, 16), sin6.sin6_scope_id), BinaryPrimitives.ReverseEndianness(sin6.sin6_port));
+        }
+        else
+        {
+            var sin = new sockaddr_in
+            {
+                sin_family = Libc.AF_INET,
+                sin_port = BinaryPrimitives.ReverseEndianness((ushort)endpoint.Port),
+            };
+            endpoint.Address.TryWriteBytes(new Span<byte>(&sin.sin_addr, 4), out _);
+            Libc.Check(Libc.bind(_fd, &sin, (uint)sizeof(sockaddr_in)), $"bind({endpoint})");
+            var length = (uint)sizeof(sockaddr_in);
+            Libc.Check(Libc.getsockname(_fd, &sin, &length), "getsockname");
+            LocalEndPoint = new IPEndPoint(new IPAddress(new ReadOnlySpan<byte>(&sin.sin_addr, 4)), BinaryPrimitives.ReverseEndianness(sin.sin_port));
+        }
+    }
+}

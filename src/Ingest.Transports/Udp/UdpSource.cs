@@ -1,0 +1,307 @@
+using System.Diagnostics;
+using System.Net;
+using Ingest.Transports.Events;
+using Ingest.Transports.Interop;
+
+namespace Ingest.Transports.Udp;
+
+/// <summary>
+/// Receives the datagrams sent to one UDP endpoint (a kernel socket's, or anyone's) with
+/// recvmmsg on a dedicated thread, and writes each as a <c>datagram</c> event:
+/// <c>{"src": "ip:port", "payload": bin}</c> stamped with the kernel's receive time.
+/// </summary>
+/// <remarks>
+/// The socket is bound by the constructor, so a bad or busy endpoint fails at startup and
+/// datagrams queue in the kernel until <see cref="RunAsync"/> starts reading. Counters:
+/// <c>datagrams</c> (received from the kernel), <c>truncated</c> (larger than
+/// <see cref="UdpSourceOptions.MaxDatagramSize"/>: dropped), <c>zero_length</c> (dropped),
+/// <c>kernel_dropped</c> (the socket's queue overflowed before we read), <c>control_truncated</c>
+/// (no room for the timestamp: receive time used) and <c>receive_errors</c>.
+/// </remarks>
+public sealed unsafe class UdpSource : IEventSource, IDisposable
+{
+    private static readonly EventName DatagramType = new("datagram");
+    private static readonly EventName SrcKey = new("src");
+    private static readonly EventName PayloadKey = new("payload");
+
+    private const int Idle = 0;
+    private const int Running = 1;
+    private const int Released = 2;
+
+    private readonly UdpSocket _socket;
+    private readonly ReceiveVector _vector;
+    private readonly SourceAddressCache _addresses = new();
+    private readonly Action<string>? _log;
+    private readonly Counter _datagrams;
+    private readonly Counter _truncated;
+    private readonly Counter _zeroLength;
+    private readonly Counter _kernelDropped;
+    private readonly Counter _controlTruncated;
+    private readonly Counter _receiveErrors;
+    private readonly Stopwatch _sinceErrorLog = new();
+    private uint _lastDropCount;
+    private long _errorsNotLogged;
+    private int _state;
+    private volatile bool _disposeRequested;
+
+    public UdpSource(UdpSourceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var endpoint = UdpEndpoint.Parse(options.Endpoint);
+        _log = options.Log;
+        _socket = UdpSocket.Open(endpoint, options);
+        try
+        {
+            _vector = new ReceiveVector(options.ReceiveBatch, options.MaxDatagramSize);
+        }
+        catch
+        {
+            _socket.Dispose();
+            throw;
+        }
+
+        Name = _socket.LocalEndPoint.ToString();
+        _datagrams = Counters["datagrams"];
+        _truncated = Counters["truncated"];
+        _zeroLength = Counters["zero_length"];
+        _kernelDropped = Counters["kernel_dropped"];
+        _controlTruncated = Counters["control_truncated"];
+        _receiveErrors = Counters["receive_errors"];
+        _log?.Invoke($"udp {Name}: receive buffer {ReceiveBufferBytes} bytes granted ({options.ReceiveBufferBytes} asked), " +
+            $"batch {options.ReceiveBatch} x {options.MaxDatagramSize} bytes, kernel timestamps {(KernelTimestamps ? "on" : "off")}, " +
+            $"drop counts {(_socket.DropCounts ? "on" : "off")}");
+    }
+
+    public string Channel => "udp";
+
+    /// <summary>The bound endpoint, "ip:port" or "[ip]:port".</summary>
+    public string Name { get; }
+
+    public CounterSet Counters { get; } = new();
+
+    /// <summary>The bound endpoint (the real port when the options asked for port 0).</summary>
+    public IPEndPoint LocalEndPoint => _socket.LocalEndPoint;
+
+    /// <summary>SO_RCVBUF the kernel granted (it reports twice the payload room, for its overhead).</summary>
+    public int ReceiveBufferBytes => _socket.ReceiveBufferBytes;
+
+    /// <summary>Whether events carry the kernel receive time (SO_TIMESTAMPNS) rather than the read time.</summary>
+    public bool KernelTimestamps => _socket.KernelTimestamps;
+
+    public Task RunAsync(EventWriter writer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (Interlocked.CompareExchange(ref _state, Running, Idle) != Idle)
+        {
+            throw new InvalidOperationException($"udp {Name}: RunAsync is called once, before Dispose");
+        }
+
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Run(writer, cancellationToken);
+                done.SetResult();
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+            finally
+            {
+                Release();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "udp " + Name,
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    /// <summary>Closes the socket now, or when the running loop next wakes (within the stop-check interval).</summary>
+    public void Dispose()
+    {
+        _disposeRequested = true;
+        if (Interlocked.CompareExchange(ref _state, Released, Idle) == Idle)
+        {
+            ReleaseResources();
+        }
+    }
+
+    /// <summary>
+    /// One recvmmsg: waits up to the stop-check interval for a datagram, takes what else is queued
+    /// (up to the batch size), writes the events and flushes. Returns the datagrams read, 0 when
+    /// none came (timeout, signal, counted error). Runs on the receive thread (tests call it directly).
+    /// </summary>
+    internal int ReceiveBatch(EventWriter writer)
+    {
+        var count = Libc.recvmmsg(_socket.Fd, _vector.Messages, (uint)_vector.Count, Libc.MSG_WAITFORONE, null);
+        if (count <= 0)
+        {
+            if (count < 0)
+            {
+                OnReceiveError(Libc.LastErrno);
+            }
+
+            return 0;
+        }
+
+        long readTimeNs = 0;
+        for (var i = 0; i < count; i++)
+        {
+            ref var message = ref _vector.Messages[i];
+            var timestampNs = ReadControlMessages(ref message.msg_hdr);
+            if ((message.msg_hdr.msg_flags & Libc.MSG_TRUNC) != 0)
+            {
+                // The payload is cut at MaxDatagramSize: a partial record is worse than none.
+                _truncated.Increment();
+                continue;
+            }
+
+            var length = (int)message.msg_len;
+            if (length == 0)
+            {
+                _zeroLength.Increment();
+                continue;
+            }
+
+            if (timestampNs == 0)
+            {
+                readTimeNs = readTimeNs != 0 ? readTimeNs : (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * TimeSpan.NanosecondsPerTick;
+                timestampNs = readTimeNs;
+            }
+
+            writer.BeginEvent(DatagramType, timestampNs, 2);
+            writer.WriteString(SrcKey, _addresses.Format(_vector.Address(i)));
+            writer.WriteBinary(PayloadKey, _vector.Payload(i, length));
+            writer.EndEvent();
+        }
+
+        _datagrams.Add(count);
+        _vector.Rearm(count);
+        writer.Flush();
+        return count;
+    }
+
+    /// <summary>
+    /// Catches up on drops no datagram has reported yet: SO_RXQ_OVFL only rides on datagrams that
+    /// were queued after a drop, so a drop at the end of a burst is seen here, when the queue is idle.
+    /// </summary>
+    internal void SyncDropCount()
+    {
+        if (_socket.ReadDropCount() is { } total)
+        {
+            ObserveDropCount(total);
+        }
+    }
+
+    private void Run(EventWriter writer, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested && !_disposeRequested)
+        {
+            if (ReceiveBatch(writer) == 0)
+            {
+                SyncDropCount();
+            }
+        }
+
+        SyncDropCount();
+        writer.Flush();
+    }
+
+    /// <summary>Returns the kernel receive time in Unix nanoseconds (0 when absent) and accounts drops.</summary>
+    private long ReadControlMessages(ref msghdr header)
+    {
+        if ((header.msg_flags & Libc.MSG_CTRUNC) != 0)
+        {
+            _controlTruncated.Increment();
+        }
+
+        long timestampNs = 0;
+        var cursor = (byte*)header.msg_control;
+        var end = cursor + header.msg_controllen;
+        while (cursor + sizeof(cmsghdr) <= end)
+        {
+            var cmsg = (cmsghdr*)cursor;
+            if (cmsg->cmsg_len < (nuint)sizeof(cmsghdr) || cursor + cmsg->cmsg_len > end)
+            {
+                break;
+            }
+
+            // CMSG_DATA: the header is already 8-byte aligned on 64-bit.
+            var data = cursor + sizeof(cmsghdr);
+            var dataLength = cmsg->cmsg_len - (nuint)sizeof(cmsghdr);
+            if (cmsg->cmsg_level == Libc.SOL_SOCKET)
+            {
+                // SCM_TIMESTAMPNS and the drop count's cmsg type share their option's number.
+                if (cmsg->cmsg_type == Libc.SO_TIMESTAMPNS && dataLength >= (nuint)sizeof(timespec))
+                {
+                    var ts = (timespec*)data;
+                    timestampNs = (ts->tv_sec * 1_000_000_000) + ts->tv_nsec;
+                }
+                else if (cmsg->cmsg_type == Libc.SO_RXQ_OVFL && dataLength >= sizeof(uint))
+                {
+                    ObserveDropCount(*(uint*)data);
+                }
+            }
+
+            cursor += (cmsg->cmsg_len + 7) & ~(nuint)7;
+        }
+
+        return timestampNs;
+    }
+
+    /// <summary>The kernel reports the socket's cumulative drop count; add what is new since the last report.</summary>
+    private void ObserveDropCount(uint total)
+    {
+        // Unsigned difference survives the u32 wrapping; a "negative" one is an older snapshot.
+        var delta = (int)(total - _lastDropCount);
+        if (delta > 0)
+        {
+            _lastDropCount = total;
+            _kernelDropped.Add(delta);
+        }
+    }
+
+    private void OnReceiveError(int errno)
+    {
+        if (errno is Libc.EAGAIN or Libc.EINTR)
+        {
+            return; // receive timeout or a signal: the loop checks cancellation and goes on
+        }
+
+        _receiveErrors.Increment();
+
+        // A persistent error must neither spin a core nor flood the log: one line a second at
+        // most, with the count of the errors it stands for.
+        if (!_sinceErrorLog.IsRunning || _sinceErrorLog.Elapsed >= TimeSpan.FromSeconds(1))
+        {
+            _log?.Invoke($"udp {Name}: recvmmsg failed: {new ErrnoException("recvmmsg", errno).Message}" +
+                (_errorsNotLogged > 0 ? $" ({_errorsNotLogged} more since the last report)" : string.Empty));
+            _errorsNotLogged = 0;
+            _sinceErrorLog.Restart();
+        }
+        else
+        {
+            _errorsNotLogged++;
+        }
+
+        Thread.Sleep(10);
+    }
+
+    private void Release()
+    {
+        Volatile.Write(ref _state, Released);
+        ReleaseResources();
+    }
+
+    private void ReleaseResources()
+    {
+        _socket.Dispose();
+        _vector.Dispose();
+    }
+}

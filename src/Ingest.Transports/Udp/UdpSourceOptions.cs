@@ -1,0 +1,63 @@
+namespace Ingest.Transports.Udp;
+
+/// <summary>One UDP endpoint to receive on. Several endpoints are several <see cref="UdpSource"/>s.</summary>
+public sealed class UdpSourceOptions
+{
+    public const string DefaultEndpoint = "127.0.0.1:5555";
+
+    /// <summary>The largest UDP payload over IPv4 (65535 - 8 byte UDP header - 20 byte IP header).</summary>
+    public const int DefaultMaxDatagramSize = 65507;
+
+    public const int DefaultReceiveBatch = 64;
+
+    public const int DefaultReceiveBufferBytes = 8 * 1024 * 1024;
+
+    /// <summary>"ip:port" to bind, IPv4 or bracketed IPv6 (see <see cref="UdpEndpoint"/>).</summary>
+    public string Endpoint { get; set; } = DefaultEndpoint;
+
+    /// <summary>
+    /// Bytes reserved per datagram slot. Larger datagrams are dropped and counted as "truncated".
+    /// The default accepts anything IPv4 can carry; the slots are reserved but only the pages a
+    /// datagram touches become resident, so a large value costs address space, not memory.
+    /// </summary>
+    public int MaxDatagramSize { get; set; } = DefaultMaxDatagramSize;
+
+    /// <summary>Datagrams one recvmmsg call can return (its vlen): one flush per batch.</summary>
+    public int ReceiveBatch { get; set; } = DefaultReceiveBatch;
+
+    /// <summary>
+    /// Socket receive buffer asked for: SO_RCVBUFFORCE when privileged (CAP_NET_ADMIN), else
+    /// SO_RCVBUF, which net.core.rmem_max caps. The size granted is logged and exposed.
+    /// </summary>
+    public int ReceiveBufferBytes { get; set; } = DefaultReceiveBufferBytes;
+
+    /// <summary>How long a receive blocks before the loop looks at cancellation again.</summary>
+    public TimeSpan StopCheckInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Where the source reports what it set up and the errors it counts. Optional.</summary>
+    public Action<string>? Log { get; set; }
+
+    internal void Validate()
+    {
+        if (MaxDatagramSize is < 1 or > 65535)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxDatagramSize), MaxDatagramSize, "must be 1..65535");
+        }
+
+        if (ReceiveBatch is < 1 or > 1024)
+        {
+            // UIO_MAXIOV: the kernel caps recvmmsg's vlen at 1024.
+            throw new ArgumentOutOfRangeException(nameof(ReceiveBatch), ReceiveBatch, "must be 1..1024");
+        }
+
+        if (ReceiveBufferBytes < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReceiveBufferBytes), ReceiveBufferBytes, "must not be negative (0 keeps the system default)");
+        }
+
+        if (StopCheckInterval <= TimeSpan.Zero || StopCheckInterval > TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(StopCheckInterval), StopCheckInterval, "must be in (0, 1 s]");
+        }
+    }
+}
