@@ -15,6 +15,6 @@ internal static class Logging
             o.TimestampFormat = "HH:mm:ss.fff ";
             o.ColorBehavior = LoggerColorBehavior.Disabled;
         });
-        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
     });
 }
