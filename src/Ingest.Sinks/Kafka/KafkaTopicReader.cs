@@ -59,6 +59,12 @@ public sealed class KafkaTopicReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// True once partitions are assigned (a group join takes seconds: Kafka's
+    /// group.initial.rebalance.delay.ms). Silence before that says nothing about the topic.
+    /// </summary>
+    public bool HasAssignment => _consumer.Assignment.Count > 0;
+
     /// <summary>Returns the next record, or null when none arrived within <paramref name="timeout"/>.</summary>
     /// <exception cref="ConsumeException">The broker or client reported an error for this read.</exception>
     public KafkaRecord? Read(TimeSpan timeout)

@@ -22,7 +22,7 @@ public static class SourceFactory
                     Endpoint = endpoint,
                     MaxDatagramSize = options.Udp.MaxDatagramBytes,
                     ReceiveBufferBytes = options.Udp.ReceiveBufferBytes,
-                    Log = line => log.LogWarning("{Line}", line),
+                    Log = line => log.LogInformation("{Line}", line),
                 }));
             }
         }
