@@ -105,8 +105,9 @@ public sealed class EmbeddedBroker : IDisposable
 
     /// <summary>
     /// Runs a cluster in the foreground until <paramref name="ct"/> is cancelled (the engine of
-    /// <c>ingest broker</c>): starts it (at fixed <paramref name="port"/>s when non-zero), creates <paramref name="topics"/>, calls
-    /// <paramref name="started"/> (e.g. to print <see cref="BootstrapServers"/>), waits, disposes.
+    /// <c>ingest broker</c>): starts it on ephemeral ports, creates <paramref name="topics"/>
+    /// (name, partitions), calls <paramref name="started"/> (e.g. to print
+    /// <see cref="BootstrapServers"/>), waits, disposes.
     /// </summary>
     public static Task RunAsync(
         int brokers,
@@ -114,8 +115,7 @@ public sealed class EmbeddedBroker : IDisposable
         Action<EmbeddedBroker> started,
         CancellationToken ct) => RunAsync(brokers, port: 0, topics, started, ct);
 
-    /// <inheritdoc cref="RunAsync(int, IReadOnlyList{KeyValuePair{string, int}}, Action{EmbeddedBroker}, CancellationToken)"/>
-    /// <param name="port">Fixed port of broker 1 (see <see cref="Start"/>); 0 for ephemeral ports.</param>
+    /// <summary>As the other overload, serving broker <c>id</c> at 127.0.0.1:<c>port + id - 1</c> when <paramref name="port"/> is non-zero.</summary>
     public static async Task RunAsync(
         int brokers,
         int port,
