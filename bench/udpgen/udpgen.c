@@ -37,6 +37,7 @@
 #define MAX_PAYLOAD 65507
 #define MAX_BATCH 1024
 
+/* User space: volatile sig_atomic_t is what C allows a signal handler to set. */
 static volatile sig_atomic_t stop;
 
 static void on_signal(int signo)
@@ -130,7 +131,7 @@ static int parse_number(const char *text, double min, double max, double *value)
 	return errno || *text == '\0' || *end != '\0' || *value < min || *value > max ? -1 : 0;
 }
 
-static void usage(FILE *out)
+static void print_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: udpgen --target IP:PORT [--size BYTES(100)] [--rate PER_SECOND(0=max)]\n"
@@ -183,18 +184,19 @@ int main(int argc, char **argv)
 			bad |= parse_number(optarg, 1, MAX_BATCH, &batch);
 			break;
 		case 'h':
-			usage(stdout);
+			print_usage(stdout);
 			return 0;
 		default:
 			bad = 1;
 		}
 	}
 	if (bad || !target || optind != argc) {
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 	if (parse_target(target, &addr, &addr_len) < 0) {
-		fprintf(stderr, "udpgen: bad target '%s': expected ip:port (IPv6 as [addr]:port)\n", target);
+		fprintf(stderr, "udpgen: bad target '%s': %s\n", target,
+			"expected ip:port (IPv6 as [addr]:port)");
 		return 2;
 	}
 
@@ -261,7 +263,10 @@ int main(int argc, char **argv)
 
 		n = sendmmsg(fd, msgs, (unsigned int)want, 0);
 		if (n < 0) {
-			/* ECONNREFUSED: an ICMP error for an earlier datagram; ENOBUFS/EAGAIN: back off. */
+			/*
+			 * ECONNREFUSED: an ICMP error for an earlier datagram.
+			 * ENOBUFS/EAGAIN: the device queue is full, back off.
+			 */
 			if (errno != EINTR)
 				errors++;
 			if (errno == ENOBUFS || errno == EAGAIN)
@@ -272,9 +277,9 @@ int main(int argc, char **argv)
 	}
 	elapsed = now_seconds() - start;
 
-	printf("{\"target\":\"%s\",\"size\":%d,\"batch\":%d,\"sent\":%llu,\"errors\":%llu,\"seconds\":%.6f,\"rate\":%.1f}\n",
-	       target, (int)size, (int)batch, (unsigned long long)sent,
-	       (unsigned long long)errors, elapsed,
+	printf("{\"target\":\"%s\",\"size\":%d,\"batch\":%d,", target, (int)size, (int)batch);
+	printf("\"sent\":%llu,\"errors\":%llu,\"seconds\":%.6f,\"rate\":%.1f}\n",
+	       (unsigned long long)sent, (unsigned long long)errors, elapsed,
 	       elapsed > 0 ? (double)sent / elapsed : 0.0);
 	fflush(stdout);
 	free(payloads);
