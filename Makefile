@@ -42,7 +42,13 @@ test-dotnet:
 vm-test:
 	@if [ -f kmodule/Makefile ]; then $(MAKE) -C kmodule vm-test; else echo "vm-test: no kmodule yet"; fi
 
-bench: build
+# The UDP load generator the benchmarks (and anyone) drive: out/bench/udpgen --help.
+UDPGEN := out/bench/udpgen
+$(UDPGEN): bench/udpgen/udpgen.c
+	@mkdir -p $(@D)
+	gcc -O2 -Wall -Wextra -Werror -o $@ $<
+
+bench: build $(UDPGEN)
 	$(DOTNET) run -c $(CONFIG) --project bench/Ingest.Bench -- $(BENCH)
 
 format:

@@ -52,11 +52,16 @@ public sealed class MemInfoParser : IProcParser
             var values = line[(colon + 1)..];
             var value = ProcText.ParseUInt64(ProcText.NextToken(ref values), "meminfo: value");
             var unit = ProcText.NextToken(ref values);
+            if (!ProcText.Trim(values).IsEmpty)
+            {
+                throw ProcText.Malformed("meminfo: trailing text", line);
+            }
+
             if (unit.SequenceEqual("kB"u8))
             {
                 value = value <= ulong.MaxValue / 1024 ? value * 1024 : throw ProcText.Malformed("meminfo: kB value too large", line);
             }
-            else if (!unit.IsEmpty || !ProcText.Trim(values).IsEmpty)
+            else if (!unit.IsEmpty)
             {
                 throw ProcText.Malformed("meminfo: unit", line);
             }

@@ -56,9 +56,13 @@ internal sealed class ProcFileReader(int initialSize, int maxSize) : IDisposable
             throw new ProcFileTooLargeException($"{path} is larger than {maxSize} bytes");
         }
 
-        var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)_buffer.Length * 2, maxSize));
+        var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max((long)_buffer.Length * 2, 4096), maxSize));
         _buffer.AsSpan().CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
+
         _buffer = larger;
     }
 }
