@@ -56,7 +56,11 @@ public sealed class RtnetlinkSource : NetlinkSource
         socket.JoinGroup(Libc.RTNLGRP_IPV6_IFADDR);
     }
 
-    protected override void OnDatagram(NetlinkSocket socket, ReadOnlySpan<byte> datagram, EventWriter writer, long receivedNs)
+    protected override void OnDatagram(NetlinkSocket socket, ReadOnlySpan<byte> datagram, EventWriter writer, long receivedNs) =>
+        WriteDatagram(datagram, writer, receivedNs);
+
+    /// <summary>Writes the events of one kernel datagram, counting what it cannot decode.</summary>
+    internal void WriteDatagram(ReadOnlySpan<byte> datagram, EventWriter writer, long receivedNs)
     {
         var messages = new NetlinkMessageReader(datagram);
         while (messages.TryRead(out var message))
