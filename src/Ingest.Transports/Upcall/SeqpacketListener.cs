@@ -46,7 +46,7 @@ internal sealed class SeqpacketListener : IDisposable
         try
         {
             var address = UnixSocketAddress.Create(temporary);
-            Libc.Check(Libc.bind(fd, &address, (uint)sizeof(sockaddr_un)), $"bind({temporary})");
+            Libc.Check(Libc.bind(fd, &address, (uint)sizeof(sockaddr_un)), "bind", temporary);
             File.SetUnixFileMode(temporary, mode);
             Libc.Check(Libc.listen(fd, Backlog), "listen");
             File.Move(temporary, path, overwrite: true);
@@ -85,7 +85,9 @@ internal sealed class SeqpacketListener : IDisposable
                 return;
             }
 
-            throw new ErrnoException($"lstat({path})", Libc.LastErrno);
+            var errno = Libc.LastErrno;
+
+            throw new ErrnoException($"lstat({path})", errno);
         }
 
         if ((status.st_mode & Libc.S_IFMT) != Libc.S_IFSOCK)

@@ -43,6 +43,19 @@ public sealed class IngestDaemon
 
     public async Task<int> RunAsync(CancellationToken stopping)
     {
+        // Sources first: a busy port or a missing device fails here, before anything else starts.
+        List<IEventSource> sources;
+        try
+        {
+            sources = SourceFactory.Create(_options, _loggers);
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or ArgumentException)
+        {
+            _logger.LogError("cannot start: {Message}", e.Message);
+            return 1;
+        }
+
+        sources.AddRange(ExtraSources);
         EmbeddedBroker? broker = null;
         var bootstrap = _options.Kafka.Bootstrap;
         if (string.IsNullOrWhiteSpace(bootstrap))
@@ -55,8 +68,6 @@ public sealed class IngestDaemon
         await _stdout.WriteLineAsync($"bootstrap={bootstrap}").ConfigureAwait(false);
         await _stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
 
-        var sources = SourceFactory.Create(_options, _loggers);
-        sources.AddRange(ExtraSources);
         if (sources.Count == 0)
         {
             _logger.LogWarning("no sources are enabled: nothing will be published");

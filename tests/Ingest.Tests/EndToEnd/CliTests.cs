@@ -92,6 +92,18 @@ public class CliTests
     }
 
     [Fact]
+    public async Task A_busy_udp_port_fails_at_startup_with_a_clear_error()
+    {
+        using var holder = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)holder.Client.LocalEndPoint!).Port;
+        var result = await ProcessRunner.RunAsync(CliProcess.ExecutablePath, ["run", "--udp", $"127.0.0.1:{port}", "--no-proc"], timeout: TimeSpan.FromSeconds(30));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"127.0.0.1:{port}", result.Stderr);
+        Assert.Contains("Address already in use", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr); // a message, not a stack trace
+    }
+
+    [Fact]
     public async Task Stats_without_a_daemon_says_so_and_exits_1()
     {
         var result = await ProcessRunner.RunAsync(CliProcess.ExecutablePath, ["stats", "--socket", "/tmp/no-such-ingest.sock"]);
