@@ -278,6 +278,7 @@ public class UdpSourceTests
         }
 
         Assert.Equal(300L * Burst, writer.Events);
+        Assert.Equal(300, source.Counters["batches"].Value);
         Assert.Equal(300L * Burst * payload.Length, writer.BinaryBytes);
         Assert.Equal(300L * Burst * sender.LocalEndPoint!.ToString()!.Length, writer.TextBytes);
         Assert.Equal(0, allocated);
