@@ -13,7 +13,8 @@ namespace Ingest.Transports.Udp;
 /// <remarks>
 /// The socket is bound by the constructor, so a bad or busy endpoint fails at startup and
 /// datagrams queue in the kernel until <see cref="RunAsync"/> starts reading. Counters:
-/// <c>datagrams</c> (received from the kernel), <c>truncated</c> (larger than
+/// <c>datagrams</c> (received from the kernel), <c>batches</c> (recvmmsg calls that returned
+/// datagrams: datagrams / batches is how full the batches run), <c>truncated</c> (larger than
 /// <see cref="UdpSourceOptions.MaxDatagramSize"/>: dropped), <c>zero_length</c> (dropped),
 /// <c>kernel_dropped</c> (the socket's queue overflowed before we read), <c>control_truncated</c>
 /// (no room for the timestamp: receive time used) and <c>receive_errors</c>.
@@ -33,6 +34,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
     private readonly SourceAddressCache _addresses = new();
     private readonly Action<string>? _log;
     private readonly Counter _datagrams;
+    private readonly Counter _batches;
     private readonly Counter _truncated;
     private readonly Counter _zeroLength;
     private readonly Counter _kernelDropped;
@@ -63,6 +65,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
 
         Name = _socket.LocalEndPoint.ToString();
         _datagrams = Counters["datagrams"];
+        _batches = Counters["batches"];
         _truncated = Counters["truncated"];
         _zeroLength = Counters["zero_length"];
         _kernelDropped = Counters["kernel_dropped"];
@@ -182,6 +185,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
         }
 
         _datagrams.Add(count);
+        _batches.Increment();
         _vector.Rearm(count);
         writer.Flush();
         return count;
