@@ -21,6 +21,7 @@ public class MessagePackMicroBenchmark(ITestOutputHelper output)
     {
         Measure("WriteInt64 (mixed widths)", WriteInt64);
         Measure("WriteString primitive: header + copy of \"eth0\" UTF-8", WriteShortUtf8String);
+        Measure("WriteString primitive: \"eth0\" chars encoded to UTF-8", WriteShortCharString);
         Measure("MessagePackWriter.WriteString(\"eth0\" chars)", WriterWriteCharString);
         Measure("ReadInt64 (mixed widths)", ReadInt64);
         Measure("Skip of a 6-field event map", SkipEvent);
@@ -35,6 +36,7 @@ public class MessagePackMicroBenchmark(ITestOutputHelper output)
         ReadInt64(1_000);
         SkipEvent(1_000);
         WriterWriteCharString(1_000);
+        WriteShortCharString(1_000);
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         WriteInt64(100_000);
@@ -42,6 +44,7 @@ public class MessagePackMicroBenchmark(ITestOutputHelper output)
         ReadInt64(100_000);
         SkipEvent(100_000);
         WriterWriteCharString(100_000);
+        WriteShortCharString(100_000);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
@@ -84,6 +87,19 @@ public class MessagePackMicroBenchmark(ITestOutputHelper output)
             int written = MessagePackPrimitives.WriteStringHeader(buffer, value.Length);
             value.CopyTo(buffer[written..]);
             total += written + value.Length;
+        }
+
+        return total;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static long WriteShortCharString(int iterations)
+    {
+        Span<byte> buffer = stackalloc byte[64];
+        long total = 0;
+        for (int i = 0; i < iterations; i++)
+        {
+            total += MessagePackPrimitives.WriteString(buffer, "eth0");
         }
 
         return total;
