@@ -177,7 +177,7 @@ int main(void)
 {
 	int fd = kt_open();
 
-	kt_plan(44);
+	kt_plan(47);
 	kt_quiet(KINGEST_CHF_RING);
 	test_info(fd);
 	test_unknown(fd);

@@ -17,7 +17,10 @@
 #                      KINGEST_UPCALL_LOG=/tmp/kingest-upcall.log (its log),
 #                      HOME=/tmp, plus KINGEST_GUEST_ENV_* from the caller
 #                      with the prefix stripped
-# The script runs with bash, cwd = its own directory, under a timeout.
+# The script runs with bash, cwd = its own directory, under a timeout. It
+# must not live under /tmp or /run (the guest has its own). The host root
+# is mounted with cache=loose (fast exec over 9p): do not change files the
+# guest reads while it runs.
 #
 # Afterwards <results dir> holds script.log (its stdout+stderr), script.rc,
 # dmesg.txt and console.log. Exit status: the script's, or 1 if it failed
@@ -53,7 +56,7 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (scr
 
 # ---------------------------------------------------------------- initramfs
 # Virtio transport and 9p, in dependency order; built-ins are simply absent.
-guest_modules="virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
+guest_modules="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
 netfs fscache 9pnet 9pnet_virtio 9p"
 
 read -r -d '' init_script <<'INIT' || true
@@ -64,10 +67,10 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(cat /modules.order); do
-	insmod /lib/modules/$m.ko 2>/dev/null
+	insmod /lib/modules/$m.ko || echo "init: insmod $m failed"
 done
 mkdir -p /host
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 hostroot /host || {
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /host || {
 	echo "init: cannot mount the host root"; poweroff -f; }
 mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
