@@ -17,8 +17,9 @@
 #                      KINGEST_UPCALL_LOG=/tmp/kingest-upcall.log (its log),
 #                      HOME=/tmp, plus KINGEST_GUEST_ENV_* from the caller
 #                      with the prefix stripped
-# The script runs with bash, cwd = its own directory, under a timeout. It
-# must not live under /tmp or /run (the guest has its own). The host root
+# The script runs with bash, cwd = its own directory, under a timeout. If
+# the checkout, the script or the module is under the host's /tmp or /run,
+# that directory is bind-mounted (read-only) over the guest's. The host root
 # is mounted with cache=loose (fast exec over 9p): do not change files the
 # guest reads while it runs.
 #
@@ -75,17 +76,28 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroo
 mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
 mount -t devtmpfs dev /host/dev
+mkdir -p /results
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results /results || {
+	echo "init: cannot mount the results share"; poweroff -f; }
+. /results/.job.env
+# Keep the host's /tmp and /run reachable for paths the job needs there
+# (a checkout under /tmp), then give the guest private ones.
+mkdir -p /orig/tmp /orig/run
+mount -o bind /host/tmp /orig/tmp
+mount -o bind /host/run /orig/run
 mount -t tmpfs -o mode=1777 tmp /host/tmp
 mount -t tmpfs -o mode=755 run /host/run
+for p in $JOB_KEEP; do
+	mkdir -p "/host$p"
+	mount -o bind,ro "/orig$p" "/host$p" || echo "init: cannot keep $p"
+done
 mkdir -p /host/dev/shm /host/dev/pts /host/run/results
 mount -t tmpfs -o mode=1777 shm /host/dev/shm
 mount -t devpts devpts /host/dev/pts
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results /host/run/results || {
-	echo "init: cannot mount the results share"; poweroff -f; }
+mount -o bind /results /host/run/results
 # Usermode helpers run here, in the initramfs root: /tmp of the chroot is /host/tmp.
 ln -s /host/tmp /tmp
 ip link set lo up
-. /host/run/results/.job.env
 rc=0
 if [ "$JOB_LOAD" = 1 ]; then
 	insmod "/host$JOB_KO" || rc=97
@@ -103,6 +115,7 @@ echo $rc >/host/run/results/script.rc
 dmesg >/host/run/results/dmesg.txt
 sync
 umount /host/run/results
+umount /results
 echo "init: script exit $rc"
 poweroff -f
 INIT
@@ -152,6 +165,13 @@ fi
 mkdir -p "$results"
 rm -f "$results"/{script.log,script.rc,dmesg.txt,console.log}
 guest_env=""
+# Host paths under /tmp or /run the guest must still see (its own are tmpfs).
+keep=""
+for p in "$root" "$(dirname "$script")" "$(dirname "$ko")"; do
+	case $p in
+	/tmp/* | /run/*) case " $keep " in *" $p "*) ;; *) keep+=" $p" ;; esac ;;
+	esac
+done
 while IFS='=' read -r name value; do
 	guest_env+=" ${name#KINGEST_GUEST_ENV_}=$(printf '%q' "$value")"
 done < <(env | grep '^KINGEST_GUEST_ENV_' || true)
@@ -160,6 +180,7 @@ done < <(env | grep '^KINGEST_GUEST_ENV_' || true)
 	echo "JOB_KO=$(printf '%q' "$ko")"
 	echo "JOB_LOAD=$([ "${VM_NO_MODULE:-0}" = 1 ] && echo 0 || echo 1)"
 	echo "JOB_TIMEOUT=$script_timeout"
+	echo "JOB_KEEP=\"$keep\""
 	echo "JOB_ENV=\"$guest_env\""
 } >"$results/.job.env"
 
