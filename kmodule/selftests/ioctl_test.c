@@ -2,6 +2,7 @@
 /* Every ioctl command, hostile arguments, and the integer sysctl ranges. */
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kt.h"
@@ -132,6 +133,32 @@ static void test_stats(int fd)
 	kt_ok(zero, "RESET_STATS zeroes every counter");
 }
 
+/* State-changing commands need CAP_SYS_ADMIN; reading does not. */
+static void test_unprivileged(int fd)
+{
+	uint32_t rate = 10;
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct kingest_stats st;
+		uint8_t b = 1;
+		int bad = 0;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		bad += ioctl(fd, KINGEST_IOC_SET_RATE, &rate) != -1 || errno != EPERM;
+		bad += ioctl(fd, KINGEST_IOC_RESET_STATS) != -1 || errno != EPERM;
+		bad += kt_inject(fd, KINGEST_CHF_RING, KINGEST_EV_INJECT, &b, 1) != -EPERM;
+		bad += ioctl(fd, KINGEST_IOC_GET_STATS, &st) != 0;
+		_exit(bad);
+	}
+	waitpid(pid, &status, 0);
+	kt_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "without CAP_SYS_ADMIN: SET_RATE, RESET_STATS, INJECT -> EPERM; GET_STATS works (%d)",
+	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
 static void test_sysctl_ranges(void)
 {
 	static const struct {
@@ -177,7 +204,7 @@ int main(void)
 {
 	int fd = kt_open();
 
-	kt_plan(44);
+	kt_plan(48);
 	kt_quiet(KINGEST_CHF_RING);
 	test_info(fd);
 	test_unknown(fd);
@@ -185,6 +212,7 @@ int main(void)
 	test_threshold(fd);
 	test_inject(fd);
 	test_stats(fd);
+	test_unprivileged(fd);
 	test_sysctl_ranges();
 	close(fd);
 	return kt_done();
