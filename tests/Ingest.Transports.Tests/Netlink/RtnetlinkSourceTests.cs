@@ -91,7 +91,8 @@ public sealed class RtnetlinkSourceTests(NetnsFixture netns) : IClassFixture<Net
         netns.Ip("link set oa up");
 
         // Smallest buffer the kernel allows; the reader is held back while the burst lands.
-        var source = new RtnetlinkSource(netns.Options(receiveBufferSize: 1));
+        var logger = new ListLogger();
+        var source = new RtnetlinkSource(netns.Options(receiveBufferSize: 1), logger);
         var writer = new BlockingWriter();
         using var cts = new CancellationTokenSource();
         var task = source.RunAsync(writer, cts.Token);
@@ -115,6 +116,9 @@ public sealed class RtnetlinkSourceTests(NetnsFixture netns) : IClassFixture<Net
 
         Assert.True(arrived, $"no event after the burst; counters {string.Join(", ", source.Counters.All)}");
         Assert.True(source.Counters["overrun"].Value >= 1, $"overrun={source.Counters["overrun"].Value}");
+        var warnings = logger.Entries.Where(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning).ToList();
+        Assert.Single(warnings); // one burst, one line, however many ENOBUFS it caused
+        Assert.Contains("overrun", warnings[0].Message, StringComparison.Ordinal);
         var addrs = writer.Inner.Snapshot().Count(e => e.Type == "addr");
         Assert.True(addrs < 300, $"all {addrs} address events fit a {source.ReceiveBufferSize}-byte buffer: no overrun was forced");
         await cts.CancelAsync();
