@@ -3,7 +3,6 @@ using System.Diagnostics;
 namespace Ingest.Transports.Tests.Upcall;
 
 /// <summary>Builds the real helper (src/Ingest.Transports/Upcall/helper) once per test run with its own Makefile.</summary>
-[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 internal static class UpcallHelperBinary
 {
     private static readonly Lazy<(string? Path, string Reason)> Built = new(Build);
@@ -34,6 +33,11 @@ internal static class UpcallHelperBinary
     private static (string?, string) Build()
     {
         var root = RepoRoot();
+        if (!OperatingSystem.IsLinux())
+        {
+            return (null, "the upcall helper is Linux-only");
+        }
+
         if (root is null)
         {
             return (null, "repository root (Ingest.sln) not found above the test binaries");
