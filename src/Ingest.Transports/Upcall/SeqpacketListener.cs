@@ -42,7 +42,7 @@ internal sealed class SeqpacketListener : IDisposable
         RefuseIfLive(path);
         var temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         File.Delete(temporary);
-        var fd = Libc.Check(Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0), "socket(AF_UNIX, SOCK_SEQPACKET)");
+        var fd = Libc.Check(Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0), "socket(AF_UNIX, SOCK_SEQPACKET)");
         try
         {
             var address = UnixSocketAddress.Create(temporary);

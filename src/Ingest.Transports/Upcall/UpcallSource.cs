@@ -35,6 +35,7 @@ public sealed class UpcallSource : IEventSource
     private readonly UpcallSourceOptions _options;
     private readonly uint[] _allowedUids;
     private readonly byte[] _buffer;
+    private readonly EventNameCache _envKeys = new(capacity: 256);
     private readonly Counter _received;
     private readonly Counter _deniedPeer;
     private readonly Counter _malformed;
@@ -273,8 +274,7 @@ public sealed class UpcallSource : IEventSource
             strings.MoveNext();
             var entry = strings.Current;
             var eq = entry.IndexOf((byte)'=');
-            writer.WriteString(entry[..eq]);
-            writer.WriteString(entry[(eq + 1)..]);
+            writer.WriteString(_envKeys.Get(entry[..eq]), entry[(eq + 1)..]);
         }
 
         if (isKingest)
