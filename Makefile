@@ -11,7 +11,7 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 LIBRDKAFKA := .deps/librdkafka/lib/librdkafka.so.1
 INGEST := out/ingest/ingest
 
-.PHONY: deps deps-apt build run test test-dotnet vm-test bench format lint clean
+.PHONY: deps deps-apt build helper run test test-dotnet vm-test bench format lint clean
 
 deps: deps-apt $(LIBRDKAFKA) .deps/restore.stamp
 
@@ -25,10 +25,14 @@ $(LIBRDKAFKA):
 	$(DOTNET) restore Ingest.sln
 	@touch $@
 
-build: deps
+build: deps helper
 	$(DOTNET) publish src/Ingest/Ingest.csproj -c $(CONFIG) -o out/ingest --no-restore -nologo -v q
 	@test -f out/ingest/librdkafka.so.1 || cp $(LIBRDKAFKA) out/ingest/
 	@echo "built $(INGEST)"
+
+# The upcall helper the kernel spawns (static C): out/ingest/ingest-upcall.
+helper:
+	@$(MAKE) -s -C src/Ingest.Transports/Upcall/helper OUT=$(CURDIR)/out/ingest
 
 # Runs the daemon in the foreground. ARGS passes flags, e.g. make run ARGS="--bootstrap kafka:9092".
 run: build
@@ -42,7 +46,13 @@ test-dotnet:
 vm-test:
 	@if [ -f kmodule/Makefile ]; then $(MAKE) -C kmodule vm-test; else echo "vm-test: no kmodule yet"; fi
 
-bench: build
+# The UDP load generator the benchmarks (and anyone) drive: out/bench/udpgen --help.
+UDPGEN := out/bench/udpgen
+$(UDPGEN): bench/udpgen/udpgen.c
+	@mkdir -p $(@D)
+	gcc -O2 -Wall -Wextra -Werror -o $@ $<
+
+bench: build $(UDPGEN)
 	$(DOTNET) run -c $(CONFIG) --project bench/Ingest.Bench -- $(BENCH)
 
 format:

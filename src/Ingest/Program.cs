@@ -7,6 +7,8 @@ var root = new RootCommand("Ingest: Linux kernel events into Kafka, signed comma
     BrokerCommand.Create(),
     TailCommand.Create(),
     StatsCommand.Create(),
+    SendCommand.Create(),
+    KeygenCommand.Create(),
 };
 
 // Termination is handled by each command (flush before exit), not by System.CommandLine's

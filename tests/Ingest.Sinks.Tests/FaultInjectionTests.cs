@@ -81,7 +81,8 @@ public sealed class FaultInjectionTests(ITestOutputHelper output) : IDisposable
     {
         string topic = UniqueTopic("retriable");
         _broker.CreateTopic(topic, 1);
-        using var sink = new KafkaRecordSink(Options(_broker.BootstrapServers), Log(output));
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var sink = new KafkaRecordSink(Options(_broker.BootstrapServers, ("debug", "msg")), lines.Enqueue);
         var handler = new RecordingDeliveryHandler();
         Assert.True(sink.TryProduce(topic, Bytes("k"), Bytes("warm-up"), [], handler, -1));
         Assert.Equal(0, sink.Flush(Deadline));
@@ -95,6 +96,8 @@ public sealed class FaultInjectionTests(ITestOutputHelper output) : IDisposable
 
         Assert.Equal(0, sink.Flush(Deadline));
         Assert.Equal((21L, 0L), (sink.Counters.Delivered, sink.Counters.Failed));
+        // One failed Produce request per injected error, each retried by librdkafka.
+        Assert.Equal(3, lines.Count(l => l.Contains("encountered error: Broker: Not enough in-sync replicas", StringComparison.Ordinal)));
 
         using var reader = new KafkaTopicReader(_broker.BootstrapServers, topic, fromBeginning: true);
         Assert.Equal(

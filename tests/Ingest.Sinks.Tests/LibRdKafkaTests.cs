@@ -33,4 +33,20 @@ public sealed class LibRdKafkaTests
             Assert.NotEmpty(mapped);
         }
     }
+
+    [Fact]
+    public void ResolvePath_PrefersTheOverride_AndNamesThePathTriedWhenMissing()
+    {
+        string bundled = Path.Combine(AppContext.BaseDirectory, "librdkafka.so.1");
+        Assert.Equal(bundled, LibRdKafka.ResolvePath(null, AppContext.BaseDirectory));
+        Assert.Equal(bundled, LibRdKafka.ResolvePath("", AppContext.BaseDirectory));
+        Assert.Equal(bundled, LibRdKafka.ResolvePath(bundled, "/nonexistent"));
+
+        var missingDefault = Assert.Throws<DllNotFoundException>(() => LibRdKafka.ResolvePath(null, "/nonexistent/dir"));
+        Assert.Contains("'/nonexistent/dir/librdkafka.so.1'", missingDefault.Message, StringComparison.Ordinal);
+        Assert.Contains(LibRdKafka.PathVariable, missingDefault.Message, StringComparison.Ordinal);
+
+        var missingOverride = Assert.Throws<DllNotFoundException>(() => LibRdKafka.ResolvePath("/no/such/librdkafka.so.1", AppContext.BaseDirectory));
+        Assert.Contains("'/no/such/librdkafka.so.1'", missingOverride.Message, StringComparison.Ordinal);
+    }
 }

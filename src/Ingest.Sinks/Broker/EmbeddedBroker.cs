@@ -1,4 +1,6 @@
+using System.Net;
 using System.Runtime.InteropServices;
+using Confluent.Kafka;
 using Ingest.Sinks.Kafka;
 using static Ingest.Sinks.Broker.MockClusterNative;
 
@@ -14,6 +16,8 @@ namespace Ingest.Sinks.Broker;
 /// Topics are auto-created on first use with <see cref="AutoCreatedPartitions"/> partitions (fixed
 /// by librdkafka; use <see cref="CreateTopic"/> for another count). The mock keeps only about
 /// 5 MiB per partition: older records are dropped beyond that. Broker ids are 1..brokers.
+/// librdkafka picks the listener ports; with a fixed port, each broker is also reachable (and
+/// advertised) at 127.0.0.1:port+id-1 through a relay.
 /// </remarks>
 public sealed class EmbeddedBroker : IDisposable
 {
@@ -21,6 +25,7 @@ public sealed class EmbeddedBroker : IDisposable
     public const int AutoCreatedPartitions = 4;
 
     private readonly Lock _gate = new();
+    private readonly List<TcpForwarder> _relays = [];
     private nint _handle;
     private nint _cluster;
 
@@ -33,15 +38,41 @@ public sealed class EmbeddedBroker : IDisposable
     }
 
     /// <summary>Comma-separated host:port list of the mock brokers.</summary>
-    public string BootstrapServers { get; }
+    public string BootstrapServers { get; private set; }
 
     /// <summary>Number of brokers; their ids are 1..BrokerCount.</summary>
     public int BrokerCount { get; }
 
     /// <summary>Starts a mock cluster with <paramref name="brokers"/> brokers, listening at once.</summary>
-    public static unsafe EmbeddedBroker Start(int brokers = 1)
+    /// <param name="brokers">Broker count; ids are 1..brokers.</param>
+    /// <param name="port">
+    /// 0: ephemeral ports. Otherwise broker <c>id</c> is served at 127.0.0.1:<c>port + id - 1</c>
+    /// (e.g. 9092 for <c>ingest broker --port 9092</c>).
+    /// </param>
+    public static EmbeddedBroker Start(int brokers = 1, int port = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(brokers, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port + brokers - 1, IPEndPoint.MaxPort);
+        EmbeddedBroker broker = StartMock(brokers);
+        if (port != 0)
+        {
+            try
+            {
+                broker.ServeAtFixedPorts(port);
+            }
+            catch
+            {
+                broker.Dispose();
+                throw;
+            }
+        }
+
+        return broker;
+    }
+
+    private static unsafe EmbeddedBroker StartMock(int brokers)
+    {
         LibRdKafka.EnsureLoaded();
 
         const int ErrSize = 512;
@@ -74,18 +105,27 @@ public sealed class EmbeddedBroker : IDisposable
 
     /// <summary>
     /// Runs a cluster in the foreground until <paramref name="ct"/> is cancelled (the engine of
-    /// <c>ingest broker</c>): starts it, creates <paramref name="topics"/>, calls
-    /// <paramref name="started"/> (e.g. to print <see cref="BootstrapServers"/>), waits, disposes.
+    /// <c>ingest broker</c>): starts it on ephemeral ports, creates <paramref name="topics"/>
+    /// (name, partitions), calls <paramref name="started"/> (e.g. to print
+    /// <see cref="BootstrapServers"/>), waits, disposes.
     /// </summary>
+    public static Task RunAsync(
+        int brokers,
+        IReadOnlyList<KeyValuePair<string, int>> topics,
+        Action<EmbeddedBroker> started,
+        CancellationToken ct) => RunAsync(brokers, port: 0, topics, started, ct);
+
+    /// <summary>As the other overload, serving broker <c>id</c> at 127.0.0.1:<c>port + id - 1</c> when <paramref name="port"/> is non-zero.</summary>
     public static async Task RunAsync(
         int brokers,
+        int port,
         IReadOnlyList<KeyValuePair<string, int>> topics,
         Action<EmbeddedBroker> started,
         CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(topics);
         ArgumentNullException.ThrowIfNull(started);
-        using EmbeddedBroker broker = Start(brokers);
+        using EmbeddedBroker broker = Start(brokers, port);
         foreach (var (topic, partitions) in topics)
         {
             broker.CreateTopic(topic, partitions, Math.Min(brokers, 3));
@@ -100,6 +140,41 @@ public sealed class EmbeddedBroker : IDisposable
         {
             // Normal shutdown.
         }
+    }
+
+    /// <summary>
+    /// Relays 127.0.0.1:port+id-1 to each broker's own listener and advertises the relay, so
+    /// every client connection, bootstrap and per-broker, goes through the fixed ports.
+    /// </summary>
+    private void ServeAtFixedPorts(int port)
+    {
+        // Ask the cluster which listener belongs to which broker id rather than assume an order.
+        Metadata metadata;
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = BootstrapServers })
+            .SetLogHandler((_, _) => { })
+            .Build())
+        {
+            metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
+        }
+
+        var addresses = new List<string>(BrokerCount);
+        foreach (BrokerMetadata mock in metadata.Brokers.OrderBy(b => b.BrokerId))
+        {
+            int fixedPort = port + mock.BrokerId - 1;
+            var relay = new TcpForwarder(
+                new IPEndPoint(IPAddress.Loopback, fixedPort),
+                new IPEndPoint(IPAddress.Parse(mock.Host), mock.Port));
+            _relays.Add(relay);
+            rd_kafka_mock_broker_set_host_port(Cluster, mock.BrokerId, "127.0.0.1", fixedPort);
+            addresses.Add($"127.0.0.1:{fixedPort}");
+        }
+
+        if (addresses.Count != BrokerCount)
+        {
+            throw new InvalidOperationException($"mock cluster reported {addresses.Count} of {BrokerCount} brokers");
+        }
+
+        BootstrapServers = string.Join(',', addresses);
     }
 
     /// <summary>Creates <paramref name="topic"/> with an explicit partition count.</summary>
@@ -145,6 +220,12 @@ public sealed class EmbeddedBroker : IDisposable
     {
         lock (_gate)
         {
+            foreach (TcpForwarder relay in _relays)
+            {
+                relay.Dispose();
+            }
+
+            _relays.Clear();
             if (_cluster != 0)
             {
                 rd_kafka_mock_cluster_destroy(_cluster);

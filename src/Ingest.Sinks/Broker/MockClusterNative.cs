@@ -57,6 +57,10 @@ internal static unsafe partial class MockClusterNative
     [LibraryImport(Lib)]
     public static partial int rd_kafka_mock_broker_set_up(nint mcluster, int brokerId);
 
+    /// <summary>Changes the address a broker advertises in metadata; its listener stays where it is.</summary>
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial void rd_kafka_mock_broker_set_host_port(nint mcluster, int brokerId, string host, int port);
+
     [LibraryImport(Lib)]
     public static partial int rd_kafka_mock_broker_set_rtt(nint mcluster, int brokerId, int rttMs);
 

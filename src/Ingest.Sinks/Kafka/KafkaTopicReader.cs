@@ -17,13 +17,15 @@ public sealed class KafkaTopicReader : IDisposable
     /// <param name="groupId">Consumer group; a fresh unique group (no commits) when null.</param>
     /// <param name="properties">Any librdkafka property, overriding the reader's defaults.</param>
     /// <param name="partition">When set, read only this partition by manual assignment.</param>
+    /// <param name="log">Receives librdkafka log lines and client errors; stderr when null.</param>
     public KafkaTopicReader(
         string bootstrap,
         string topic,
         bool fromBeginning,
         string? groupId = null,
         IReadOnlyDictionary<string, string>? properties = null,
-        int? partition = null)
+        int? partition = null,
+        Action<string>? log = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(bootstrap);
         ArgumentException.ThrowIfNullOrEmpty(topic);
@@ -46,8 +48,10 @@ public sealed class KafkaTopicReader : IDisposable
             }
         }
 
+        log ??= Console.Error.WriteLine;
         _consumer = new ConsumerBuilder<byte[], byte[]>(config)
-            .SetLogHandler((_, _) => { })
+            .SetLogHandler((_, m) => log($"librdkafka {m.Level} {m.Facility}: {m.Message}"))
+            .SetErrorHandler((_, e) => log($"kafka reader error {e.Code}: {e.Reason}"))
             .Build();
         if (partition is int p)
         {
@@ -58,6 +62,12 @@ public sealed class KafkaTopicReader : IDisposable
             _consumer.Subscribe(topic);
         }
     }
+
+    /// <summary>
+    /// True once partitions are assigned (a group join takes seconds: Kafka's
+    /// group.initial.rebalance.delay.ms). Silence before that says nothing about the topic.
+    /// </summary>
+    public bool HasAssignment => _consumer.Assignment.Count > 0;
 
     /// <summary>Returns the next record, or null when none arrived within <paramref name="timeout"/>.</summary>
     /// <exception cref="ConsumeException">The broker or client reported an error for this read.</exception>

@@ -51,7 +51,7 @@ public static class LibRdKafka
                 return s_path;
             }
 
-            string path = ResolvePath();
+            string path = ResolvePath(Environment.GetEnvironmentVariable(PathVariable), AppContext.BaseDirectory);
             if (Library.IsLoaded)
             {
                 throw new InvalidOperationException(
@@ -87,11 +87,11 @@ public static class LibRdKafka
         }
     }
 
-    private static string ResolvePath()
+    /// <summary>The file to load: the override when set (only that), else librdkafka.so.1 in <paramref name="baseDirectory"/>.</summary>
+    internal static string ResolvePath(string? overridePath, string baseDirectory)
     {
-        string? overridePath = Environment.GetEnvironmentVariable(PathVariable);
         string path = string.IsNullOrEmpty(overridePath)
-            ? Path.Combine(AppContext.BaseDirectory, "librdkafka.so.1")
+            ? Path.Combine(baseDirectory, "librdkafka.so.1")
             : Path.GetFullPath(overridePath);
         if (!File.Exists(path))
         {

@@ -14,7 +14,7 @@ internal static class TailCommand
         var topic = new Option<string>("--topic", "-t") { Description = "Topic to read.", DefaultValueFactory = _ => "kernel.events" };
         var fromBeginning = new Option<bool>("--from-beginning") { Description = "Start at the oldest record instead of the newest." };
         var max = new Option<int?>("--max", "-n") { Description = "Exit 0 after printing this many events." };
-        var timeout = new Option<double?>("--timeout") { Description = "Give up after this many seconds without a new event (exit 1 if --max was not reached)." };
+        var timeout = new Option<double?>("--timeout") { Description = "Give up after this many seconds without a new event, counted once the topic's partitions are assigned (exit 1 if --max was not reached)." };
         var channel = new Option<string?>("--channel") { Description = "Only events of this channel (udp, proc, netlink, ...)." };
         var command = new Command("tail", "Print events from Kafka as one JSON object per line: host, channel, source, seq, ts, type, data.")
         {
@@ -42,13 +42,35 @@ internal static class TailCommand
             using var reader = new KafkaTopicReader(servers, parse.GetValue(topic)!, parse.GetValue(fromBeginning));
             var printed = 0;
             var bad = 0;
+            var waiting = false;
             var lastEvent = Stopwatch.StartNew();
             var stdout = Console.Out;
             while (!shutdown.Token.IsCancellationRequested)
             {
-                var record = reader.Read(TimeSpan.FromMilliseconds(200));
+                KafkaRecord? record;
+                try
+                {
+                    record = reader.Read(TimeSpan.FromMilliseconds(200));
+                }
+                catch (Confluent.Kafka.ConsumeException e) when (!e.Error.IsFatal)
+                {
+                    // Typically the topic does not exist yet: the daemon creates it with its first record.
+                    if (!waiting)
+                    {
+                        waiting = true;
+                        await Console.Error.WriteLineAsync($"ingest tail: {e.Error.Reason}; waiting");
+                    }
+
+                    record = null;
+                }
+
                 if (record is null)
                 {
+                    if (!reader.HasAssignment)
+                    {
+                        lastEvent.Restart();
+                    }
+
                     if (silence != Timeout.InfiniteTimeSpan && lastEvent.Elapsed >= silence)
                     {
                         break;

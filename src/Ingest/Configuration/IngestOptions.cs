@@ -1,3 +1,4 @@
+using Ingest.Commands;
 using Ingest.Pipeline;
 
 namespace Ingest.Configuration;
@@ -22,6 +23,9 @@ public sealed class IngestOptions
 
     public StatsOptions Stats { get; set; } = new();
 
+    /// <summary>Signed commands from Kafka applied as sysctl writes and ioctls (docs/commands.md).</summary>
+    public CommandOptions Commands { get; set; } = new();
+
     /// <summary>How long SIGTERM waits for in-flight batches before counting them as dropped.</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 30;
 
@@ -32,6 +36,7 @@ public sealed class IngestOptions
         Pipeline.Validate();
         Udp.Validate();
         Proc.Validate();
+        Commands.Validate();
         if (ShutdownTimeoutSeconds is < 0 or > 3600)
         {
             throw new ConfigurationException($"ShutdownTimeoutSeconds must be between 0 and 3600 (got {ShutdownTimeoutSeconds})");

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ingest.Commands;
 using Ingest.Configuration;
 using Ingest.Kafka;
 using Ingest.Pipeline;
@@ -36,6 +37,9 @@ public sealed class IngestDaemon
 
     /// <summary>Set once the pipeline runs; lets tests and the control socket read figures.</summary>
     public Func<StatsSnapshot>? Snapshot { get; private set; }
+
+    /// <summary>Counters of the command path per status, when Commands:Enabled.</summary>
+    public CommandStats? Commands { get; private set; }
 
     public async Task<int> RunAsync(CancellationToken stopping)
     {
@@ -77,16 +81,38 @@ public sealed class IngestDaemon
             _logger.LogWarning("control socket {Path} unavailable ({Message}); `ingest stats` will not reach this daemon", socketPath, e.Message);
         }
 
+        CommandDispatcher? commands = null;
         var exitCode = 0;
         try
         {
+            if (_options.Commands.Enabled)
+            {
+                // Fails closed: a bad key file or a corrupted replay store stops the daemon here.
+                try
+                {
+                    commands = CommandDispatcher.Start(bootstrap, _options.ResolvedHostId, _options.Commands, _options.Kafka.Properties, _loggers.CreateLogger("commands"));
+                }
+                catch (Exception e) when (e is CommandKeyException or ReplayStoreCorruptException or ConfigurationException or IOException or UnauthorizedAccessException)
+                {
+                    _logger.LogError("command path refused to start: {Message}", e.Message);
+                    return 2;
+                }
+
+                Commands = commands.Stats;
+            }
+
             graph.Start();
             _logger.LogInformation("running {Count} source(s) for host {Host}: {Sources}", sources.Count, _options.ResolvedHostId, string.Join(", ", sources.Select(s => $"{s.Channel}/{s.Name}")));
-            exitCode = await WaitAsync(graph, stopping).ConfigureAwait(false);
+            exitCode = await WaitAsync(graph, commands?.Completion, stopping).ConfigureAwait(false);
         }
         finally
         {
             _logger.LogInformation("stopping: flushing in-flight batches (up to {Timeout} s)", _options.ShutdownTimeoutSeconds);
+            if (commands is not null)
+            {
+                await commands.DisposeAsync().ConfigureAwait(false);
+            }
+
             await graph.StopAsync(TimeSpan.FromSeconds(_options.ShutdownTimeoutSeconds)).ConfigureAwait(false);
             await _stdout.WriteLineAsync(StatsFormatter.Line(Snapshot())).ConfigureAwait(false);
             await _stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
@@ -108,14 +134,21 @@ public sealed class IngestDaemon
         return exitCode;
     }
 
-    private async Task<int> WaitAsync(PipelineGraph graph, CancellationToken stopping)
+    private async Task<int> WaitAsync(PipelineGraph graph, Task? commands, CancellationToken stopping)
     {
+        var commandsFaulted = commands?.ContinueWith(static t => { }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default) ?? Task.Delay(Timeout.Infinite, stopping);
         var interval = _options.Stats.IntervalSeconds > 0 ? TimeSpan.FromSeconds(_options.Stats.IntervalSeconds) : Timeout.InfiniteTimeSpan;
         var stopped = Task.Delay(Timeout.Infinite, stopping);
         while (true)
         {
             var tick = Task.Delay(interval, stopping);
-            var done = await Task.WhenAny(stopped, graph.Faulted, tick).ConfigureAwait(false);
+            var done = await Task.WhenAny(stopped, graph.Faulted, commandsFaulted, tick).ConfigureAwait(false);
+            if (done == commandsFaulted && commands is { IsFaulted: true })
+            {
+                _logger.LogError("command path failed: {Message}", commands.Exception?.InnerException?.Message);
+                return 1;
+            }
+
             if (done == graph.Faulted)
             {
                 _logger.LogError("{Message}", graph.Faulted.Exception?.InnerException?.Message);

@@ -1,5 +1,6 @@
 using Ingest.Configuration;
 using Ingest.Transports.Events;
+using Ingest.Transports.Proc;
 using Ingest.Transports.Udp;
 using Microsoft.Extensions.Logging;
 
@@ -21,9 +22,25 @@ public static class SourceFactory
                     Endpoint = endpoint,
                     MaxDatagramSize = options.Udp.MaxDatagramBytes,
                     ReceiveBufferBytes = options.Udp.ReceiveBufferBytes,
-                    Log = line => log.LogWarning("{Line}", line),
+                    Log = line => log.LogInformation("{Line}", line),
                 }));
             }
+        }
+
+        if (options.Proc.Enabled)
+        {
+            var log = loggers.CreateLogger("proc");
+            var defaultInterval = TimeSpan.FromSeconds(options.Proc.IntervalSeconds);
+            var files = options.Proc.Files.Count > 0
+                ? options.Proc.Files.Select(f => new ProcScrapeFile
+                {
+                    Path = f.Path,
+                    Interval = f.IntervalSeconds is { } s ? TimeSpan.FromSeconds(s) : defaultInterval,
+                    Parser = f.Parser,
+                })
+                : ProcScrapeOptions.DefaultFiles.Select(f => new ProcScrapeFile { Path = f.Path, Interval = defaultInterval });
+            var scrape = new ProcScrapeOptions { Files = files.ToList(), Log = line => log.LogWarning("{Line}", line) };
+            sources.AddRange(ProcFileSource.Create(scrape));
         }
 
         return sources;

@@ -17,22 +17,22 @@ public sealed class BatchOptions
     {
         if (MaxEvents < 1)
         {
-            throw new ConfigurationException($"pipeline.batch.max_events must be at least 1 (got {MaxEvents})");
+            throw new ConfigurationException($"Pipeline:Batch:MaxEvents must be at least 1 (got {MaxEvents})");
         }
 
         if (MaxBytes is < 1024 or > 64 * 1024 * 1024)
         {
-            throw new ConfigurationException($"pipeline.batch.max_bytes must be between 1024 and 67108864 (got {MaxBytes})");
+            throw new ConfigurationException($"Pipeline:Batch:MaxBytes must be between 1024 and 67108864 (got {MaxBytes})");
         }
 
         if (LingerMs is < 0 or > 60_000)
         {
-            throw new ConfigurationException($"pipeline.batch.linger_ms must be between 0 and 60000 (got {LingerMs})");
+            throw new ConfigurationException($"Pipeline:Batch:LingerMs must be between 0 and 60000 (got {LingerMs})");
         }
 
         if (ChunkBytes < 256 || ChunkBytes > MaxBytes)
         {
-            throw new ConfigurationException($"pipeline.batch.chunk_bytes must be between 256 and max_bytes (got {ChunkBytes})");
+            throw new ConfigurationException($"Pipeline:Batch:ChunkBytes must be between 256 and Pipeline:Batch:MaxBytes (got {ChunkBytes})");
         }
     }
 }

@@ -12,7 +12,7 @@ public sealed class EdgeOptions
     {
         if (Capacity is < 1 or > 1_000_000)
         {
-            throw new ConfigurationException($"{name}.capacity must be between 1 and 1000000 (got {Capacity})");
+            throw new ConfigurationException($"{name}:Capacity must be between 1 and 1000000 (got {Capacity})");
         }
     }
 }

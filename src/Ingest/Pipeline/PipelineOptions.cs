@@ -26,16 +26,16 @@ public sealed class PipelineOptions
     public void Validate()
     {
         Batch.Validate();
-        SourceEdge.Validate("pipeline.source_edge");
-        SinkEdge.Validate("pipeline.sink_edge");
+        SourceEdge.Validate("Pipeline:SourceEdge");
+        SinkEdge.Validate("Pipeline:SinkEdge");
         foreach (var (channel, edge) in ChannelEdges)
         {
-            edge.Validate($"pipeline.channel_edges.{channel}");
+            edge.Validate($"Pipeline:ChannelEdges:{channel}");
         }
 
         if (string.IsNullOrWhiteSpace(DefaultTopic))
         {
-            throw new ConfigurationException("pipeline.default_topic must not be empty");
+            throw new ConfigurationException("Pipeline:DefaultTopic must not be empty");
         }
     }
 }

@@ -26,11 +26,16 @@
  *
  * Each push channel (all but PROC) keeps its own 64-bit sequence number,
  * starting at 1 after load. A sequence number is taken for every event
- * offered to an enabled channel, *including* events that channel then drops
+ * offered to an enabled channel (genl and signal: with at least one
+ * listener or subscriber), *including* events that channel then drops
  * (ring full, queue full, rate limit, allocation failure), so a gap in the
  * sequence numbers seen by a consumer always equals the events it lost.
  * Each channel counts emitted, dropped and errors (see struct
- * kingest_channel_stats); emitted + dropped == last sequence number.
+ * kingest_channel_stats); emitted + dropped == last sequence number (until
+ * KINGEST_IOC_RESET_STATS zeroes the counters; sequence numbers go on).
+ * The signal channel counts per signal sent, one per subscriber. The UDP
+ * and upcall channels count emitted once the datagram was sent or the
+ * helper was executed, which may be shortly after the event.
  * For PROC, emitted counts sensor lines shown and dropped stays 0.
  */
 #ifndef _UAPI_LINUX_KINGEST_H
@@ -291,7 +296,7 @@ struct kingest_signal_sub {
 /*
  * si_int payload (32 bits, read it as unsigned):
  *   bits 31..24  event type (KINGEST_EV_*, low 8 bits)
- *   bits 23..16  signal channel sequence number, low 8 bits
+ *   bits 23..16  signal channel sequence number modulo 256
  *   bits 15..0   detail, by type:
  *     SENSOR  bit 15 alarm, bits 14..8 sensor id,
  *             bits 7..0 reading in whole degrees C as __s8 (clamped)
@@ -384,6 +389,7 @@ enum kingest_genl_cmd {
 	KINGEST_CMD_GET_STATS,
 	__KINGEST_CMD_MAX,
 };
+
 #define KINGEST_CMD_MAX (__KINGEST_CMD_MAX - 1)
 
 enum kingest_genl_attr {
@@ -397,6 +403,7 @@ enum kingest_genl_attr {
 	KINGEST_A_PAD,		/* alignment of u64 attributes */
 	__KINGEST_A_MAX,
 };
+
 #define KINGEST_A_MAX (__KINGEST_A_MAX - 1)
 
 enum kingest_genl_stat_attr {
@@ -408,6 +415,7 @@ enum kingest_genl_stat_attr {
 	KINGEST_A_STAT_PAD,
 	__KINGEST_A_STAT_MAX,
 };
+
 #define KINGEST_A_STAT_MAX (__KINGEST_A_STAT_MAX - 1)
 
 /* ------------------------------------------------------------------------
@@ -447,7 +455,9 @@ enum kingest_genl_stat_attr {
  *   rate_hz         int     10                  1..10000
  *   sensor_count    int     4                   1..64
  *   sensors_enable  int     1                   0..1  (sensor hrtimer)
- *   image_size      int     0 (no image)        0..16384 (pixel bytes)
+ *   image_size      int     0 (no image)        0..16368 (pixel bytes;
+ *                                               header + pixels fit
+ *                                               KINGEST_MAX_PAYLOAD)
  *   netdev_enable   int     1                   0..1
  *   ring_enable     int     1                   0..1
  *   genl_enable     int     1                   0..1

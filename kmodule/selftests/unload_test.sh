@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Unload under load and repeated load/unload, as TAP. Needs the module
+# loaded and KINGEST_KO naming the .ko; leaves it loaded.
+# Kernel warnings are not checked here: the guest harness fails on any
+# WARNING/BUG/Oops/Call Trace in dmesg after all tests.
+set -u
+bin=${KINGEST_SELFTEST_BIN:?}
+ko=${KINGEST_KO:?}
+n=0
+fail=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+loaded() { grep -q '^kingest ' /proc/modules; }
+busy() {
+	# Every producer at once, fast.
+	sysctl -qw kingest.rate_hz=1000 kingest.sensor_count=16 kingest.image_size=4096 \
+		kingest.upcall_enable=1 kingest.upcall_rate=100 kingest.udp_enable=1 \
+		kingest.ring_enable=1 kingest.genl_enable=1 kingest.signal_enable=1 \
+		kingest.netdev_enable=1 kingest.sensors_enable=1
+	[ -n "${KINGEST_UPCALL_HELPER:-}" ] && sysctl -qw kingest.upcall_helper="$KINGEST_UPCALL_HELPER"
+}
+start_helper() {
+	coproc HELPER { exec "$bin/load_helper" "$@"; }
+	local line
+	read -r -t 20 line <&"${HELPER[0]}"
+	[ "$line" = ready ]
+}
+
+echo "TAP version 13"
+echo "1..8"
+
+busy
+start_helper dev
+ok $? "load helper holds the device, the ring mapping, a signal subscription and genl"
+sleep 1
+rmmod kingest 2>/dev/null
+r=$?
+loaded
+ok $(( r != 0 && $? == 0 ? 0 : 1 )) "rmmod with the device open and mapped is refused, module stays"
+kill -9 "$HELPER_PID"; wait "$HELPER_PID" 2>/dev/null
+rmmod kingest
+ok $? "rmmod succeeds once the holder is gone"
+
+insmod "$ko"
+ok $? "reload"
+busy
+start_helper genl
+ok $? "genl listener and /proc readers running, sensors at 1000 Hz, upcalls and UDP in flight"
+# A /proc and sysctl reader racing the unload on top.
+( while :; do cat /proc/kingest/sensors /proc/sys/kingest/rate_hz >/dev/null 2>&1; done ) &
+reader=$!
+sleep 1
+rmmod kingest
+ok $? "rmmod under load without open files succeeds"
+kill "$reader" "$HELPER_PID" 2>/dev/null; wait "$reader" "$HELPER_PID" 2>/dev/null
+
+good=0
+for i in $(seq 1 50); do
+	insmod "$ko" && rmmod kingest && good=$((good + 1))
+done
+ok $(( good == 50 ? 0 : 1 )) "load/unload 50 times ($good succeeded)"
+
+insmod "$ko"
+ok $? "module loaded again for the tests that follow"
+exit $fail

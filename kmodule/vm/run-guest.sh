@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boots the installed Debian kernel under QEMU (TCG), loads kingest.ko and
+# runs one script in the guest, chrooted into the host's root filesystem.
+#
+#   kmodule/vm/run-guest.sh <script on the host> [results dir]
+#
+# Guest view (inside the chroot):
+#   /                  the host's root, read-only over 9p
+#   /tmp, /run         private tmpfs (writable state); /dev/shm tmpfs
+#   /run/results       the host's <results dir>, writable (9p): bring
+#                      results back here
+#   environment        KINGEST_RESULTS=/run/results, KINGEST_KO=<.ko path>,
+#                      KINGEST_UPCALL_HELPER=/sbin/kingest-upcall (a helper
+#                      in the initramfs root, where usermode helpers run),
+#                      KINGEST_UPCALL_LOG=/tmp/kingest-upcall.log (its log),
+#                      HOME=/tmp, plus KINGEST_GUEST_ENV_* from the caller
+#                      with the prefix stripped
+# The script runs with bash, cwd = its own directory, under a timeout.
+#
+# Afterwards <results dir> holds script.log (its stdout+stderr), script.rc,
+# dmesg.txt and console.log. Exit status: the script's, or 1 if it failed
+# to finish, or 2 if the guest kernel logged WARNING/BUG/Oops/Call Trace.
+#
+# Settings (environment): KVER (default: newest /lib/modules/<ver> with a
+# build dir; never the host's uname -r), KINGEST_KO (default
+# kmodule/kingest.ko), VM_TIMEOUT (s, whole guest, default 300),
+# VM_SCRIPT_TIMEOUT (s, default VM_TIMEOUT - 30), VM_MEM (MB, 2048),
+# VM_SMP (2), VM_NO_MODULE=1 to boot without loading kingest.ko.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+script=${1:?usage: run-guest.sh <script> [results dir]}
+script=$(realpath "$script")
+results=$(realpath -m "${2:-$root/.vm/out/guest}")
+
+if [ -z "${KVER:-}" ]; then
+	KVER=$(for d in $(ls -1d /lib/modules/*/build 2>/dev/null | sort -V); do
+		basename "$(dirname "$d")"; done | tail -n1)
+fi
+vmlinuz=/boot/vmlinuz-$KVER
+ko=$(realpath -m "${KINGEST_KO:-$root/kmodule/kingest.ko}")
+vm_timeout=${VM_TIMEOUT:-300}
+script_timeout=${VM_SCRIPT_TIMEOUT:-$((vm_timeout - 30))}
+
+die() { echo "run-guest: $*" >&2; exit 1; }
+[ -n "$KVER" ] && [ -f "$vmlinuz" ] || die "no kernel image for '$KVER' (install linux-image-amd64)"
+[ -f "$script" ] || die "no script $script"
+[ "${VM_NO_MODULE:-0}" = 1 ] || [ -f "$ko" ] || die "no module $ko (make -C kmodule module)"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (scripts/deps-apt.sh)"
+
+# ---------------------------------------------------------------- initramfs
+# Virtio transport and 9p, in dependency order; built-ins are simply absent.
+guest_modules="virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
+netfs fscache 9pnet 9pnet_virtio 9p"
+
+read -r -d '' init_script <<'INIT' || true
+#!/bin/sh
+# kingest guest init: mount, load, chroot, run, report, power off.
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+for m in $(cat /modules.order); do
+	insmod /lib/modules/$m.ko 2>/dev/null
+done
+mkdir -p /host
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 hostroot /host || {
+	echo "init: cannot mount the host root"; poweroff -f; }
+mount -t proc proc /host/proc
+mount -t sysfs sys /host/sys
+mount -t devtmpfs dev /host/dev
+mount -t tmpfs -o mode=1777 tmp /host/tmp
+mount -t tmpfs -o mode=755 run /host/run
+mkdir -p /host/dev/shm /host/dev/pts /host/run/results
+mount -t tmpfs -o mode=1777 shm /host/dev/shm
+mount -t devpts devpts /host/dev/pts
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results /host/run/results || {
+	echo "init: cannot mount the results share"; poweroff -f; }
+# Usermode helpers run here, in the initramfs root: /tmp of the chroot is /host/tmp.
+ln -s /host/tmp /tmp
+ip link set lo up
+. /host/run/results/.job.env
+rc=0
+if [ "$JOB_LOAD" = 1 ]; then
+	insmod "/host$JOB_KO" || rc=97
+fi
+if [ $rc = 0 ]; then
+	chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/tmp TMPDIR=/tmp KINGEST_RESULTS=/run/results KINGEST_KO="$JOB_KO" \
+		KINGEST_UPCALL_HELPER=/sbin/kingest-upcall \
+		KINGEST_UPCALL_LOG=/tmp/kingest-upcall.log $JOB_ENV \
+		/bin/bash -c 'cd "$(dirname "$0")" && exec timeout -k 5 '"$JOB_TIMEOUT"' bash "$0"' "$JOB_SCRIPT" \
+		>/host/run/results/script.log 2>&1
+	rc=$?
+fi
+echo $rc >/host/run/results/script.rc
+dmesg >/host/run/results/dmesg.txt
+sync
+umount /host/run/results
+echo "init: script exit $rc"
+poweroff -f
+INIT
+
+read -r -d '' upcall_helper <<'HELPER' || true
+#!/bin/sh
+# Logs each kingest upcall: argv 1..3 | env type seq len truncated | hex twice.
+echo "$1 $2 $3 | $KINGEST_TYPE $KINGEST_SEQ $KINGEST_LEN $KINGEST_TRUNCATED | $5 $KINGEST_PAYLOAD" >>/tmp/kingest-upcall.log
+HELPER
+
+busybox=/bin/busybox
+[ -x "$busybox" ] || die "busybox-static missing (scripts/deps-apt.sh)"
+key=$(printf '%s\n%s\n%s\n%s\n' "$KVER" "$guest_modules" "$init_script" "$upcall_helper" |
+	sha256sum | cut -c1-12)
+initrd=$root/.vm/initramfs-$KVER-$key.cpio.gz
+if [ ! -f "$initrd" ]; then
+	echo "run-guest: building $initrd"
+	mkdir -p "$root/.vm"
+	stage=$(mktemp -d)
+	trap 'rm -rf "$stage"' EXIT
+	mkdir -p "$stage"/{bin,sbin,proc,sys,dev,lib/modules,host}
+	cp "$busybox" "$stage/bin/busybox"
+	for a in $("$stage/bin/busybox" --list); do
+		[ -e "$stage/bin/$a" ] || ln -s busybox "$stage/bin/$a"
+	done
+	: >"$stage/modules.order"
+	for m in $guest_modules; do
+		f=$(find "/lib/modules/$KVER/kernel" -name "$m.ko*" | head -n1)
+		[ -n "$f" ] || continue
+		case $f in
+		*.xz) xz -dc "$f" >"$stage/lib/modules/$m.ko" ;;
+		*.zst) zstd -qdc "$f" >"$stage/lib/modules/$m.ko" ;;
+		*) cp "$f" "$stage/lib/modules/$m.ko" ;;
+		esac
+		echo "$m" >>"$stage/modules.order"
+	done
+	printf '%s\n' "$init_script" >"$stage/init"
+	printf '%s\n' "$upcall_helper" >"$stage/sbin/kingest-upcall"
+	chmod 755 "$stage/init" "$stage/sbin/kingest-upcall"
+	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
+	mv "$initrd.tmp" "$initrd"
+	rm -rf "$stage"
+	trap - EXIT
+fi
+
+# ---------------------------------------------------------------- run
+mkdir -p "$results"
+rm -f "$results"/{script.log,script.rc,dmesg.txt,console.log}
+guest_env=""
+while IFS='=' read -r name value; do
+	guest_env+=" ${name#KINGEST_GUEST_ENV_}=$(printf '%q' "$value")"
+done < <(env | grep '^KINGEST_GUEST_ENV_' || true)
+{
+	echo "JOB_SCRIPT=$(printf '%q' "$script")"
+	echo "JOB_KO=$(printf '%q' "$ko")"
+	echo "JOB_LOAD=$([ "${VM_NO_MODULE:-0}" = 1 ] && echo 0 || echo 1)"
+	echo "JOB_TIMEOUT=$script_timeout"
+	echo "JOB_ENV=\"$guest_env\""
+} >"$results/.job.env"
+
+echo "run-guest: kernel $KVER, script $script, results $results"
+start=$(date +%s)
+set +e
+timeout -k 10 "$vm_timeout" qemu-system-x86_64 \
+	-accel tcg,thread=multi -cpu max -smp "${VM_SMP:-2}" -m "${VM_MEM:-2048}" \
+	-kernel "$vmlinuz" -initrd "$initrd" \
+	-append "console=ttyS0 quiet panic=-1 loglevel=4" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path="$results",mount_tag=results,security_model=none,multidevs=remap \
+	-nic none -display none -monitor none -serial "file:$results/console.log" -no-reboot
+qemu_rc=$?
+set -e
+echo "run-guest: guest ran $(($(date +%s) - start)) s (qemu exit $qemu_rc)"
+rm -f "$results/.job.env"
+
+[ -f "$results/script.log" ] && cat "$results/script.log"
+verdict=0
+if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+	echo "run-guest: FAIL: guest timed out after $vm_timeout s" >&2
+	verdict=1
+fi
+if [ ! -f "$results/script.rc" ]; then
+	echo "run-guest: FAIL: the script did not finish (guest crashed?), see $results/console.log" >&2
+	verdict=1
+elif [ "$(cat "$results/script.rc")" != 0 ]; then
+	echo "run-guest: FAIL: script exit $(cat "$results/script.rc")" >&2
+	verdict=$(cat "$results/script.rc")
+fi
+pattern='WARNING:|BUG:|Oops|Call Trace|general protection fault|UBSAN:|INFO: task .* blocked'
+if grep -qE "$pattern" "$results/dmesg.txt" "$results/console.log" 2>/dev/null; then
+	echo "run-guest: FAIL: kernel warning in the guest:" >&2
+	grep -hE -A20 "$pattern" "$results/dmesg.txt" "$results/console.log" 2>/dev/null | head -60 >&2
+	verdict=2
+fi
+[ "$verdict" = 0 ] && echo "run-guest: PASS"
+exit "$verdict"

@@ -1,0 +1,357 @@
+using System.Runtime.InteropServices;
+using Ingest.Transports.Events;
+using Ingest.Transports.Interop;
+
+namespace Ingest.Transports.Signals;
+
+/// <summary>
+/// Reads queued real-time signals on a dedicated thread through a signalfd and writes each as a
+/// <c>signal</c> event: signo, code, origin, pid, uid, value (si_int), plus the decoded kingest
+/// payload for the module's signals. The timestamp is the receive time: signals carry none.
+/// </summary>
+/// <remarks>
+/// The thread blocks the configured signals and publishes its id (<see cref="ThreadId"/>, and
+/// <see cref="SignalSourceOptions.ThreadIdFile"/>); senders direct signals at that thread with
+/// rt_tgsigqueueinfo, and the module (when <see cref="SignalSourceOptions.Device"/> is set) after
+/// KINGEST_IOC_SUBSCRIBE_SIGNAL from that thread. The signals' disposition is SIG_IGN process
+/// wide, so a process-directed one is discarded rather than fatal (see <see cref="SignalDisposition"/>);
+/// it stays so after the source stops, for the same reason. Senders that are user processes must
+/// have a uid in <see cref="SignalSourceOptions.AllowedUids"/> or are counted as
+/// <c>denied_sender</c> and dropped. si_pid and si_uid of a queued signal are the sender's own
+/// claim (the kernel checks only that it may signal this process at all), so that check is policy,
+/// not a security boundary.
+/// </remarks>
+public sealed class SignalSource : IEventSource
+{
+    private const int BatchSize = 32;
+
+    private static readonly EventName SignalEvent = new("signal");
+    private static readonly EventName SignoKey = new("signo");
+    private static readonly EventName CodeKey = new("code");
+    private static readonly EventName OriginKey = new("origin");
+    private static readonly EventName PidKey = new("pid");
+    private static readonly EventName UidKey = new("uid");
+    private static readonly EventName ValueKey = new("value");
+    private static readonly EventName KingestKey = new("kingest");
+    private static readonly EventName TypeKey = new("type");
+    private static readonly EventName SeqKey = new("seq");
+    private static readonly EventName SensorIdKey = new("sensor_id");
+    private static readonly EventName DegreesKey = new("degrees_c");
+    private static readonly EventName AlarmKey = new("alarm");
+    private static readonly EventName FrameKey = new("frame");
+    private static readonly EventName NetdevEventKey = new("netdev_event");
+    private static readonly EventName IfIndexKey = new("ifindex");
+    private static readonly EventName DetailKey = new("detail");
+    private static readonly EventName ModuleOrigin = new("module");
+    private static readonly EventName KernelOrigin = new("kernel");
+    private static readonly EventName UserOrigin = new("user");
+
+    private readonly SignalSourceOptions _options;
+    private readonly uint[] _allowedUids;
+    private readonly Counter _received;
+    private readonly Counter _deniedSender;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _started;
+    private volatile int _threadId;
+
+    public SignalSource(SignalSourceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _allowedUids = [.. options.AllowedUids];
+        _received = Counters["received"];
+        _deniedSender = Counters["denied_sender"];
+    }
+
+    public string Channel => "signal";
+
+    public string Name => _options.Name;
+
+    /// <summary>received (every signal read), denied_sender (dropped by the uid check).</summary>
+    public CounterSet Counters { get; } = new();
+
+    /// <summary>The process id senders pass as tgid.</summary>
+    public int ProcessId => Environment.ProcessId;
+
+    /// <summary>The reader thread's id, once <see cref="Ready"/> has completed; 0 before.</summary>
+    public int ThreadId => _threadId;
+
+    /// <summary>Completes when the reader is blocking, subscribed and published; faults if it could not start.</summary>
+    public Task Ready => _ready.Task;
+
+    public Task RunAsync(EventWriter writer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("RunAsync is called once");
+        }
+
+        // Before any thread blocks them: from here on a stray process-directed signal is discarded.
+        foreach (var signo in _options.Signals)
+        {
+            SignalDisposition.Ignore(signo);
+        }
+
+        var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Run(writer, cancellationToken);
+                completion.SetResult();
+            }
+            catch (Exception e)
+            {
+                _ready.TrySetException(e);
+                completion.SetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = $"signal:{Name}",
+        };
+        thread.Start();
+        return completion.Task;
+    }
+
+    private unsafe void Run(EventWriter writer, CancellationToken cancellationToken)
+    {
+        var mask = default(sigset_t);
+        foreach (var signo in _options.Signals)
+        {
+            mask.Add(signo);
+        }
+
+        // Blocked for the life of this thread, which exits when the source stops.
+        var error = Libc.pthread_sigmask(Libc.SIG_BLOCK, &mask, null);
+        if (error != 0)
+        {
+            throw new ErrnoException("pthread_sigmask", error);
+        }
+
+        int signalFd = -1, wakeFd = -1, deviceFd = -1;
+        var tid = Libc.gettid();
+        var published = false;
+        CancellationTokenRegistration registration = default;
+        try
+        {
+            signalFd = Libc.Check(Libc.signalfd(-1, &mask, Libc.SFD_NONBLOCK | Libc.SFD_CLOEXEC), "signalfd");
+            wakeFd = Libc.Check(Libc.eventfd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC), "eventfd");
+            if (_options.Device is { } device)
+            {
+                deviceFd = Subscribe(device, _options.Signals[0]);
+            }
+
+            _threadId = tid;
+            if (_options.ThreadIdFile is { } path)
+            {
+                ThreadIdFile.Write(path, ProcessId, tid);
+                published = true;
+            }
+
+            registration = cancellationToken.UnsafeRegister(static fd => Wake((int)fd!), wakeFd);
+            _ready.TrySetResult();
+            ReadLoop(writer, signalFd, wakeFd, cancellationToken);
+        }
+        finally
+        {
+            registration.Dispose();
+            if (published)
+            {
+                ThreadIdFile.Remove(_options.ThreadIdFile!, ProcessId, tid);
+            }
+
+            CloseIfOpen(deviceFd);
+            CloseIfOpen(wakeFd);
+            CloseIfOpen(signalFd);
+        }
+    }
+
+    private unsafe void ReadLoop(EventWriter writer, int signalFd, int wakeFd, CancellationToken cancellationToken)
+    {
+        const int RecordSize = 128;
+        var records = stackalloc signalfd_siginfo[BatchSize];
+        var fds = stackalloc pollfd[2];
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            fds[0] = new pollfd { fd = signalFd, events = Libc.POLLIN };
+            fds[1] = new pollfd { fd = wakeFd, events = Libc.POLLIN };
+            if (Libc.poll(fds, 2, -1) < 0)
+            {
+                if (Libc.LastErrno == Libc.EINTR)
+                {
+                    continue;
+                }
+
+                throw new ErrnoException("poll(signalfd)", Libc.LastErrno);
+            }
+
+            if ((fds[1].revents & Libc.POLLIN) != 0)
+            {
+                break;
+            }
+
+            while (true)
+            {
+                var n = Libc.read(signalFd, (byte*)records, BatchSize * RecordSize);
+                if (n < 0)
+                {
+                    var errno = Libc.LastErrno;
+                    if (errno == Libc.EINTR)
+                    {
+                        continue;
+                    }
+
+                    if (errno == Libc.EAGAIN)
+                    {
+                        break;
+                    }
+
+                    throw new ErrnoException("read(signalfd)", errno);
+                }
+
+                var count = (int)(n / RecordSize);
+                var receivedNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+                for (var i = 0; i < count; i++)
+                {
+                    Handle(writer, in records[i], receivedNs);
+                }
+
+                if (count < BatchSize)
+                {
+                    break;
+                }
+            }
+
+            writer.Flush();
+        }
+
+        writer.Flush();
+    }
+
+    private void Handle(EventWriter writer, in signalfd_siginfo info, long receivedNs)
+    {
+        _received.Increment();
+        var code = info.ssi_code;
+        var fromModule = code == Libc.SI_QUEUE && info.ssi_pid == 0;
+        EventName origin;
+        if (fromModule)
+        {
+            origin = ModuleOrigin;
+        }
+        else if (code > 0)
+        {
+            origin = KernelOrigin;
+        }
+        else if (IsAllowed(info.ssi_uid))
+        {
+            origin = UserOrigin;
+        }
+        else
+        {
+            _deniedSender.Increment();
+            return;
+        }
+
+        writer.BeginEvent(SignalEvent, receivedNs, fromModule ? 7 : 6);
+        writer.Write(SignoKey, (long)info.ssi_signo);
+        writer.Write(CodeKey, (long)code);
+        writer.Write(OriginKey, origin);
+        writer.Write(PidKey, (long)info.ssi_pid);
+        writer.Write(UidKey, (long)info.ssi_uid);
+        writer.Write(ValueKey, (long)info.ssi_int);
+        if (fromModule)
+        {
+            WriteModulePayload(writer, (uint)info.ssi_int);
+        }
+
+        writer.EndEvent();
+    }
+
+    private static void WriteModulePayload(EventWriter writer, uint value)
+    {
+        var type = KingestSignal.Type(value);
+        writer.WriteKey(KingestKey);
+        writer.WriteMapHeader(type switch
+        {
+            KingestSignal.EventSensor => 5,
+            KingestSignal.EventNetdev => 4,
+            _ => 3,
+        });
+        writer.Write(TypeKey, (long)type);
+        writer.Write(SeqKey, (long)KingestSignal.Sequence(value));
+        switch (type)
+        {
+            case KingestSignal.EventSensor:
+                writer.Write(SensorIdKey, (long)KingestSignal.SensorId(value));
+                writer.Write(DegreesKey, (long)KingestSignal.SensorDegreesC(value));
+                writer.Write(AlarmKey, KingestSignal.SensorAlarm(value));
+                break;
+            case KingestSignal.EventImage:
+                writer.Write(FrameKey, (long)KingestSignal.Detail(value));
+                break;
+            case KingestSignal.EventNetdev:
+                writer.Write(NetdevEventKey, (long)KingestSignal.NetdevEvent(value));
+                writer.Write(IfIndexKey, (long)KingestSignal.NetdevIfIndex(value));
+                break;
+            default:
+                writer.Write(DetailKey, (long)KingestSignal.Detail(value));
+                break;
+        }
+    }
+
+    private bool IsAllowed(uint uid)
+    {
+        foreach (var allowed in _allowedUids)
+        {
+            if (allowed == uid)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Opens the device and subscribes this thread; the subscription lives as long as the fd.</summary>
+    private unsafe int Subscribe(string device, int signo)
+    {
+        var fd = Libc.open(device, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            var errno = Libc.LastErrno;
+            if (errno == Libc.ENOENT)
+            {
+                throw new FileNotFoundException($"signal source '{Name}': device {device} does not exist; load the kingest module, or leave 'device' unset to take signals from stock senders only", device);
+            }
+
+            throw new ErrnoException($"open({device})", errno);
+        }
+
+        var subscription = new KingestSignalSubscription { Signo = signo };
+        if (Libc.ioctl(fd, KingestSignal.IocSubscribeSignal, &subscription) < 0)
+        {
+            var errno = Libc.LastErrno;
+            Libc.close(fd);
+            throw new ErrnoException($"ioctl({device}, KINGEST_IOC_SUBSCRIBE_SIGNAL, {signo})", errno);
+        }
+
+        return fd;
+    }
+
+    private static unsafe void Wake(int eventFd)
+    {
+        ulong one = 1;
+        Libc.write(eventFd, (byte*)&one, sizeof(ulong));
+    }
+
+    private static void CloseIfOpen(int fd)
+    {
+        if (fd >= 0)
+        {
+            Libc.close(fd);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using System.Text;
+using Ingest.Transports.Interop;
+
+namespace Ingest.Transports.Upcall;
+
+/// <summary>Builds a filesystem sockaddr_un.</summary>
+internal static class UnixSocketAddress
+{
+    public static unsafe sockaddr_un Create(string path)
+    {
+        var address = new sockaddr_un { sun_family = Libc.AF_UNIX };
+        var destination = new Span<byte>(address.sun_path, 107); // keeps the final NUL
+        if (!Encoding.UTF8.TryGetBytes(path, destination, out _))
+        {
+            throw new ArgumentException($"socket path '{path}' is longer than a Unix socket address allows (107 bytes)", nameof(path));
+        }
+
+        return address;
+    }
+}

@@ -1,0 +1,132 @@
+using Ingest.Transports.Effectors;
+
+namespace Ingest.Commands;
+
+/// <summary>The <c>Commands</c> configuration section (docs/commands.md lists every key).</summary>
+public sealed class CommandOptions
+{
+    /// <summary>Consume kernel.commands and apply what is addressed to this host.</summary>
+    public bool Enabled { get; set; }
+
+    public string Topic { get; set; } = CommandTopics.Commands;
+
+    public string ResultsTopic { get; set; } = CommandTopics.Results;
+
+    /// <summary>PEM public key files (ECDSA P-256) whose signatures are accepted.</summary>
+    public List<string> TrustedKeys { get; set; } = [];
+
+    /// <summary>Where the replay store lives; empty = /var/lib/ingest (root) or $XDG_STATE_HOME/ingest.</summary>
+    public string? StateDirectory { get; set; }
+
+    /// <summary>Discard a corrupted replay store instead of refusing to start.</summary>
+    public bool ResetReplayStore { get; set; }
+
+    /// <summary>Records longer than this are invalid before any parsing.</summary>
+    public int MaxRecordBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Cap on expires_at - issued_at: bounds how long ids are kept for replay checks.</summary>
+    public int MaxLifetimeSeconds { get; set; } = 3600;
+
+    /// <summary>Tolerated clock difference between the operator and this host.</summary>
+    public int ClockSkewSeconds { get; set; } = 30;
+
+    /// <summary>Root of the sysctl tree; only tests change it.</summary>
+    public string SysctlRoot { get; set; } = SysctlWriter.ProcSysRoot;
+
+    /// <summary>The kernel module's device.</summary>
+    public string IoctlDevice { get; set; } = "/dev/kingest";
+
+    /// <summary>Allowed sysctl keys and value rules. Empty = no sysctl is allowed.</summary>
+    public List<SysctlRuleOptions> Sysctl { get; set; } = [];
+
+    /// <summary>Allowed ioctls by name. Empty = no ioctl is allowed.</summary>
+    public List<IoctlRuleOptions> Ioctls { get; set; } = [];
+
+    /// <summary>librdkafka consumer properties for the command reader, overriding its defaults.</summary>
+    public Dictionary<string, string> ConsumerProperties { get; set; } = new(StringComparer.Ordinal);
+
+    public string ResolvedStateDirectory
+    {
+        get
+        {
+            if (!string.IsNullOrWhiteSpace(StateDirectory))
+            {
+                return StateDirectory;
+            }
+
+            if (Environment.UserName == "root")
+            {
+                return "/var/lib/ingest";
+            }
+
+            string? state = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
+            return string.IsNullOrEmpty(state)
+                ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state", "ingest")
+                : Path.Combine(state, "ingest");
+        }
+    }
+
+    public void Validate()
+    {
+        if (MaxRecordBytes is < 256 or > 1024 * 1024)
+        {
+            throw new ConfigurationException($"Commands:MaxRecordBytes must be between 256 and 1048576 (got {MaxRecordBytes})");
+        }
+
+        if (MaxLifetimeSeconds is < 1 or > 7 * 86400)
+        {
+            throw new ConfigurationException($"Commands:MaxLifetimeSeconds must be between 1 and 604800 (got {MaxLifetimeSeconds})");
+        }
+
+        if (ClockSkewSeconds is < 0 or > 3600)
+        {
+            throw new ConfigurationException($"Commands:ClockSkewSeconds must be between 0 and 3600 (got {ClockSkewSeconds})");
+        }
+
+        if (Enabled && TrustedKeys.Count == 0)
+        {
+            throw new ConfigurationException("Commands:Enabled needs at least one Commands:TrustedKeys public key file");
+        }
+
+        // Compiling checks every rule; errors name the offending entry.
+        _ = CommandPolicy.Compile(this, ioctls: null);
+    }
+}
+
+/// <summary>One sysctl allowlist entry: a key or prefix, and exactly one value rule.</summary>
+public sealed class SysctlRuleOptions
+{
+    /// <summary>Exact dotted name, e.g. net.ipv4.tcp_keepalive_time.</summary>
+    public string? Key { get; set; }
+
+    /// <summary>Dotted prefix matched on segment boundaries, e.g. net.ipv4.conf (matches net.ipv4.conf.*).</summary>
+    public string? Prefix { get; set; }
+
+    /// <summary>Integer range (inclusive); both bounds required when either is set.</summary>
+    public long? Min { get; set; }
+
+    public long? Max { get; set; }
+
+    /// <summary>Exact allowed values.</summary>
+    public List<string>? Values { get; set; }
+
+    /// <summary>.NET regular expression the whole value must match.</summary>
+    public string? Pattern { get; set; }
+}
+
+/// <summary>One ioctl allowlist entry: a name from the uapi catalog and optional narrower ranges.</summary>
+public sealed class IoctlRuleOptions
+{
+    /// <summary>set_rate, set_threshold, reset_stats (see docs/commands.md).</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>Per-argument ranges, each within the uapi range.</summary>
+    public Dictionary<string, RangeOptions> Args { get; set; } = new(StringComparer.Ordinal);
+}
+
+public sealed class RangeOptions
+{
+    public long Min { get; set; } = long.MinValue;
+
+    public long Max { get; set; } = long.MaxValue;
+}

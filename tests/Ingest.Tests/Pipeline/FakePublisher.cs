@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using Ingest.Pipeline;
+
+namespace Ingest.Tests.Pipeline;
+
+/// <summary>
+/// Unit-level stand-in for the Kafka publisher: holds records, acknowledges them when told,
+/// and can refuse work to simulate a full producer queue.
+/// </summary>
+internal sealed class FakePublisher : IRecordPublisher
+{
+    private readonly ConcurrentQueue<OutgoingRecord> _unacked = new();
+
+    public List<OutgoingRecord> Published { get; } = [];
+
+    /// <summary>Acknowledge each record as soon as it is published.</summary>
+    public bool AutoAck { get; set; } = true;
+
+    /// <summary>While true, TryPublish refuses (a full librdkafka queue).</summary>
+    public volatile bool Full;
+
+    public int InFlight => _unacked.Count;
+
+    public bool TryPublish(OutgoingRecord record)
+    {
+        if (Full)
+        {
+            return false;
+        }
+
+        lock (Published)
+        {
+            Published.Add(record);
+        }
+
+        if (AutoAck)
+        {
+            record.Delivered();
+        }
+        else
+        {
+            _unacked.Enqueue(record);
+        }
+
+        return true;
+    }
+
+    public async ValueTask WaitForSpaceAsync(CancellationToken cancellationToken) => await Task.Delay(5, cancellationToken);
+
+    public int Flush(TimeSpan timeout)
+    {
+        var n = 0;
+        while (_unacked.TryDequeue(out var r))
+        {
+            r.Failed(DropReason.Shutdown);
+            n++;
+        }
+
+        return n;
+    }
+
+    public void AckAll()
+    {
+        while (_unacked.TryDequeue(out var r))
+        {
+            r.Delivered();
+        }
+    }
+
+    public List<OutgoingRecord> Snapshot()
+    {
+        lock (Published)
+        {
+            return [.. Published];
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using Ingest.Transports.Events;
+
+namespace Ingest.Tests.Pipeline;
+
+/// <summary>A source driven by the test: each call to <see cref="Emit"/> writes events and flushes.</summary>
+internal class ScriptedSource(string channel = "test", string name = "scripted") : IEventSource
+{
+    public static readonly EventName Type = new("tick");
+    public static readonly EventName N = new("n");
+
+    private readonly System.Threading.Channels.Channel<Action<EventWriter>> _work = System.Threading.Channels.Channel.CreateUnbounded<Action<EventWriter>>();
+
+    public string Channel { get; } = channel;
+
+    public string Name { get; } = name;
+
+    public CounterSet Counters { get; } = new();
+
+    /// <summary>Queues <paramref name="count"/> events n=start.. followed by one flush (with a checkpoint if given).</summary>
+    public void Emit(int count, int start = 0, long checkpoint = -1) => _work.Writer.TryWrite(w =>
+    {
+        for (var i = 0; i < count; i++)
+        {
+            w.BeginEvent(Type, 1_000 + start + i, 1);
+            w.Write(N, (long)(start + i));
+            w.EndEvent();
+        }
+
+        w.Flush(checkpoint);
+    });
+
+    public async Task RunAsync(EventWriter writer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var step in _work.Reader.ReadAllAsync(cancellationToken))
+            {
+                step(writer);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Drain what was queued before the stop: a real source flushes its last burst too.
+            while (_work.Reader.TryRead(out var step))
+            {
+                step(writer);
+            }
+        }
+    }
+}
+
+internal sealed class AcknowledgingScriptedSource : ScriptedSource, IAcknowledgingSource
+{
+    public List<long> Acknowledged { get; } = [];
+
+    public void OnDelivered(long checkpoint)
+    {
+        lock (Acknowledged)
+        {
+            Acknowledged.Add(checkpoint);
+        }
+    }
+}

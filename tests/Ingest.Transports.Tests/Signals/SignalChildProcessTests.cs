@@ -1,0 +1,84 @@
+using Ingest.Transports.Interop;
+using Ingest.Transports.Signals;
+
+namespace Ingest.Transports.Tests.Signals;
+
+/// <summary>
+/// Signals a child process, so that a wrong assumption about signal delivery kills the child,
+/// not the test runner.
+/// </summary>
+public class SignalChildProcessTests
+{
+    private static readonly int Signo = RealtimeSignal.Default;
+
+    [Fact]
+    public async Task Process_directed_signals_do_not_kill_a_process_running_the_source()
+    {
+        using var child = TestHostProcess.Start(["signal-source", $"{Signo}"]);
+        var ready = await child.WaitForLineAsync("ready ");
+        Assert.True(ready is not null, $"child did not start: {child.StandardErrorSoFar()}");
+        var tid = int.Parse(ready.Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);
+
+        // Process-directed, each of which would terminate a process with the default disposition.
+        Assert.Equal(0, Libc.sigqueue(child.Pid, Signo, 7));
+        Assert.Equal(0, Libc.kill(child.Pid, Signo));
+
+        // Then a thread-directed one, which must still reach the reader: the child is alive and reading.
+        Assert.Equal(0, RealtimeSignal.TryQueue(child.Pid, tid, Signo, 99));
+        var delivered = await child.WaitForLineAsync("signal ");
+        Assert.NotNull(delivered);
+        Assert.Contains(" value=99", delivered, StringComparison.Ordinal);
+
+        Assert.Equal(0, await child.StopAsync());
+
+        // The process-directed ones were discarded (the main thread does not block them), not read.
+        Assert.Single(child.Lines, l => l.StartsWith("signal ", StringComparison.Ordinal));
+        Assert.Contains("stopped received=1 denied_sender=0", child.Lines);
+    }
+
+    [Fact]
+    public async Task Without_the_source_the_same_signal_kills_a_dotnet_process()
+    {
+        // The hazard the source guards against is real: the default action of an RT signal is to terminate.
+        using var child = TestHostProcess.Start(["idle", $"{Signo}"]);
+        Assert.NotNull(await child.WaitForLineAsync("ready "));
+
+        Assert.Equal(0, Libc.sigqueue(child.Pid, Signo, 7));
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await child.Process.WaitForExitAsync(cts.Token);
+        Assert.Equal(128 + Signo, child.Process.ExitCode);
+    }
+
+    [Fact]
+    public async Task Sender_running_as_another_uid_is_counted_and_dropped()
+    {
+        if (Libc.geteuid() != 0)
+        {
+            Assert.Skip("needs root to run a sender as uid 65534 through setpriv");
+        }
+
+        using var host = TestHostProcess.Start(["signal-source", $"{Signo}"]);
+        var ready = await host.WaitForLineAsync("ready ");
+        Assert.True(ready is not null, $"child did not start: {host.StandardErrorSoFar()}");
+        var tid = ready.Split(' ')[2];
+
+        // Kernel permission to signal root comes from CAP_KILL; the source's policy (root only) rejects uid 65534.
+        using (var sender = TestHostProcess.Start(["send", $"{host.Pid}", tid, $"{Signo}", "5"], asUid: 65534))
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await sender.Process.WaitForExitAsync(cts.Token);
+            Assert.True(sender.Process.ExitCode == 0, $"sender as uid 65534 failed: exit {sender.Process.ExitCode} {sender.StandardErrorSoFar()}");
+        }
+
+        // A root sender after it, so the host's reader has provably processed the earlier one.
+        Assert.Equal(0, RealtimeSignal.TryQueue(host.Pid, int.Parse(tid, System.Globalization.CultureInfo.InvariantCulture), Signo, 6));
+        var delivered = await host.WaitForLineAsync("signal ");
+        Assert.NotNull(delivered);
+        Assert.Contains(" value=6", delivered, StringComparison.Ordinal);
+
+        Assert.Equal(0, await host.StopAsync());
+        Assert.Single(host.Lines, l => l.StartsWith("signal ", StringComparison.Ordinal));
+        Assert.Contains("stopped received=2 denied_sender=1", host.Lines);
+    }
+}

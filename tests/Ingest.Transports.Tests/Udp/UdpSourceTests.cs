@@ -1,0 +1,383 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using Ingest.Transports.Tests.Fakes;
+using Ingest.Transports.Udp;
+
+namespace Ingest.Transports.Tests.Udp;
+
+/// <summary>Real sockets on loopback: a sender socket, a UdpSource, and what the writer got.</summary>
+public class UdpSourceTests
+{
+    private static CancellationToken TestToken => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Datagrams_arrive_with_exact_payload_source_and_kernel_timestamp()
+    {
+        using var source = new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0" });
+        using var sender = Sender(source);
+        var writer = new RecordingEventWriter();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestToken);
+        var run = source.RunAsync(writer, stop.Token);
+        byte[][] payloads = [[1], [0, 255, 0, 255], new byte[1200], [.. "hello kernel"u8]];
+        Random.Shared.NextBytes(payloads[2]);
+        var before = UnixNowNs();
+
+        foreach (var payload in payloads)
+        {
+            sender.Send(payload);
+        }
+
+        var events = await writer.WaitForAsync(_ => true, payloads.Length);
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10), TestToken);
+
+        Assert.Equal(payloads.Length, events.Count);
+        for (var i = 0; i < payloads.Length; i++)
+        {
+            Assert.Equal("datagram", events[i].Type);
+            Assert.Equal(payloads[i], events[i].Get<byte[]>("payload"));
+            Assert.Equal(sender.LocalEndPoint!.ToString(), events[i].Get<string>("src"));
+            Assert.InRange(events[i].TimestampNs, before - 1_000_000_000L, UnixNowNs());
+        }
+
+        Assert.True(source.KernelTimestamps);
+        Assert.Equal(payloads.Length, source.Counters["datagrams"].Value);
+        Assert.Equal("udp", source.Channel);
+        Assert.Equal(source.LocalEndPoint.ToString(), source.Name);
+    }
+
+    [Fact]
+    public async Task Ten_thousand_datagrams_in_bursts_all_arrive_or_are_counted_as_kernel_drops()
+    {
+        const int Count = 10_000;
+        using var source = new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0" });
+        using var sender = Sender(source);
+        var writer = new CountingSeqWriter(Count);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestToken);
+        var run = source.RunAsync(writer, stop.Token);
+
+        var payload = new byte[100];
+        for (var i = 0; i < Count; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(payload, i);
+            sender.Send(payload);
+            if (i % 500 == 499)
+            {
+                await Task.Yield();
+            }
+        }
+
+        await WaitUntilAsync(() => writer.Received + source.Counters["kernel_dropped"].Value >= Count);
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10), TestToken);
+
+        Assert.Equal(Count, writer.Received + source.Counters["kernel_dropped"].Value);
+        Assert.Equal(0, writer.Duplicates);
+        Assert.Equal(writer.Received, source.Counters["datagrams"].Value);
+    }
+
+    [Fact]
+    public async Task A_queue_overflow_is_counted_as_kernel_dropped()
+    {
+        const int Count = 2000;
+
+        // The smallest receive buffer the kernel allows holds a handful of datagrams; nothing
+        // reads until all were sent, so most are dropped by the kernel.
+        using var source = new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0", ReceiveBufferBytes = 1 });
+        using var sender = Sender(source);
+        var payload = new byte[200];
+        for (var i = 0; i < Count; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(payload, i);
+            sender.Send(payload);
+        }
+
+        var writer = new CountingSeqWriter(Count);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestToken);
+        var run = source.RunAsync(writer, stop.Token);
+        await WaitUntilAsync(() => writer.Received + source.Counters["kernel_dropped"].Value >= Count);
+
+        // Drops reported on later datagrams (SO_RXQ_OVFL) must not be counted twice.
+        for (var i = 0; i < 10; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(payload, Count + i);
+            sender.Send(payload);
+        }
+
+        await WaitUntilAsync(() => writer.Received + source.Counters["kernel_dropped"].Value >= Count + 10);
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10), TestToken);
+
+        Assert.True(source.Counters["kernel_dropped"].Value > 0);
+        Assert.Equal(Count + 10, writer.Received + source.Counters["kernel_dropped"].Value);
+    }
+
+    [Fact]
+    public async Task Oversize_datagrams_are_dropped_and_counted_as_truncated_and_empty_ones_as_zero_length()
+    {
+        using var source = new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0", MaxDatagramSize = 1000 });
+        using var sender = Sender(source);
+        var writer = new RecordingEventWriter();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestToken);
+        var run = source.RunAsync(writer, stop.Token);
+
+        sender.Send(new byte[1001]);
+        sender.Send(ReadOnlySpan<byte>.Empty);
+        sender.Send(new byte[2000]);
+        sender.Send(Enumerable.Repeat((byte)7, 1000).ToArray());
+
+        var events = await writer.WaitForAsync(_ => true);
+        await WaitUntilAsync(() => source.Counters["datagrams"].Value >= 4);
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10), TestToken);
+
+        var only = Assert.Single(writer.Snapshot());
+        Assert.Equal(Enumerable.Repeat((byte)7, 1000).ToArray(), only.Get<byte[]>("payload"));
+        Assert.Equal(2, source.Counters["truncated"].Value);
+        Assert.Equal(1, source.Counters["zero_length"].Value);
+        Assert.Equal(0, source.Counters["receive_errors"].Value);
+    }
+
+    [Fact]
+    public async Task Receives_on_IPv6_loopback()
+    {
+        if (!Socket.OSSupportsIPv6)
+        {
+            Assert.Skip("IPv6 is not available on this host");
+        }
+
+        UdpSource source;
+        try
+        {
+            source = new UdpSource(new UdpSourceOptions { Endpoint = "[::1]:0" });
+        }
+        catch (IOException e)
+        {
+            Assert.Skip($"cannot bind [::1]: {e.Message}");
+            return;
+        }
+
+        using (source)
+        {
+            using var sender = Sender(source);
+            var writer = new RecordingEventWriter();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestToken);
+            var run = source.RunAsync(writer, stop.Token);
+
+            sender.Send("over v6"u8);
+
+            var events = await writer.WaitForAsync(_ => true);
+            await stop.CancelAsync();
+            await run.WaitAsync(TimeSpan.FromSeconds(10), TestToken);
+
+            var e = Assert.Single(events);
+            Assert.Equal("over v6"u8.ToArray(), e.Get<byte[]>("payload"));
+            Assert.Equal($"[::1]:{((IPEndPoint)sender.LocalEndPoint!).Port}", e.Get<string>("src"));
+            Assert.StartsWith("[::1]:", source.Name, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_returns_after_cancellation_with_a_final_flush_and_releases_the_port()
+    {
+        var source = new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0" });
+        var endpoint = source.LocalEndPoint;
+        var writer = new RecordingEventWriter();
+        using var stop = new CancellationTokenSource();
+        var run = source.RunAsync(writer, stop.Token);
+
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10), TestToken);
+
+        Assert.True(run.IsCompletedSuccessfully);
+        Assert.True(writer.Flushes >= 1);
+        Assert.Throws<InvalidOperationException>(() => { _ = source.RunAsync(writer, TestToken); });
+
+        // The loop closed its socket: the same port can be bound again.
+        using var again = new UdpSource(new UdpSourceOptions { Endpoint = endpoint.ToString() });
+        Assert.Equal(endpoint, again.LocalEndPoint);
+        source.Dispose();
+    }
+
+    [Fact]
+    public void Dispose_before_run_releases_the_port()
+    {
+        var source = new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0" });
+        var endpoint = source.LocalEndPoint;
+
+        var busy = Assert.ThrowsAny<IOException>(() => new UdpSource(new UdpSourceOptions { Endpoint = endpoint.ToString() }));
+        source.Dispose();
+        using var again = new UdpSource(new UdpSourceOptions { Endpoint = endpoint.ToString() });
+
+        Assert.Contains("bind", busy.Message, StringComparison.Ordinal);
+        Assert.Equal(endpoint, again.LocalEndPoint);
+    }
+
+    [Fact]
+    public void Receiving_allocates_nothing_per_datagram_after_warm_up()
+    {
+        const int Burst = 32;
+        using var source = new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0", ReceiveBatch = Burst });
+        using var sender = Sender(source);
+        var writer = new CountingEventWriter();
+        var payload = new byte[100];
+
+        long allocated = 0;
+        for (var round = 0; round < 300; round++)
+        {
+            for (var i = 0; i < Burst; i++)
+            {
+                sender.Send(payload);
+            }
+
+            // Loopback delivers during send: the whole burst is queued, one recvmmsg takes it.
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var received = 0;
+            while (received < Burst)
+            {
+                received += source.ReceiveBatch(writer);
+            }
+
+            if (round >= 100)
+            {
+                allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+            }
+        }
+
+        Assert.Equal(300L * Burst, writer.Events);
+        Assert.Equal(300L * Burst * payload.Length, writer.BinaryBytes);
+        Assert.Equal(300L * Burst * sender.LocalEndPoint!.ToString()!.Length, writer.TextBytes);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void Asks_for_the_receive_buffer_and_reports_what_was_granted()
+    {
+        var log = new List<string>();
+        using var source = new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0", ReceiveBufferBytes = 4 * 1024 * 1024, Log = log.Add });
+
+        // The kernel doubles the value for its bookkeeping; without CAP_NET_ADMIN rmem_max caps it.
+        if (Environment.IsPrivilegedProcess)
+        {
+            Assert.Equal(8 * 1024 * 1024, source.ReceiveBufferBytes);
+        }
+        else
+        {
+            Assert.True(source.ReceiveBufferBytes > 0);
+        }
+
+        Assert.Contains(log, l => l.Contains($"receive buffer {source.ReceiveBufferBytes} bytes granted", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Bad_options_fail_at_construction()
+    {
+        Assert.Throws<FormatException>(() => new UdpSource(new UdpSourceOptions { Endpoint = "nowhere" }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0", MaxDatagramSize = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0", ReceiveBatch = 2000 }));
+    }
+
+    private static Socket Sender(UdpSource source)
+    {
+        var socket = new Socket(source.LocalEndPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        socket.Connect(source.LocalEndPoint);
+        return socket;
+    }
+
+    private static long UnixNowNs() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * TimeSpan.NanosecondsPerTick;
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10, TestToken);
+        }
+    }
+
+    /// <summary>Counts datagrams by the sequence number in their first 4 bytes, to see loss and duplicates.</summary>
+    private sealed class CountingSeqWriter(int expected) : Ingest.Transports.Events.EventWriter
+    {
+        private readonly bool[] _seen = new bool[expected + 64];
+        private long _received;
+        private long _duplicates;
+
+        public long Received => Interlocked.Read(ref _received);
+
+        public long Duplicates => Interlocked.Read(ref _duplicates);
+
+        public override ulong NextSequence => 0;
+
+        public override void BeginEvent(Ingest.Transports.Events.EventName type, long timestampNs, int dataFieldCount)
+        {
+        }
+
+        public override void EndEvent() => Interlocked.Increment(ref _received);
+
+        public override void CancelEvent()
+        {
+        }
+
+        public override void WriteKey(Ingest.Transports.Events.EventName key)
+        {
+        }
+
+        public override void WriteMapHeader(int count)
+        {
+        }
+
+        public override void WriteArrayHeader(int count)
+        {
+        }
+
+        public override void WriteNil()
+        {
+        }
+
+        public override void Write(bool value)
+        {
+        }
+
+        public override void Write(long value)
+        {
+        }
+
+        public override void Write(ulong value)
+        {
+        }
+
+        public override void Write(double value)
+        {
+        }
+
+        public override void Write(Ingest.Transports.Events.EventName value)
+        {
+        }
+
+        public override void WriteString(ReadOnlySpan<char> value)
+        {
+        }
+
+        public override void WriteString(ReadOnlySpan<byte> utf8)
+        {
+        }
+
+        public override void WriteBinary(ReadOnlySpan<byte> value)
+        {
+            var seq = BinaryPrimitives.ReadInt32LittleEndian(value);
+            if (_seen[seq])
+            {
+                Interlocked.Increment(ref _duplicates);
+            }
+
+            _seen[seq] = true;
+        }
+
+        public override void Flush(long checkpoint = -1)
+        {
+        }
+
+        public override ValueTask FlushAsync(long checkpoint = -1, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+    }
+}
