@@ -170,6 +170,7 @@ public sealed class CommandDispatcher : IAsyncDisposable
 
     private void Handle(KeyedPartitionReader reader, KafkaRecord record, CancellationToken ct)
     {
+        var span = Telemetry.IngestTracing.StartCommand(record.Partition, record.Offset);
         CommandResult? result = _processor.Process(record.Key, record.Value);
         if (result is null)
         {
@@ -180,6 +181,9 @@ public sealed class CommandDispatcher : IAsyncDisposable
             LogResult(result, record);
             Publish(result, ct);
         }
+
+        // The span ends once the result is published: receipt to result, as the operator sees it.
+        Telemetry.IngestTracing.CompleteCommand(span, result, _processor.LastIgnoredReason);
 
         try
         {

@@ -1,5 +1,6 @@
 using Ingest.Commands;
 using Ingest.Pipeline;
+using Ingest.Telemetry;
 
 namespace Ingest.Configuration;
 
@@ -23,6 +24,9 @@ public sealed class IngestOptions
 
     public StatsOptions Stats { get; set; } = new();
 
+    /// <summary>OpenTelemetry export of metrics and spans (docs/operations.md).</summary>
+    public TelemetryOptions Telemetry { get; set; } = new();
+
     /// <summary>Signed commands from Kafka applied as sysctl writes and ioctls (docs/commands.md).</summary>
     public CommandOptions Commands { get; set; } = new();
 
@@ -37,6 +41,7 @@ public sealed class IngestOptions
         Udp.Validate();
         Proc.Validate();
         Commands.Validate();
+        Telemetry.Validate();
         if (ShutdownTimeoutSeconds is < 0 or > 3600)
         {
             throw new ConfigurationException($"ShutdownTimeoutSeconds must be between 0 and 3600 (got {ShutdownTimeoutSeconds})");

@@ -38,6 +38,9 @@ public sealed class IngestDaemon
     /// <summary>Set once the pipeline runs; lets tests and the control socket read figures.</summary>
     public Func<StatsSnapshot>? Snapshot { get; private set; }
 
+    /// <summary>The daemon's instruments (meter "Ingest"); set once the pipeline is built.</summary>
+    public IngestMetrics? Metrics { get; private set; }
+
     /// <summary>Counters of the command path per status, when Commands:Enabled.</summary>
     public CommandStats? Commands { get; private set; }
 
@@ -81,6 +84,17 @@ public sealed class IngestDaemon
         var graph = new PipelineGraph(_options.Pipeline, _options.ResolvedHostId, sources, publisher, _loggers.CreateLogger("pipeline"));
         Snapshot = () => Capture(graph, publisher, bootstrap);
 
+        using var metrics = new IngestMetrics { BatchSpanRatio = _options.Telemetry.BatchSpanSampleRatio };
+        metrics.AddSources(graph.Stats);
+        metrics.AddSink(sink.Counters, () => graph.SinkQueueDepth);
+        graph.Observe(metrics);
+        Metrics = metrics;
+        using var otlp = _options.Telemetry.ExportEnabled ? OtlpTelemetry.Start(_options.Telemetry, _options.ResolvedHostId) : null;
+        if (otlp is not null)
+        {
+            _logger.LogInformation("exporting metrics and spans over OTLP ({Protocol}) to {Endpoint}", _options.Telemetry.OtlpProtocol, _options.Telemetry.OtlpEndpoint);
+        }
+
         var socketPath = string.IsNullOrWhiteSpace(_options.Stats.ControlSocket) ? ControlSocket.DefaultPath() : _options.Stats.ControlSocket;
         ControlSocket? control = null;
         try
@@ -110,6 +124,7 @@ public sealed class IngestDaemon
                 }
 
                 Commands = commands.Stats;
+                metrics.AddCommands(commands.Stats);
             }
 
             graph.Start();

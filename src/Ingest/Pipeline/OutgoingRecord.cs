@@ -35,6 +35,10 @@ public sealed class OutgoingRecord
     private IAcknowledgingSource? Acknowledger { get; }
 
     private int _completed;
+    private long _publishedTimestamp;
+
+    /// <summary>Stopwatch ticks of the last hand-over to the producer; the start of delivery latency.</summary>
+    public long PublishedTimestamp => Volatile.Read(ref _publishedTimestamp);
 
     /// <summary>True once <see cref="Delivered"/> or <see cref="Failed"/> ran.</summary>
     public bool IsCompleted => Volatile.Read(ref _completed) != 0;
@@ -47,11 +51,14 @@ public sealed class OutgoingRecord
         }
 
         Stats.AddDelivered(Count, Value.Length);
+        Stats.Observer?.OnDelivered(this, PublishedTimestamp);
         if (Checkpoint >= 0)
         {
             Acknowledger?.OnDelivered(Checkpoint);
         }
     }
+
+    internal void MarkPublished() => Volatile.Write(ref _publishedTimestamp, System.Diagnostics.Stopwatch.GetTimestamp());
 
     public void Failed(DropReason reason)
     {

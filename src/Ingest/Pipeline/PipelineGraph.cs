@@ -61,6 +61,15 @@ public sealed class PipelineGraph : IAsyncDisposable
 
     public IReadOnlyList<SourceStats> Stats => _chains.ConvertAll(c => c.Stats);
 
+    /// <summary>Sets the observer every source's acknowledged records are reported to; call before <see cref="Start"/>.</summary>
+    public void Observe(IRecordObserver observer)
+    {
+        foreach (var chain in _chains)
+        {
+            chain.Stats.Observer = observer;
+        }
+    }
+
     /// <summary>Records on the sink edge, waiting for the producer.</summary>
     public int SinkQueueDepth => _sinkEdge.Reader.Count;
 

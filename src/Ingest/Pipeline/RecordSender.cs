@@ -14,6 +14,7 @@ internal sealed class RecordSender(ChannelReader<OutgoingRecord> input, IRecordP
         {
             while (input.TryRead(out var record))
             {
+                record.MarkPublished();
                 while (!publisher.TryPublish(record))
                 {
                     if (abort.IsCancellationRequested)

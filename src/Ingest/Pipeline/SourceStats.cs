@@ -32,6 +32,9 @@ public sealed class SourceStats(string channel, string name, CounterSet transpor
     /// <summary>Chunks waiting on the source's edge.</summary>
     public Func<int> QueueDepth { get; set; } = static () => 0;
 
+    /// <summary>Told of every acknowledged record (telemetry); null = nobody listens.</summary>
+    public IRecordObserver? Observer { get; set; }
+
     public long Dropped(DropReason reason) => Volatile.Read(ref _dropped[(int)reason]);
 
     public long DroppedTotal
