@@ -52,7 +52,12 @@ public sealed class IngestDaemon
         {
             sources = SourceFactory.Create(_options, _loggers);
         }
-        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or ArgumentException)
+        catch (ConfigurationException e)
+        {
+            _logger.LogError("bad configuration: {Message}", e.Message);
+            return 2;
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
             _logger.LogError("cannot start: {Message}", e.Message);
             return 1;
@@ -95,7 +100,7 @@ public sealed class IngestDaemon
             _logger.LogInformation("exporting metrics and spans over OTLP ({Protocol}) to {Endpoint}", _options.Telemetry.OtlpProtocol, _options.Telemetry.OtlpEndpoint);
         }
 
-        var socketPath = string.IsNullOrWhiteSpace(_options.Stats.ControlSocket) ? ControlSocket.DefaultPath() : _options.Stats.ControlSocket;
+        var socketPath = string.IsNullOrWhiteSpace(_options.Stats.ControlSocket) ? Path.Combine(_options.ResolvedRuntimeDirectory, "control.sock") : _options.Stats.ControlSocket;
         ControlSocket? control = null;
         try
         {
