@@ -26,11 +26,17 @@ static void test_info(int fd)
 static void test_unknown(int fd)
 {
 	KT_ERRNO(ioctl(fd, _IO(KINGEST_IOC_MAGIC, 0x7f)), ENOTTY, "unknown command -> ENOTTY");
-	KT_ERRNO(ioctl(fd, _IOR(KINGEST_IOC_MAGIC, 0x07, struct kingest_info)), ENOTTY,
-		 "GET_STATS number with the wrong size -> ENOTTY");
+	KT_ERRNO(ioctl(fd, _IOW(KINGEST_IOC_MAGIC, 0x09, int), 0), ENOTTY,
+		 "next unused command number -> ENOTTY");
 	KT_ERRNO(ioctl(fd, _IOW('T', 0x00, int), 0), ENOTTY, "foreign magic -> ENOTTY");
-	KT_ERRNO(ioctl(fd, KINGEST_IOC_INJECT & ~(3U << 30)), ENOTTY,
-		 "INJECT number without direction bits -> ENOTTY");
+	KT_ERRNO(ioctl(fd, _IOR(KINGEST_IOC_MAGIC, 0x07, struct kingest_info), 0), EINVAL,
+		 "GET_STATS number with a smaller size -> EINVAL");
+	KT_ERRNO(ioctl(fd, _IOW(KINGEST_IOC_MAGIC, 0x08, struct kingest_stats), 0), EINVAL,
+		 "INJECT number with a larger size -> EINVAL");
+	KT_ERRNO(ioctl(fd, KINGEST_IOC_INJECT & ~(3U << 30), 0), EINVAL,
+		 "INJECT number without direction bits -> EINVAL");
+	KT_ERRNO(ioctl(fd, _IOW(KINGEST_IOC_MAGIC, 0x04, uint64_t), 0), EINVAL,
+		 "SET_RATE with a 64-bit argument -> EINVAL");
 }
 
 static void test_rate(int fd)
@@ -204,7 +210,7 @@ int main(void)
 {
 	int fd = kt_open();
 
-	kt_plan(48);
+	kt_plan(51);
 	kt_quiet(KINGEST_CHF_RING);
 	test_info(fd);
 	test_unknown(fd);

@@ -30,8 +30,9 @@
 # Settings (environment): KVER (default: newest /lib/modules/<ver> with a
 # build dir; never the host's uname -r), KINGEST_KO (default
 # kmodule/kingest.ko), VM_TIMEOUT (s, whole guest, default 300),
-# VM_SCRIPT_TIMEOUT (s, default VM_TIMEOUT - 30), VM_MEM (MB, 2048),
-# VM_SMP (2), VM_NO_MODULE=1 to boot without loading kingest.ko.
+# VM_SCRIPT_TIMEOUT (s, default VM_TIMEOUT - 30, or 3/4 of a short one),
+# VM_MEM (MB, 2048), VM_SMP (2), VM_NO_MODULE=1 to boot without loading
+# kingest.ko.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,7 +48,7 @@ fi
 vmlinuz=/boot/vmlinuz-$KVER
 ko=$(realpath -m "${KINGEST_KO:-$root/kmodule/kingest.ko}")
 vm_timeout=${VM_TIMEOUT:-300}
-script_timeout=${VM_SCRIPT_TIMEOUT:-$((vm_timeout - 30))}
+script_timeout=${VM_SCRIPT_TIMEOUT:-$((vm_timeout > 60 ? vm_timeout - 30 : vm_timeout * 3 / 4))}
 
 die() { echo "run-guest: $*" >&2; exit 1; }
 [ -n "$KVER" ] && [ -f "$vmlinuz" ] || die "no kernel image for '$KVER' (install linux-image-amd64)"
@@ -157,6 +158,8 @@ if [ ! -f "$initrd" ]; then
 	chmod 755 "$stage/init" "$stage/sbin/kingest-upcall"
 	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
 	mv "$initrd.tmp" "$initrd"
+	# Older builds for this kernel are stale now.
+	find "$root/.vm" -maxdepth 1 -name "initramfs-$KVER-*.cpio.gz" ! -path "$initrd" -delete
 	rm -rf "$stage"
 	trap - EXIT
 fi
