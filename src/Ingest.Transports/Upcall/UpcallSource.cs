@@ -18,6 +18,8 @@ namespace Ingest.Transports.Upcall;
 /// </remarks>
 public sealed class UpcallSource : IEventSource
 {
+    private const int ECONNABORTED = 103; // accept4: the peer gave up while queued; nothing to serve
+
     private static readonly EventName UpcallEvent = new("upcall");
     private static readonly EventName PidKey = new("pid");
     private static readonly EventName UidKey = new("uid");
@@ -159,8 +161,6 @@ public sealed class UpcallSource : IEventSource
 
         writer.Flush();
     }
-
-    private const int ECONNABORTED = 103;
 
     private unsafe void Serve(EventWriter writer, int connection)
     {
