@@ -95,6 +95,9 @@ public sealed class UdpOptions
 
     public int ReceiveBufferBytes { get; set; } = 8 * 1024 * 1024;
 
+    /// <summary>Microseconds to let the kernel queue more datagrams after a short read (0 = off).</summary>
+    public int CoalesceMicroseconds { get; set; } = 500;
+
     public IReadOnlyList<string> EffectiveEndpoints => Endpoints.Count > 0 ? Endpoints : ["127.0.0.1:5555"];
 
     public void Validate()
@@ -102,6 +105,11 @@ public sealed class UdpOptions
         if (MaxDatagramBytes is < 1 or > 65535)
         {
             throw new ConfigurationException($"Udp:MaxDatagramBytes must be between 1 and 65535 (got {MaxDatagramBytes})");
+        }
+
+        if (CoalesceMicroseconds is < 0 or > 100_000)
+        {
+            throw new ConfigurationException($"Udp:CoalesceMicroseconds must be between 0 and 100000 (got {CoalesceMicroseconds})");
         }
     }
 }

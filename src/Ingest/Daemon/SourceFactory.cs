@@ -26,6 +26,7 @@ public static class SourceFactory
                     Endpoint = endpoint,
                     MaxDatagramSize = options.Udp.MaxDatagramBytes,
                     ReceiveBufferBytes = options.Udp.ReceiveBufferBytes,
+                    CoalesceDelay = TimeSpan.FromMicroseconds(options.Udp.CoalesceMicroseconds),
                     Log = line => log.LogInformation("{Line}", line),
                 }));
             }
