@@ -119,8 +119,16 @@ public sealed class RtnetlinkSourceTests(NetnsFixture netns) : IClassFixture<Net
         var warnings = logger.Entries.Where(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning).ToList();
         Assert.Single(warnings); // one burst, one line, however many ENOBUFS it caused
         Assert.Contains("overrun", warnings[0].Message, StringComparison.Ordinal);
-        var addrs = writer.Inner.Snapshot().Count(e => e.Type == "addr");
-        Assert.True(addrs < 300, $"all {addrs} address events fit a {source.ReceiveBufferSize}-byte buffer: no overrun was forced");
+        var changes = writer.Inner.Snapshot().Count(e => e.Type == "addr" && e.Get<string>("op") == "new");
+        Assert.True(changes < 300, $"all {changes} address events fit a {source.ReceiveBufferSize}-byte buffer: no overrun was forced");
+
+        // Then it dumps the current state: the link and every one of the 300 addresses.
+        await WaitUntilAsync(() => source.Counters["resyncs"].Value >= 1);
+        var dumped = writer.Inner.Snapshot().Where(e => e.Get<string>("op") == "dump").ToList();
+        Assert.Contains(dumped, e => IsLink(e, "oa"));
+        Assert.Equal(300, dumped.Where(e => e.Type == "addr").Select(e => e.Get<string>("local")).Where(a => a.StartsWith("10.99.", StringComparison.Ordinal)).Distinct().Count());
+        Assert.Equal(0L, source.Counters["resync_errors"].Value);
+        Assert.Equal(0L, source.Counters["malformed"].Value);
         await cts.CancelAsync();
         await task;
         netns.Ip("link del oa");
