@@ -208,6 +208,7 @@ public sealed class IngestDaemon
             InFlight = publisher.InFlight,
             Sink = c.Snapshot().ToDictionary(StringComparer.Ordinal),
             Sources = graph.Stats.Select(StatsSnapshot.Capture).ToList(),
+            Commands = Commands?.Snapshot().ToDictionary(StringComparer.Ordinal),
         };
     }
 }

@@ -15,6 +15,15 @@ public static class StatsFormatter
         }
 
         sb.Append(CultureInfo.InvariantCulture, $" in_flight={snapshot.InFlight} sink_queue={snapshot.SinkQueue}");
+        if (snapshot.Commands is { } commands)
+        {
+            sb.Append("; commands:");
+            foreach (var (status, count) in commands)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $" {status}={count}");
+            }
+        }
+
         return sb.ToString();
     }
 
@@ -41,6 +50,11 @@ public static class StatsFormatter
             }
 
             sb.AppendLine();
+        }
+
+        if (snapshot.Commands is { } commands)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"commands  {string.Join("  ", commands.Select(c => $"{c.Key} {c.Value}"))}");
         }
 
         return sb.ToString().TrimEnd() + Environment.NewLine;

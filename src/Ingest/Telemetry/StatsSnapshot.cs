@@ -24,6 +24,10 @@ public sealed class StatsSnapshot
     [JsonPropertyName("sink")]
     public Dictionary<string, long> Sink { get; set; } = [];
 
+    /// <summary>Command outcomes by status (applied, denied, ...); null when the command path is off.</summary>
+    [JsonPropertyName("commands")]
+    public Dictionary<string, long>? Commands { get; set; }
+
     [JsonPropertyName("sources")]
     public List<SourceSnapshot> Sources { get; set; } = [];
 
