@@ -1,4 +1,5 @@
 using Ingest.Transports.Events;
+using Ingest.Transports.Kingest;
 using Ingest.Transports.Interop;
 
 namespace Ingest.Transports.Signals;
@@ -271,32 +272,34 @@ public sealed class SignalSource : IEventSource
 
     private static void WriteModulePayload(EventWriter writer, uint value)
     {
-        var type = KingestSignal.Type(value);
+        // si_int carries a compressed event (kingest.h, KINGEST_SIG_*): decoded by the ABI mirror.
+        var payload = new KingestSignalPayload(value);
+        var type = (KingestEventType)payload.Type;
         writer.WriteKey(KingestKey);
         writer.WriteMapHeader(type switch
         {
-            KingestSignal.EventSensor => 5,
-            KingestSignal.EventNetdev => 4,
+            KingestEventType.Sensor => 5,
+            KingestEventType.Netdev => 4,
             _ => 3,
         });
-        writer.Write(TypeKey, (long)type);
-        writer.Write(SeqKey, (long)KingestSignal.Sequence(value));
+        writer.Write(TypeKey, (long)payload.Type);
+        writer.Write(SeqKey, (long)payload.SequenceLow);
         switch (type)
         {
-            case KingestSignal.EventSensor:
-                writer.Write(SensorIdKey, (long)KingestSignal.SensorId(value));
-                writer.Write(DegreesKey, (long)KingestSignal.SensorDegreesC(value));
-                writer.Write(AlarmKey, KingestSignal.SensorAlarm(value));
+            case KingestEventType.Sensor:
+                writer.Write(SensorIdKey, (long)payload.SensorId);
+                writer.Write(DegreesKey, (long)payload.SensorDegreesCelsius);
+                writer.Write(AlarmKey, payload.SensorAlarm);
                 break;
-            case KingestSignal.EventImage:
-                writer.Write(FrameKey, (long)KingestSignal.Detail(value));
+            case KingestEventType.Image:
+                writer.Write(FrameKey, (long)payload.ImageFrameLow);
                 break;
-            case KingestSignal.EventNetdev:
-                writer.Write(NetdevEventKey, (long)KingestSignal.NetdevEvent(value));
-                writer.Write(IfIndexKey, (long)KingestSignal.NetdevIfIndex(value));
+            case KingestEventType.Netdev:
+                writer.Write(NetdevEventKey, (long)payload.NetdevEvent);
+                writer.Write(IfIndexKey, (long)payload.NetdevIfIndexLow);
                 break;
             default:
-                writer.Write(DetailKey, (long)KingestSignal.Detail(value));
+                writer.Write(DetailKey, (long)payload.Detail);
                 break;
         }
     }
@@ -330,7 +333,7 @@ public sealed class SignalSource : IEventSource
         }
 
         var subscription = new KingestSignalSubscription { Signo = signo };
-        if (Libc.ioctl(fd, KingestSignal.IocSubscribeSignal, &subscription) < 0)
+        if (Libc.ioctl(fd, KingestIoctl.SubscribeSignal, &subscription) < 0)
         {
             var errno = Libc.LastErrno;
             Libc.close(fd);

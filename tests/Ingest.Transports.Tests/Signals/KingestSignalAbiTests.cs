@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Ingest.Transports.Kingest;
 using Ingest.Transports.Signals;
 using Ingest.Transports.Tests.Upcall;
 
@@ -42,14 +43,14 @@ public class KingestSignalAbiTests
             Run("cc", ["-std=gnu11", "-Wall", "-Werror", "-I", Path.GetFullPath(Path.Combine(Path.GetDirectoryName(header)!, "..")), "-o", binary, program]);
             var lines = Run(binary, []).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
-            Assert.Equal($"{KingestSignal.IocSubscribeSignal} {KingestSignal.IocUnsubscribeSignal} {System.Runtime.CompilerServices.Unsafe.SizeOf<KingestSignalSubscription>()}", lines[0]);
+            Assert.Equal($"{KingestIoctl.SubscribeSignal} {KingestIoctl.UnsubscribeSignal} {System.Runtime.CompilerServices.Unsafe.SizeOf<KingestSignalSubscription>()}", lines[0]);
             for (var i = 0; i < Samples.Length; i++)
             {
-                var v = Samples[i];
+                var v = new KingestSignalPayload(Samples[i]);
                 var expected = string.Join(' ', new object[]
                 {
-                    KingestSignal.Type(v), KingestSignal.Sequence(v), KingestSignal.Detail(v), KingestSignal.SensorAlarm(v) ? 1 : 0,
-                    KingestSignal.SensorId(v), KingestSignal.SensorDegreesC(v), KingestSignal.NetdevEvent(v), KingestSignal.NetdevIfIndex(v),
+                    v.Type, v.SequenceLow, v.Detail, v.SensorAlarm ? 1 : 0,
+                    v.SensorId, v.SensorDegreesCelsius, v.NetdevEvent, v.NetdevIfIndexLow,
                 }.Select(o => Convert.ToString(o, CultureInfo.InvariantCulture)));
                 Assert.Equal(expected, lines[i + 1]);
             }

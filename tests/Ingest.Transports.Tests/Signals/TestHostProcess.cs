@@ -80,14 +80,17 @@ internal sealed class TestHostProcess : IDisposable
     public static string DotnetHost => Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
 
     /// <summary>Waits for a line starting with <paramref name="prefix"/>; null if the child exits or time runs out.</summary>
-    public async Task<string?> WaitForLineAsync(string prefix, TimeSpan? timeout = null)
+    public Task<string?> WaitForLineAsync(string prefix, TimeSpan? timeout = null) => WaitForLineAsync(prefix, "", timeout);
+
+    /// <summary>Waits for a line that starts with <paramref name="prefix"/> and contains <paramref name="containing"/>.</summary>
+    public async Task<string?> WaitForLineAsync(string prefix, string containing, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (DateTime.UtcNow < deadline)
         {
             lock (_lines)
             {
-                var found = _lines.Find(l => l.StartsWith(prefix, StringComparison.Ordinal));
+                var found = _lines.Find(l => l.StartsWith(prefix, StringComparison.Ordinal) && l.Contains(containing, StringComparison.Ordinal));
                 if (found is not null)
                 {
                     return found;
