@@ -34,6 +34,9 @@ public sealed class UdpSourceOptions
     /// <summary>How long a receive blocks before the loop looks at cancellation again.</summary>
     public TimeSpan StopCheckInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Raw datagram events, or the kingest module's datagrams decoded into typed events.</summary>
+    public UdpDatagramFormat Format { get; set; } = UdpDatagramFormat.Raw;
+
     /// <summary>Where the source reports what it set up and the errors it counts. Optional.</summary>
     public Action<string>? Log { get; set; }
 
