@@ -72,6 +72,9 @@ public sealed class UdpOptions
 
     public int ReceiveBufferBytes { get; set; } = 8 * 1024 * 1024;
 
+    /// <summary>"Raw" datagram events, or "Kingest": the kernel module's datagrams as typed events.</summary>
+    public Ingest.Transports.Udp.UdpDatagramFormat Format { get; set; } = Ingest.Transports.Udp.UdpDatagramFormat.Raw;
+
     public IReadOnlyList<string> EffectiveEndpoints => Endpoints.Count > 0 ? Endpoints : ["127.0.0.1:5555"];
 
     public void Validate()

@@ -22,6 +22,7 @@ public static class SourceFactory
                     Endpoint = endpoint,
                     MaxDatagramSize = options.Udp.MaxDatagramBytes,
                     ReceiveBufferBytes = options.Udp.ReceiveBufferBytes,
+                    Format = options.Udp.Format,
                     Log = line => log.LogInformation("{Line}", line),
                 }));
             }
