@@ -21,6 +21,9 @@ public sealed class IngestOptions
 
     public ProcOptions Proc { get; set; } = new();
 
+    /// <summary>The kingest module's mmap ring (/dev/kingest); off by default.</summary>
+    public RingOptions Ring { get; set; } = new();
+
     public StatsOptions Stats { get; set; } = new();
 
     /// <summary>Signed commands from Kafka applied as sysctl writes and ioctls (docs/commands.md).</summary>
@@ -36,6 +39,7 @@ public sealed class IngestOptions
         Pipeline.Validate();
         Udp.Validate();
         Proc.Validate();
+        Ring.Validate();
         Commands.Validate();
         if (ShutdownTimeoutSeconds is < 0 or > 3600)
         {
@@ -130,4 +134,27 @@ public sealed class StatsOptions
 
     /// <summary>Unix socket `ingest stats` reads; empty = /run/ingest/control.sock (root) or $XDG_RUNTIME_DIR/ingest/control.sock.</summary>
     public string? ControlSocket { get; set; }
+}
+
+public sealed class RingOptions
+{
+    public bool Enabled { get; set; }
+
+    public string DevicePath { get; set; } = "/dev/kingest";
+
+    /// <summary>Records read between two flushes; each flush carries the consumer checkpoint.</summary>
+    public int MaxBurstRecords { get; set; } = 4096;
+
+    public void Validate()
+    {
+        if (MaxBurstRecords is < 1 or > 1 << 20)
+        {
+            throw new ConfigurationException($"Ring:MaxBurstRecords must be between 1 and 1048576 (got {MaxBurstRecords})");
+        }
+
+        if (Enabled && string.IsNullOrWhiteSpace(DevicePath))
+        {
+            throw new ConfigurationException("Ring:DevicePath must be set when the ring is enabled");
+        }
+    }
 }

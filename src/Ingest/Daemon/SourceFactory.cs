@@ -1,6 +1,7 @@
 using Ingest.Configuration;
 using Ingest.Transports.Events;
 using Ingest.Transports.Proc;
+using Ingest.Transports.Ring;
 using Ingest.Transports.Udp;
 using Microsoft.Extensions.Logging;
 
@@ -42,6 +43,17 @@ public static class SourceFactory
                 : ProcScrapeOptions.DefaultFiles.Select(f => new ProcScrapeFile { Path = f.Path, Interval = defaultInterval });
             var scrape = new ProcScrapeOptions { Files = files.ToList(), Log = line => log.LogWarning("{Line}", line) };
             sources.AddRange(ProcFileSource.Create(scrape));
+        }
+
+        if (options.Ring.Enabled)
+        {
+            var log = loggers.CreateLogger("ring");
+            sources.Add(RingSource.OpenDevice(new RingSourceOptions
+            {
+                DevicePath = options.Ring.DevicePath,
+                MaxBurstRecords = options.Ring.MaxBurstRecords,
+                Log = line => log.LogInformation("{Line}", line),
+            }));
         }
 
         return sources;
