@@ -119,6 +119,34 @@ public sealed class KingestDatagramParserTests
         Assert.Equal(1, source.Counters["malformed"].Value);
     }
 
+    [Fact]
+    public async Task Decodes_the_datagrams_the_module_sends_when_it_is_loaded()
+    {
+        if (!File.Exists(KingestAbi.DevicePath) || Interop.Libc.geteuid() != 0)
+        {
+            Assert.Skip("needs the kernel module and root (run Ring/run-in-guest.sh)");
+        }
+
+        using var source = new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0", Format = UdpDatagramFormat.Kingest });
+        File.WriteAllText(KingestSysctl.PathOf(KingestSysctl.UdpAddress), "127.0.0.1");
+        File.WriteAllText(KingestSysctl.PathOf(KingestSysctl.UdpPort), source.LocalEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        File.WriteAllText(KingestSysctl.PathOf(KingestSysctl.UdpEnable), "1");
+        var writer = new RecordingEventWriter();
+        using var stop = new CancellationTokenSource();
+        var run = source.RunAsync(writer, stop.Token);
+
+        using var device = KingestDevice.Open();
+        byte[] marker = Guid.NewGuid().ToByteArray();
+        Assert.Equal(KingestChannelFlags.Udp, device.Inject(KingestChannelFlags.Udp, (ushort)KingestEventType.Inject, marker));
+        var events = await writer.WaitForAsync(e => e.Type == "inject" && e.Get<byte[]>("payload").AsSpan().SequenceEqual(marker), 1, TimeSpan.FromSeconds(30));
+        stop.Cancel();
+        await run;
+
+        Assert.Single(events);
+        Assert.True(events[0].Get<ulong>("kseq") > 0);
+        Assert.Equal(0, source.Counters["malformed"].Value);
+    }
+
     private static byte[] Datagram(KingestEventType type, ulong seq, byte[] payload, KingestChannel channel = KingestChannel.Udp)
     {
         var bytes = new byte[KingestRecordHeader.Size + payload.Length];

@@ -15,4 +15,5 @@ dotnet "$bin/Ingest.Transports.Tests.dll" \
 	-class Ingest.Transports.Tests.Ring.KingestDeviceRingTests \
 	-class Ingest.Transports.Tests.Ring.RingSourceTests \
 	-class Ingest.Transports.Tests.Kingest.KingestProcParserTests \
+	-class Ingest.Transports.Tests.Kingest.KingestDatagramParserTests \
 	-noColor
