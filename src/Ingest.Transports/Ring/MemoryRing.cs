@@ -68,6 +68,8 @@ public sealed unsafe class MemoryRing : IDisposable
 
     internal ulong DataOffset { get; }
 
+    internal KingestRingMeta* Meta => (KingestRingMeta*)_base;
+
     internal byte* Data => _base + DataOffset;
 
     internal ulong* ConsumerPosition => (ulong*)(_base + (KingestRingLayout.ConsumerPageOffset * PageSize));

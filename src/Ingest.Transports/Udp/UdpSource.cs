@@ -34,6 +34,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
     private readonly ReceiveVector _vector;
     private readonly SourceAddressCache _addresses = new();
     private readonly Action<string>? _log;
+    private readonly KingestDatagramParser? _kingest;
     private readonly Counter _datagrams;
     private readonly Counter _batches;
     private readonly Counter _truncated;
@@ -73,6 +74,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
         _kernelDropped = Counters["kernel_dropped"];
         _controlTruncated = Counters["control_truncated"];
         _receiveErrors = Counters["receive_errors"];
+        _kingest = options.Format == UdpDatagramFormat.Kingest ? new KingestDatagramParser(Counters) : null;
         _log?.Invoke($"udp {Name}: receive buffer {ReceiveBufferBytes} bytes granted ({options.ReceiveBufferBytes} asked), " +
             $"batch {options.ReceiveBatch} x {options.MaxDatagramSize} bytes, kernel timestamps {(KernelTimestamps ? "on" : "off")}, " +
             $"drop counts {(_socket.DropCounts ? "on" : "off")}");
@@ -178,6 +180,12 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
             {
                 readTimeNs = readTimeNs != 0 ? readTimeNs : (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * TimeSpan.NanosecondsPerTick;
                 timestampNs = readTimeNs;
+            }
+
+            if (_kingest is not null)
+            {
+                _kingest.Write(writer, _vector.Payload(i, length));
+                continue;
             }
 
             writer.BeginEvent(DatagramType, timestampNs, 2);

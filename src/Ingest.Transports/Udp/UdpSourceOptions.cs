@@ -42,6 +42,9 @@ public sealed class UdpSourceOptions
     /// </summary>
     public TimeSpan CoalesceDelay { get; set; } = TimeSpan.FromMicroseconds(500);
 
+    /// <summary>Raw datagram events, or the kingest module's datagrams decoded into typed events.</summary>
+    public UdpDatagramFormat Format { get; set; } = UdpDatagramFormat.Raw;
+
     /// <summary>Where the source reports what it set up and the errors it counts. Optional.</summary>
     public Action<string>? Log { get; set; }
 

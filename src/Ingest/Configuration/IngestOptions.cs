@@ -58,6 +58,7 @@ public sealed class IngestOptions
         Udp.Validate();
         Proc.Validate();
         Signals.Validate();
+        Ring.Validate();
         Commands.Validate();
         Telemetry.Validate();
         if (ShutdownTimeoutSeconds is < 0 or > 3600)
@@ -97,6 +98,9 @@ public sealed class UdpOptions
 
     /// <summary>Microseconds to let the kernel queue more datagrams after a short read (0 = off).</summary>
     public int CoalesceMicroseconds { get; set; } = 500;
+
+    /// <summary>"Raw" datagram events, or "Kingest": the kernel module's datagrams as typed events.</summary>
+    public Ingest.Transports.Udp.UdpDatagramFormat Format { get; set; } = Ingest.Transports.Udp.UdpDatagramFormat.Raw;
 
     public IReadOnlyList<string> EffectiveEndpoints => Endpoints.Count > 0 ? Endpoints : ["127.0.0.1:5555"];
 
@@ -231,5 +235,21 @@ public sealed class RingOptions
     public string Enabled { get; set; } = "auto";
 
     public string DevicePath { get; set; } = "/dev/kingest";
+
+    /// <summary>Records read between two flushes; each flush carries the consumer checkpoint.</summary>
+    public int MaxBurstRecords { get; set; } = 4096;
+
+    public void Validate()
+    {
+        if (Enabled is not ("auto" or "on" or "off"))
+        {
+            throw new ConfigurationException($"Ring:Enabled must be auto, on or off (got '{Enabled}')");
+        }
+
+        if (MaxBurstRecords is < 1 or > 1 << 20)
+        {
+            throw new ConfigurationException($"Ring:MaxBurstRecords must be between 1 and 1048576 (got {MaxBurstRecords})");
+        }
+    }
 }
 

@@ -27,6 +27,7 @@ public static class SourceFactory
                     MaxDatagramSize = options.Udp.MaxDatagramBytes,
                     ReceiveBufferBytes = options.Udp.ReceiveBufferBytes,
                     CoalesceDelay = TimeSpan.FromMicroseconds(options.Udp.CoalesceMicroseconds),
+                    Format = options.Udp.Format,
                     Log = line => log.LogInformation("{Line}", line),
                 }));
             }
@@ -107,13 +108,17 @@ public static class SourceFactory
         {
             "on" => true,
             "off" => false,
-            "auto" => File.Exists(device),
-            var other => throw new ConfigurationException($"Ring:Enabled must be auto, on or off (got '{other}')"),
+            _ => File.Exists(device), // "auto"; Validate refused anything else
         };
         if (ring)
         {
             var ringLog = loggers.CreateLogger("ring");
-            sources.Add(RingSource.OpenDevice(new RingSourceOptions { DevicePath = device, Log = line => ringLog.LogInformation("{Line}", line) }));
+            sources.Add(RingSource.OpenDevice(new RingSourceOptions
+            {
+                DevicePath = device,
+                MaxBurstRecords = options.Ring.MaxBurstRecords,
+                Log = line => ringLog.LogInformation("{Line}", line),
+            }));
         }
 
         return sources;
