@@ -11,7 +11,7 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 LIBRDKAFKA := .deps/librdkafka/lib/librdkafka.so.1
 INGEST := out/ingest/ingest
 
-.PHONY: deps deps-apt build helper run test test-dotnet vm-test bench format lint clean
+.PHONY: deps deps-apt build helper run test test-dotnet validate vm-test bench format lint clean
 
 deps: deps-apt $(LIBRDKAFKA) .deps/restore.stamp
 
@@ -38,10 +38,14 @@ helper:
 run: build
 	$(INGEST) run $(ARGS)
 
-test: build test-dotnet vm-test
+test: build test-dotnet validate vm-test
 
 test-dotnet:
 	$(DOTNET) test Ingest.sln -c $(CONFIG) --no-restore -nologo
+
+# Dockerfile, compose file, systemd unit and CI workflow, checked without a Docker engine.
+validate:
+	@bash scripts/validate-deploy.sh
 
 vm-test:
 	@if [ -f kmodule/Makefile ]; then $(MAKE) -C kmodule vm-test; else echo "vm-test: no kmodule yet"; fi

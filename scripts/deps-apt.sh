@@ -7,6 +7,8 @@ pkgs=(
   build-essential pkg-config libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev
   # independent Kafka and MessagePack clients for black-box tests
   kcat python3-msgpack
+  # deployment-file validation (scripts/validate-deploy.sh)
+  python3-yaml python3-jsonschema systemd
   # network namespaces, veth
   iproute2 util-linux
   # kernel module build and the QEMU guest
