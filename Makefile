@@ -11,12 +11,16 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 LIBRDKAFKA := .deps/librdkafka/lib/librdkafka.so.1
 INGEST := out/ingest/ingest
 
-.PHONY: deps deps-apt build helper run test test-dotnet validate vm-test bench format lint clean
+.PHONY: deps deps-apt deps-test build helper run test test-dotnet validate vm-test bench format lint clean
 
+# deps: what building and running need; deps-test adds the test tools (kcat, QEMU, kernel, ...).
 deps: deps-apt $(LIBRDKAFKA) .deps/restore.stamp
 
 deps-apt:
-	@bash scripts/deps-apt.sh
+	@bash scripts/deps-apt.sh run
+
+deps-test:
+	@bash scripts/deps-apt.sh test
 
 $(LIBRDKAFKA):
 	@bash scripts/build-librdkafka.sh
@@ -38,7 +42,7 @@ helper:
 run: build
 	$(INGEST) run $(ARGS)
 
-test: build test-dotnet validate vm-test
+test: deps-test build test-dotnet validate vm-test
 
 test-dotnet:
 	$(DOTNET) test Ingest.sln -c $(CONFIG) --no-restore -nologo

@@ -1,28 +1,39 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Ingest needs to build and test. Idempotent: it asks apt only for
-# what is missing, so a second run costs a dpkg query.
+# Installs the Debian packages Ingest needs. Idempotent: it asks apt only for what is missing,
+# so a second run costs a dpkg query.
+#   deps-apt.sh run    what `make run` needs: a C toolchain and librdkafka's build dependencies
+#   deps-apt.sh test   that plus the test tools: kcat, python3-msgpack, iproute2, and the
+#                      Debian kernel, headers, QEMU and busybox for the kernel-module guest tests
 set -euo pipefail
-pkgs=(
-  # librdkafka source build
+group=${1:-test}
+run_pkgs=(
+  # librdkafka 2.15.1 source build (scripts/build-librdkafka.sh) and the upcall helper
   build-essential pkg-config libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev
+)
+test_pkgs=(
   # independent Kafka and MessagePack clients for black-box tests
   kcat python3-msgpack
   # deployment-file validation (scripts/validate-deploy.sh)
   python3-yaml python3-jsonschema systemd
-  # network namespaces, veth
+  # network namespaces, veth, setpriv
   iproute2 util-linux
   # kernel module build and the QEMU guest
   qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio xz-utils kmod sparse
 )
+case "$group" in
+  run) pkgs=("${run_pkgs[@]}") ;;
+  test) pkgs=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "deps-apt: all ${#pkgs[@]} packages present"
+  echo "deps-apt ($group): all ${#pkgs[@]} packages present"
   exit 0
 fi
-echo "deps-apt: installing ${missing[*]}"
+echo "deps-apt ($group): installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
 $SUDO apt-get update -qq

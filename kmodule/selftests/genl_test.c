@@ -111,7 +111,7 @@ static int parse_stats(char *reply, struct kingest_stats *st)
 		uint64_t v[3] = { 0 };
 		int slen;
 
-		if (a->nla_type != KINGEST_A_STATS)
+		if ((a->nla_type & NLA_TYPE_MASK) != KINGEST_A_STATS)
 			continue;
 		nests++;
 		slen = a->nla_len - NLA_HDRLEN;
@@ -145,10 +145,15 @@ static void test_stats(int kfd, int fd)
 	err = nl_request(fd, nlh, reply);
 	kt_ok(err == 0, "GET_STATS: request answered (%d)", err);
 	kt_ok(parse_stats(reply, &nl) == KINGEST_CH_COUNT, "GET_STATS: one nest per channel");
-	for (i = 0; i < KINGEST_CH_COUNT; i++)
-		if (i != KINGEST_CH_PROC &&
-		    memcmp(&io.ch[i], &nl.ch[i], sizeof(io.ch[i])))
-			same = false;
+	for (i = 0; i < KINGEST_CH_COUNT; i++) {
+		if (i == KINGEST_CH_PROC || !memcmp(&io.ch[i], &nl.ch[i], sizeof(io.ch[i])))
+			continue;
+		same = false;
+		kt_diag("channel %d: ioctl %llu/%llu/%llu netlink %llu/%llu/%llu", i,
+			(unsigned long long)io.ch[i].emitted, (unsigned long long)io.ch[i].dropped,
+			(unsigned long long)io.ch[i].errors, (unsigned long long)nl.ch[i].emitted,
+			(unsigned long long)nl.ch[i].dropped, (unsigned long long)nl.ch[i].errors);
+	}
 	kt_ok(same, "GET_STATS: counters equal those of KINGEST_IOC_GET_STATS");
 
 	nlh = start(req, family_id, KINGEST_CMD_GET_STATS);
@@ -249,8 +254,8 @@ int main(void)
 	kt_quiet(KINGEST_CHF_GENL);
 	ctl = nl_open();
 	ev = nl_open();
-	kt_ok(resolve_family(ctl), "family \"%s\" resolved (id %u, group %u)",
-	      KINGEST_GENL_NAME, family_id, events_group);
+	kt_ok(resolve_family(ctl), "family \"%s\" resolved", KINGEST_GENL_NAME);
+	kt_diag("family id %u, events group %u", family_id, events_group);
 	kt_ok(setsockopt(ev, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &events_group,
 			 sizeof(events_group)) == 0, "joined group \"events\"");
 	test_events(kfd, ev);

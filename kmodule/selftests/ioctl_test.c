@@ -2,6 +2,7 @@
 /* Every ioctl command, hostile arguments, and the integer sysctl ranges. */
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kt.h"
@@ -25,11 +26,17 @@ static void test_info(int fd)
 static void test_unknown(int fd)
 {
 	KT_ERRNO(ioctl(fd, _IO(KINGEST_IOC_MAGIC, 0x7f)), ENOTTY, "unknown command -> ENOTTY");
-	KT_ERRNO(ioctl(fd, _IOR(KINGEST_IOC_MAGIC, 0x07, struct kingest_info)), ENOTTY,
-		 "GET_STATS number with the wrong size -> ENOTTY");
+	KT_ERRNO(ioctl(fd, _IOW(KINGEST_IOC_MAGIC, 0x09, int), 0), ENOTTY,
+		 "next unused command number -> ENOTTY");
 	KT_ERRNO(ioctl(fd, _IOW('T', 0x00, int), 0), ENOTTY, "foreign magic -> ENOTTY");
-	KT_ERRNO(ioctl(fd, KINGEST_IOC_INJECT & ~(3U << 30)), ENOTTY,
-		 "INJECT number without direction bits -> ENOTTY");
+	KT_ERRNO(ioctl(fd, _IOR(KINGEST_IOC_MAGIC, 0x07, struct kingest_info), 0), EINVAL,
+		 "GET_STATS number with a smaller size -> EINVAL");
+	KT_ERRNO(ioctl(fd, _IOW(KINGEST_IOC_MAGIC, 0x08, struct kingest_stats), 0), EINVAL,
+		 "INJECT number with a larger size -> EINVAL");
+	KT_ERRNO(ioctl(fd, KINGEST_IOC_INJECT & ~(3U << 30), 0), EINVAL,
+		 "INJECT number without direction bits -> EINVAL");
+	KT_ERRNO(ioctl(fd, _IOW(KINGEST_IOC_MAGIC, 0x04, uint64_t), 0), EINVAL,
+		 "SET_RATE with a 64-bit argument -> EINVAL");
 }
 
 static void test_rate(int fd)
@@ -132,6 +139,32 @@ static void test_stats(int fd)
 	kt_ok(zero, "RESET_STATS zeroes every counter");
 }
 
+/* State-changing commands need CAP_SYS_ADMIN; reading does not. */
+static void test_unprivileged(int fd)
+{
+	uint32_t rate = 10;
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct kingest_stats st;
+		uint8_t b = 1;
+		int bad = 0;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		bad += ioctl(fd, KINGEST_IOC_SET_RATE, &rate) != -1 || errno != EPERM;
+		bad += ioctl(fd, KINGEST_IOC_RESET_STATS) != -1 || errno != EPERM;
+		bad += kt_inject(fd, KINGEST_CHF_RING, KINGEST_EV_INJECT, &b, 1) != -EPERM;
+		bad += ioctl(fd, KINGEST_IOC_GET_STATS, &st) != 0;
+		_exit(bad);
+	}
+	waitpid(pid, &status, 0);
+	kt_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "without CAP_SYS_ADMIN: SET_RATE, RESET_STATS, INJECT -> EPERM; GET_STATS works (%d)",
+	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
 static void test_sysctl_ranges(void)
 {
 	static const struct {
@@ -177,7 +210,7 @@ int main(void)
 {
 	int fd = kt_open();
 
-	kt_plan(44);
+	kt_plan(51);
 	kt_quiet(KINGEST_CHF_RING);
 	test_info(fd);
 	test_unknown(fd);
@@ -185,6 +218,7 @@ int main(void)
 	test_threshold(fd);
 	test_inject(fd);
 	test_stats(fd);
+	test_unprivileged(fd);
 	test_sysctl_ranges();
 	close(fd);
 	return kt_done();

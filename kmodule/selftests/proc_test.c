@@ -80,9 +80,23 @@ static void test_sensors(int fd)
 	kt_sysctl_set(KINGEST_SYSCTL_RATE_HZ, 100);
 	kt_ok(ioctl(fd, KINGEST_IOC_SET_THRESHOLD, &t) == 0, "SET_THRESHOLD sensor 2");
 	kt_sysctl_set(KINGEST_SYSCTL_SENSORS_ENABLE, 1);
-	kt_sleep_ms(100);
+	/* Until every sensor has been read once (the last line has a time). */
+	for (id = 0; id < 1000; id++) {
+		unsigned long long ts = 0;
+
+		n = slurp(SENSORS, whole, sizeof(whole), 65536);
+		p = n > 0 ? strrchr(whole, '\n') : NULL;
+		if (p) {
+			*p = '\0';
+			p = strrchr(whole, '\n');
+			sscanf(p ? p + 1 : whole, "%*d %*d %*d %llu", &ts);
+		}
+		if (ts)
+			break;
+		kt_sleep_ms(10);
+	}
 	kt_sysctl_set(KINGEST_SYSCTL_SENSORS_ENABLE, 0);
-	kt_sleep_ms(20);
+	kt_sleep_ms(50);
 
 	kt_stats(fd, &a);
 	n = slurp(SENSORS, whole, sizeof(whole), 65536);

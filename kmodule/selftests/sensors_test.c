@@ -16,12 +16,24 @@
 
 #define SIGNO (SIGRTMIN + 6)
 
-static void run_sensors(unsigned int ms)
+/*
+ * Runs the sensor timer until the ring got at least min_bytes (or 10 s
+ * passed), then stops it and waits until the last tick has landed, so the
+ * checks below never see half a tick however slow the guest is.
+ */
+static void run_sensors(struct kt_ring *r, uint64_t min_bytes)
 {
+	uint64_t start = kt_ring_produced(r), last;
+	int i;
+
 	kt_sysctl_set(KINGEST_SYSCTL_SENSORS_ENABLE, 1);
-	kt_sleep_ms(ms);
+	for (i = 0; i < 1000 && kt_ring_produced(r) - start < min_bytes; i++)
+		kt_sleep_ms(10);
 	kt_sysctl_set(KINGEST_SYSCTL_SENSORS_ENABLE, 0);
-	kt_sleep_ms(50);
+	do {
+		last = kt_ring_produced(r);
+		kt_sleep_ms(50);
+	} while (kt_ring_produced(r) != last);
 }
 
 static void test_readings(int fd, struct kt_ring *r)
@@ -39,7 +51,8 @@ static void test_readings(int fd, struct kt_ring *r)
 	kt_sysctl_set(KINGEST_SYSCTL_RATE_HZ, 50);
 	ioctl(fd, KINGEST_IOC_SET_THRESHOLD, &t);
 	kt_ring_drain(r);
-	run_sensors(400);
+	run_sensors(r, 4 * 3 * KINGEST_RECORD_ALIGN_UP(KINGEST_RECORD_HDR_SIZE +
+						      sizeof(struct kingest_sensor_reading)));
 	while ((rec = kt_ring_next(r)) && n < 4096) {
 		const struct kingest_sensor_reading *s = (const void *)rec->data;
 		int base;
@@ -98,7 +111,7 @@ static void test_images(struct kt_ring *r, uint32_t size)
 	kt_sysctl_set(KINGEST_SYSCTL_SENSOR_COUNT, 1);
 	kt_sysctl_set(KINGEST_SYSCTL_IMAGE_SIZE, size);
 	kt_ring_drain(r);
-	run_sensors(300);
+	run_sensors(r, 3 * (uint64_t)size);
 	kt_sysctl_set(KINGEST_SYSCTL_IMAGE_SIZE, 0);
 	while ((rec = kt_ring_next(r))) {
 		const struct kingest_thermal_image *img = (const void *)rec->data;

@@ -307,6 +307,10 @@ static long kingest_ioctl(struct file *file, unsigned int cmd,
 	case KINGEST_IOC_INJECT:
 		break;
 	default:
+		/* Ours, but with another size or direction: a bad size. */
+		if (_IOC_TYPE(cmd) == KINGEST_IOC_MAGIC &&
+		    _IOC_NR(cmd) <= _IOC_NR(KINGEST_IOC_INJECT))
+			return -EINVAL;
 		return -ENOTTY;
 	}
 

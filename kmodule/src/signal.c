@@ -50,7 +50,7 @@ int kingest_signal_subscribe(struct file *file, int signo)
 		err = -EBUSY;
 	} else {
 		if (!old)
-			nr_subs++;
+			WRITE_ONCE(nr_subs, nr_subs + 1);
 		free->file = file;
 		free->task = current;
 		free->signo = signo;
@@ -75,7 +75,7 @@ void kingest_signal_unsubscribe(struct file *file)
 			task = subs[i].task;
 			subs[i].file = NULL;
 			subs[i].task = NULL;
-			nr_subs--;
+			WRITE_ONCE(nr_subs, nr_subs - 1);
 			break;
 		}
 	}

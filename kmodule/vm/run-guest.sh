@@ -17,7 +17,11 @@
 #                      KINGEST_UPCALL_LOG=/tmp/kingest-upcall.log (its log),
 #                      HOME=/tmp, plus KINGEST_GUEST_ENV_* from the caller
 #                      with the prefix stripped
-# The script runs with bash, cwd = its own directory, under a timeout.
+# The script runs with bash, cwd = its own directory, under a timeout. If
+# the checkout, the script or the module is under the host's /tmp or /run,
+# that directory is bind-mounted (read-only) over the guest's. The host root
+# is mounted with cache=loose (fast exec over 9p): do not change files the
+# guest reads while it runs.
 #
 # Afterwards <results dir> holds script.log (its stdout+stderr), script.rc,
 # dmesg.txt and console.log. Exit status: the script's, or 1 if it failed
@@ -26,8 +30,9 @@
 # Settings (environment): KVER (default: newest /lib/modules/<ver> with a
 # build dir; never the host's uname -r), KINGEST_KO (default
 # kmodule/kingest.ko), VM_TIMEOUT (s, whole guest, default 300),
-# VM_SCRIPT_TIMEOUT (s, default VM_TIMEOUT - 30), VM_MEM (MB, 2048),
-# VM_SMP (2), VM_NO_MODULE=1 to boot without loading kingest.ko.
+# VM_SCRIPT_TIMEOUT (s, default VM_TIMEOUT - 30, or 3/4 of a short one),
+# VM_MEM (MB, 2048), VM_SMP (2), VM_NO_MODULE=1 to boot without loading
+# kingest.ko.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,7 +48,7 @@ fi
 vmlinuz=/boot/vmlinuz-$KVER
 ko=$(realpath -m "${KINGEST_KO:-$root/kmodule/kingest.ko}")
 vm_timeout=${VM_TIMEOUT:-300}
-script_timeout=${VM_SCRIPT_TIMEOUT:-$((vm_timeout - 30))}
+script_timeout=${VM_SCRIPT_TIMEOUT:-$((vm_timeout > 60 ? vm_timeout - 30 : vm_timeout * 3 / 4))}
 
 die() { echo "run-guest: $*" >&2; exit 1; }
 [ -n "$KVER" ] && [ -f "$vmlinuz" ] || die "no kernel image for '$KVER' (install linux-image-amd64)"
@@ -53,7 +58,7 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (scr
 
 # ---------------------------------------------------------------- initramfs
 # Virtio transport and 9p, in dependency order; built-ins are simply absent.
-guest_modules="virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
+guest_modules="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
 netfs fscache 9pnet 9pnet_virtio 9p"
 
 read -r -d '' init_script <<'INIT' || true
@@ -64,25 +69,36 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in $(cat /modules.order); do
-	insmod /lib/modules/$m.ko 2>/dev/null
+	insmod /lib/modules/$m.ko || echo "init: insmod $m failed"
 done
 mkdir -p /host
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 hostroot /host || {
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /host || {
 	echo "init: cannot mount the host root"; poweroff -f; }
 mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
 mount -t devtmpfs dev /host/dev
+mkdir -p /results
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results /results || {
+	echo "init: cannot mount the results share"; poweroff -f; }
+. /results/.job.env
+# Keep the host's /tmp and /run reachable for paths the job needs there
+# (a checkout under /tmp), then give the guest private ones.
+mkdir -p /orig/tmp /orig/run
+mount -o bind /host/tmp /orig/tmp
+mount -o bind /host/run /orig/run
 mount -t tmpfs -o mode=1777 tmp /host/tmp
 mount -t tmpfs -o mode=755 run /host/run
+for p in $JOB_KEEP; do
+	mkdir -p "/host$p"
+	mount -o bind,ro "/orig$p" "/host$p" || echo "init: cannot keep $p"
+done
 mkdir -p /host/dev/shm /host/dev/pts /host/run/results
 mount -t tmpfs -o mode=1777 shm /host/dev/shm
 mount -t devpts devpts /host/dev/pts
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results /host/run/results || {
-	echo "init: cannot mount the results share"; poweroff -f; }
+mount -o bind /results /host/run/results
 # Usermode helpers run here, in the initramfs root: /tmp of the chroot is /host/tmp.
 ln -s /host/tmp /tmp
 ip link set lo up
-. /host/run/results/.job.env
 rc=0
 if [ "$JOB_LOAD" = 1 ]; then
 	insmod "/host$JOB_KO" || rc=97
@@ -100,6 +116,7 @@ echo $rc >/host/run/results/script.rc
 dmesg >/host/run/results/dmesg.txt
 sync
 umount /host/run/results
+umount /results
 echo "init: script exit $rc"
 poweroff -f
 INIT
@@ -141,6 +158,8 @@ if [ ! -f "$initrd" ]; then
 	chmod 755 "$stage/init" "$stage/sbin/kingest-upcall"
 	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
 	mv "$initrd.tmp" "$initrd"
+	# Older builds for this kernel are stale now.
+	find "$root/.vm" -maxdepth 1 -name "initramfs-$KVER-*.cpio.gz" ! -path "$initrd" -delete
 	rm -rf "$stage"
 	trap - EXIT
 fi
@@ -149,6 +168,13 @@ fi
 mkdir -p "$results"
 rm -f "$results"/{script.log,script.rc,dmesg.txt,console.log}
 guest_env=""
+# Host paths under /tmp or /run the guest must still see (its own are tmpfs).
+keep=""
+for p in "$root" "$(dirname "$script")" "$(dirname "$ko")"; do
+	case $p in
+	/tmp/* | /run/*) case " $keep " in *" $p "*) ;; *) keep+=" $p" ;; esac ;;
+	esac
+done
 while IFS='=' read -r name value; do
 	guest_env+=" ${name#KINGEST_GUEST_ENV_}=$(printf '%q' "$value")"
 done < <(env | grep '^KINGEST_GUEST_ENV_' || true)
@@ -157,6 +183,7 @@ done < <(env | grep '^KINGEST_GUEST_ENV_' || true)
 	echo "JOB_KO=$(printf '%q' "$ko")"
 	echo "JOB_LOAD=$([ "${VM_NO_MODULE:-0}" = 1 ] && echo 0 || echo 1)"
 	echo "JOB_TIMEOUT=$script_timeout"
+	echo "JOB_KEEP=\"$keep\""
 	echo "JOB_ENV=\"$guest_env\""
 } >"$results/.job.env"
 

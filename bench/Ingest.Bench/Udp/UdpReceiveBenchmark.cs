@@ -31,6 +31,7 @@ public sealed class UdpReceiveBenchmark : IBenchmark
             context.Report.Add(name, "kernel drops", BenchContext.Median(samples.Select(s => s.DropFraction * 100)), "% of sent", "counted (kernel_dropped)");
             context.Report.Add(name, "unexplained loss", samples.Max(s => (double)s.Unexplained), "datagrams", "max over runs; sent - received - counted drops");
             context.Report.Add(name, "cpu per event", BenchContext.Median(samples.Select(s => s.CpuNsPerEvent)), "ns", "process CPU / received");
+            context.Report.Add(name, "batch fill", BenchContext.Median(samples.Select(s => s.MeanBatch)), "datagrams/recvmmsg", $"of {UdpSourceOptions.DefaultReceiveBatch}");
         }
     }
 
@@ -87,8 +88,9 @@ public sealed class UdpReceiveBenchmark : IBenchmark
             SentPerSecond: sent / seconds,
             DropFraction: sent == 0 ? 0 : (double)dropped.Value / sent,
             Unexplained: sent - received - dropped.Value,
-            CpuNsPerEvent: received == 0 ? double.NaN : cpu.TotalNanoseconds / received);
+            CpuNsPerEvent: received == 0 ? double.NaN : cpu.TotalNanoseconds / received,
+            MeanBatch: (double)source.Counters["datagrams"].Value / Math.Max(1, source.Counters["batches"].Value));
     }
 
-    private sealed record Sample(double ReceivedPerSecond, double SentPerSecond, double DropFraction, long Unexplained, double CpuNsPerEvent);
+    private sealed record Sample(double ReceivedPerSecond, double SentPerSecond, double DropFraction, long Unexplained, double CpuNsPerEvent, double MeanBatch);
 }

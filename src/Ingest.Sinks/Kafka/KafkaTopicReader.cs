@@ -39,6 +39,8 @@ public sealed class KafkaTopicReader : IDisposable
             // An anonymous group has no one to resume it: committing would only leave debris.
             ["enable.auto.commit"] = groupId is null ? "false" : "true",
             ["enable.partition.eof"] = "false",
+            // A reader often starts before the topic exists; notice it within seconds, not minutes.
+            ["topic.metadata.refresh.interval.ms"] = "2000",
         };
         if (properties is not null)
         {
@@ -73,7 +75,17 @@ public sealed class KafkaTopicReader : IDisposable
     /// <exception cref="ConsumeException">The broker or client reported an error for this read.</exception>
     public KafkaRecord? Read(TimeSpan timeout)
     {
-        ConsumeResult<byte[], byte[]>? result = _consumer.Consume(timeout);
+        ConsumeResult<byte[], byte[]>? result;
+        try
+        {
+            result = _consumer.Consume(timeout);
+        }
+        catch (ConsumeException e) when (e.Error.Code == ErrorCode.UnknownTopicOrPart && !e.Error.IsFatal)
+        {
+            // The topic appears with its first record (auto-creation): until then there is nothing to read.
+            return null;
+        }
+
         if (result is null || result.IsPartitionEOF)
         {
             return null;

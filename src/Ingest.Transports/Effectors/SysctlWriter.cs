@@ -77,7 +77,7 @@ public sealed class SysctlWriter
                         continue;
                     }
 
-                    Libc.Check(n, $"read({key.RelativePath})");
+                    Libc.Check(n, "read", key.RelativePath);
                     if (n == 0)
                     {
                         break;
@@ -110,7 +110,7 @@ public sealed class SysctlWriter
                     n = Libc.write(fd, p, (nuint)bytes.Length);
                 }
                 while (n < 0 && Libc.LastErrno == Libc.EINTR);
-                Libc.Check(n, $"write({key.RelativePath})");
+                Libc.Check(n, "write", key.RelativePath);
                 if (n != bytes.Length)
                 {
                     throw new IOException($"write({key.RelativePath}) wrote {n} of {bytes.Length} bytes");
@@ -126,20 +126,20 @@ public sealed class SysctlWriter
     /// <summary>Opens the root, then each directory with O_NOFOLLOW, then the leaf with O_NOFOLLOW.</summary>
     private int OpenLeaf(SysctlKey key, int flags)
     {
-        int dir = Libc.Check(Libc.open(_root, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), $"open({_root})");
+        int dir = Libc.Check(Libc.open(_root, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", _root);
         try
         {
             IReadOnlyList<string> segments = key.Segments;
             for (int i = 0; i < segments.Count - 1; i++)
             {
                 int next = Libc.openat(dir, segments[i], Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
-                Libc.Check(next, $"openat({Prefix(segments, i)})");
+                Libc.Check(next, "openat", Prefix(segments, i));
                 Libc.close(dir);
                 dir = next;
             }
 
             int fd = Libc.openat(dir, segments[^1], flags | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
-            return Libc.Check(fd, $"openat({key.RelativePath})");
+            return Libc.Check(fd, "openat", key.RelativePath);
         }
         finally
         {

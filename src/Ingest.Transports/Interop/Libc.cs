@@ -82,5 +82,33 @@ internal static unsafe partial class Libc
         return result;
     }
 
+    /// <summary>
+    /// Like <see cref="Check(int, string)"/>, but the call's name is formatted as
+    /// <c>call(detail)</c> only on failure, after errno is captured: formatting first (an
+    /// IPEndPoint, say) may run interop that overwrites the saved errno.
+    /// </summary>
+    public static int Check<T>(int result, string call, T detail)
+    {
+        if (result < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new ErrnoException($"{call}({detail})", errno);
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc cref="Check{T}(int, string, T)"/>
+    public static nint Check<T>(nint result, string call, T detail)
+    {
+        if (result < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new ErrnoException($"{call}({detail})", errno);
+        }
+
+        return result;
+    }
+
     public static int LastErrno => Marshal.GetLastPInvokeError();
 }

@@ -1,3 +1,4 @@
+using Ingest.Transports.Kingest;
 using System.Text;
 using Ingest.Transports.Events;
 using Ingest.Transports.Interop;
@@ -229,7 +230,7 @@ public sealed class GenericNetlinkSource : NetlinkSource
     {
         if (_isKingest && cmd == KingestGenl.CmdEvent)
         {
-            return KingestGenl.TryWrite(attributes, writer, receivedNs, _unknownType);
+            return KingestGenlEvent.TryWrite(attributes, writer, receivedNs, _unknownType);
         }
 
         // Unknown family or command: every top-level attribute, as [type, bytes] pairs (types may

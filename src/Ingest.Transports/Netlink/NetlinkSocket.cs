@@ -169,14 +169,16 @@ public sealed unsafe class NetlinkSocket : IDisposable
     /// <summary>Makes the current and every later <see cref="Wait"/> return at once. Thread-safe.</summary>
     public void Wake()
     {
-        if (_wake.IsClosed)
+        try
         {
-            return;
+            using var wake = new Use(_wake);
+            ulong one = 1;
+            _ = Libc.write(wake.Fd, (byte*)&one, sizeof(ulong));
         }
-
-        using var wake = new Use(_wake);
-        ulong one = 1;
-        _ = Libc.write(wake.Fd, (byte*)&one, sizeof(ulong));
+        catch (ObjectDisposedException)
+        {
+            // Disposed already: nothing is waiting any more.
+        }
     }
 
     /// <summary>Sends one datagram to <paramref name="portId"/> (0: the kernel).</summary>

@@ -87,6 +87,16 @@ public abstract class NetlinkSource : IEventSource
     {
     }
 
+    /// <summary>Called on each ENOBUFS, after it is counted: the kernel dropped messages.</summary>
+    protected virtual void OnOverrun(NetlinkSocket socket)
+    {
+    }
+
+    /// <summary>Called when the socket has been drained and the writer flushed, before waiting.</summary>
+    protected virtual void OnDrained(NetlinkSocket socket)
+    {
+    }
+
     /// <summary>Decodes one datagram the kernel sent and writes its events.</summary>
     protected abstract void OnDatagram(NetlinkSocket socket, ReadOnlySpan<byte> datagram, EventWriter writer, long receivedNs);
 
@@ -157,6 +167,7 @@ public abstract class NetlinkSource : IEventSource
 
                     unflushed = 0;
                     inOverrun = false; // drained: the next ENOBUFS starts a new burst
+                    OnDrained(socket);
                     if (!socket.Wait(IdleTimeoutMs) && !socket.IsWoken && !cancellationToken.IsCancellationRequested)
                     {
                         OnIdle(socket);
@@ -175,6 +186,7 @@ public abstract class NetlinkSource : IEventSource
                             _overrun.Value);
                     }
 
+                    OnOverrun(socket);
                     continue;
                 case NetlinkReceiveStatus.Truncated:
                     _truncated.Increment();

@@ -52,7 +52,8 @@ public static class NetworkNamespace
             var target = Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
             if (target < 0)
             {
-                throw new ErrnoException($"open({path})", Libc.LastErrno);
+                var errno = Libc.LastErrno;
+                throw new ErrnoException($"open({path})", errno);
             }
 
             try

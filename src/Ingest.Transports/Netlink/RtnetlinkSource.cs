@@ -8,7 +8,8 @@ namespace Ingest.Transports.Netlink;
 /// <summary>
 /// Link and address changes from rtnetlink (groups RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
 /// RTNLGRP_IPV6_IFADDR): RTM_NEWLINK/DELLINK become <c>link</c> events, RTM_NEWADDR/DELADDR
-/// <c>addr</c> events. Netlink carries no timestamp: events carry the receive time.
+/// <c>addr</c> events. Netlink carries no timestamp: events carry the receive time. After an
+/// overrun the source dumps links and addresses again (op <c>dump</c>), since changes were lost.
 /// </summary>
 public sealed class RtnetlinkSource : NetlinkSource
 {
@@ -39,13 +40,37 @@ public sealed class RtnetlinkSource : NetlinkSource
     private static readonly EventName[] OperStates =
         [new("unknown"), new("notpresent"), new("down"), new("lowerlayerdown"), new("testing"), new("dormant"), new("up")];
 
+    private static readonly EventName Dump = new("dump");
+
     private readonly Counter _ignored;
+    private readonly Counter _resyncs;
+    private readonly Counter _resyncErrors;
+    private ResyncState _resync;
+    private uint _dumpSequence;
+    private bool _resyncAgain;
 
     public RtnetlinkSource(NetlinkSourceOptions? options = null, ILogger? logger = null)
         : base(NetlinkProtocol.Route, groupMask: 0, options, logger)
     {
         _ignored = Counters["ignored"];
+        _resyncs = Counters["resyncs"];
+        _resyncErrors = Counters["resync_errors"];
     }
+
+    private enum ResyncState
+    {
+        None,
+        Pending,
+        DumpingLinks,
+        LinksDumped,
+        DumpingAddresses,
+    }
+
+    /// <summary>
+    /// After an overrun, dump every link and address (RTM_GETLINK, RTM_GETADDR) once the socket
+    /// is drained, so consumers see the current state again: those events have op <c>dump</c>.
+    /// </summary>
+    public bool ResyncAfterOverrun { get; init; } = true;
 
     public override string Name => "rtnetlink";
 
@@ -56,8 +81,87 @@ public sealed class RtnetlinkSource : NetlinkSource
         socket.JoinGroup(Libc.RTNLGRP_IPV6_IFADDR);
     }
 
-    protected override void OnDatagram(NetlinkSocket socket, ReadOnlySpan<byte> datagram, EventWriter writer, long receivedNs) =>
+    protected override void OnOverrun(NetlinkSocket socket)
+    {
+        if (!ResyncAfterOverrun)
+        {
+            return;
+        }
+
+        // A dump under way still completes; another follows it, since changes were lost again.
+        if (_resync == ResyncState.None)
+        {
+            _resync = ResyncState.Pending;
+        }
+        else
+        {
+            _resyncAgain = true;
+        }
+    }
+
+    protected override void OnDrained(NetlinkSocket socket)
+    {
+        if (_resync == ResyncState.Pending)
+        {
+            _resync = ResyncState.DumpingLinks;
+            RequestDump(socket, Libc.RTM_GETLINK);
+        }
+    }
+
+    protected override void OnDatagram(NetlinkSocket socket, ReadOnlySpan<byte> datagram, EventWriter writer, long receivedNs)
+    {
         WriteDatagram(datagram, writer, receivedNs);
+        if (_resync == ResyncState.LinksDumped)
+        {
+            // One dump at a time per socket: the addresses follow the links.
+            _resync = ResyncState.DumpingAddresses;
+            RequestDump(socket, Libc.RTM_GETADDR);
+        }
+    }
+
+    private void RequestDump(NetlinkSocket socket, ushort type)
+    {
+        _dumpSequence++;
+        Span<byte> request = stackalloc byte[NetlinkMessageReader.HeaderSize + IfInfoSize];
+        request.Clear();
+        BinaryPrimitives.WriteUInt32LittleEndian(request, (uint)request.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(request[4..], type);
+        BinaryPrimitives.WriteUInt16LittleEndian(request[6..], (ushort)(Libc.NLM_F_REQUEST | Libc.NLM_F_DUMP));
+        BinaryPrimitives.WriteUInt32LittleEndian(request[8..], _dumpSequence);
+        try
+        {
+            socket.Send(request); // family AF_UNSPEC: every family
+        }
+        catch (IOException e)
+        {
+            _resyncErrors.Increment();
+            _resync = ResyncState.None;
+            Logger.LogError(e, "{Source}: resync dump request failed", Name);
+        }
+    }
+
+    // NLMSG_DONE or NLMSG_ERROR answering our dump request.
+    private void OnDumpEnd(NetlinkMessage message)
+    {
+        if (message.Type == Libc.NLMSG_ERROR)
+        {
+            _resyncErrors.Increment();
+            _resync = ResyncState.None;
+            return;
+        }
+
+        if (_resync == ResyncState.DumpingLinks)
+        {
+            _resync = ResyncState.LinksDumped; // the address dump is requested once this datagram is done
+        }
+        else
+        {
+            _resync = _resyncAgain ? ResyncState.Pending : ResyncState.None;
+            _resyncAgain = false;
+            _resyncs.Increment();
+            Logger.LogInformation("{Source}: resynchronised links and addresses after an overrun", Name);
+        }
+    }
 
     /// <summary>Writes the events of one kernel datagram, counting what it cannot decode.</summary>
     internal void WriteDatagram(ReadOnlySpan<byte> datagram, EventWriter writer, long receivedNs)
@@ -65,6 +169,13 @@ public sealed class RtnetlinkSource : NetlinkSource
         var messages = new NetlinkMessageReader(datagram);
         while (messages.TryRead(out var message))
         {
+            var dumping = _resync is ResyncState.DumpingLinks or ResyncState.DumpingAddresses && message.Sequence == _dumpSequence;
+            if (dumping && message.Type is Libc.NLMSG_DONE or Libc.NLMSG_ERROR)
+            {
+                OnDumpEnd(message);
+                continue;
+            }
+
             var written = message.Type switch
             {
                 Libc.RTM_NEWLINK or Libc.RTM_DELLINK => TryWriteLink(message, writer, receivedNs),
@@ -138,7 +249,7 @@ public sealed class RtnetlinkSource : NetlinkSource
         }
 
         writer.BeginEvent(Link, timestampNs, 8);
-        writer.Write(Op, message.Type == Libc.RTM_NEWLINK ? New : Del);
+        writer.Write(Op, OpOf(message, Libc.RTM_NEWLINK));
         writer.Write(IfIndex, (long)ifIndex);
         WriteStringOrNil(writer, IfName, name, present: name.Length > 0);
         writer.Write(Flags, (ulong)flags);
@@ -232,7 +343,7 @@ public sealed class RtnetlinkSource : NetlinkSource
         }
 
         writer.BeginEvent(Addr, timestampNs, 7);
-        writer.Write(Op, message.Type == Libc.RTM_NEWADDR ? New : Del);
+        writer.Write(Op, OpOf(message, Libc.RTM_NEWADDR));
         writer.Write(IfIndex, (long)ifIndex);
         writer.Write(Family, family switch { Libc.AF_INET => Inet, Libc.AF_INET6 => Inet6, _ => OtherFamily });
         writer.Write(PrefixLength, (long)prefixLength);
@@ -242,6 +353,10 @@ public sealed class RtnetlinkSource : NetlinkSource
         writer.EndEvent();
         return true;
     }
+
+    // Dump replies carry NLM_F_MULTI; change notifications never do.
+    private static EventName OpOf(NetlinkMessage message, ushort newType) =>
+        (message.Flags & Libc.NLM_F_MULTI) != 0 ? Dump : message.Type == newType ? New : Del;
 
     private static void WriteStringOrNil(EventWriter writer, EventName key, ReadOnlySpan<byte> utf8, bool present)
     {

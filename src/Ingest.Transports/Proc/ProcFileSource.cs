@@ -30,6 +30,8 @@ public sealed class ProcFileSource : IEventSource
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(file.Path);
+        ArgumentOutOfRangeException.ThrowIfLessThan(file.Interval, TimeSpan.FromMilliseconds(1));
         Name = file.Path;
         _interval = file.Interval;
         _log = options.Log;

@@ -15,13 +15,13 @@ internal static class SignalDisposition
     {
         var action = default(sigaction_t);
         action.sa_handler = Libc.SIG_IGN;
-        Libc.Check(Libc.sigaction(signo, &action, null), $"sigaction({signo}, SIG_IGN)");
+        Libc.Check(Libc.sigaction(signo, &action, null), "sigaction(SIG_IGN)", signo);
     }
 
     public static unsafe bool IsIgnored(int signo)
     {
         var current = default(sigaction_t);
-        Libc.Check(Libc.sigaction(signo, null, &current), $"sigaction({signo})");
+        Libc.Check(Libc.sigaction(signo, null, &current), "sigaction", signo);
         return current.sa_handler == Libc.SIG_IGN;
     }
 }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Ingest.Transports.Events;
 using Ingest.Transports.Interop;
 

@@ -21,8 +21,9 @@ public sealed class SignalSourceOptions
 
     /// <summary>
     /// The kingest character device (e.g. /dev/kingest). When set, the reader thread subscribes
-    /// itself to every signal with KINGEST_IOC_SUBSCRIBE_SIGNAL; when null, only stock senders
-    /// (rt_tgsigqueueinfo to <see cref="SignalSource.ThreadId"/>) reach it.
+    /// itself with KINGEST_IOC_SUBSCRIBE_SIGNAL for the first of <see cref="Signals"/> (the module
+    /// keeps one subscription per open file); when null, only stock senders (rt_tgsigqueueinfo to
+    /// <see cref="SignalSource.ThreadId"/>) reach it.
     /// </summary>
     public string? Device { get; init; }
 

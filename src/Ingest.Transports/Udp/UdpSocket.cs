@@ -107,7 +107,7 @@ internal sealed unsafe class UdpSocket : IDisposable
                 sin6_scope_id = (uint)endpoint.Address.ScopeId,
             };
             endpoint.Address.TryWriteBytes(new Span<byte>(sin6.sin6_addr, 16), out _);
-            Libc.Check(Libc.bind(_fd, &sin6, (uint)sizeof(sockaddr_in6)), $"bind({endpoint})");
+            Libc.Check(Libc.bind(_fd, &sin6, (uint)sizeof(sockaddr_in6)), "bind", endpoint);
             var length = (uint)sizeof(sockaddr_in6);
             Libc.Check(Libc.getsockname(_fd, &sin6, &length), "getsockname");
             LocalEndPoint = new IPEndPoint(new IPAddress(new ReadOnlySpan<byte>(sin6.sin6_addr, 16), sin6.sin6_scope_id), BinaryPrimitives.ReverseEndianness(sin6.sin6_port));
@@ -120,7 +120,7 @@ internal sealed unsafe class UdpSocket : IDisposable
                 sin_port = BinaryPrimitives.ReverseEndianness((ushort)endpoint.Port),
             };
             endpoint.Address.TryWriteBytes(new Span<byte>(&sin.sin_addr, 4), out _);
-            Libc.Check(Libc.bind(_fd, &sin, (uint)sizeof(sockaddr_in)), $"bind({endpoint})");
+            Libc.Check(Libc.bind(_fd, &sin, (uint)sizeof(sockaddr_in)), "bind", endpoint);
             var length = (uint)sizeof(sockaddr_in);
             Libc.Check(Libc.getsockname(_fd, &sin, &length), "getsockname");
             LocalEndPoint = new IPEndPoint(new IPAddress(new ReadOnlySpan<byte>(&sin.sin_addr, 4)), BinaryPrimitives.ReverseEndianness(sin.sin_port));

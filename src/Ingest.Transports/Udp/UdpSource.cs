@@ -13,7 +13,8 @@ namespace Ingest.Transports.Udp;
 /// <remarks>
 /// The socket is bound by the constructor, so a bad or busy endpoint fails at startup and
 /// datagrams queue in the kernel until <see cref="RunAsync"/> starts reading. Counters:
-/// <c>datagrams</c> (received from the kernel), <c>truncated</c> (larger than
+/// <c>datagrams</c> (received from the kernel), <c>batches</c> (recvmmsg calls that returned
+/// datagrams: datagrams / batches is how full the batches run), <c>truncated</c> (larger than
 /// <see cref="UdpSourceOptions.MaxDatagramSize"/>: dropped), <c>zero_length</c> (dropped),
 /// <c>kernel_dropped</c> (the socket's queue overflowed before we read), <c>control_truncated</c>
 /// (no room for the timestamp: receive time used) and <c>receive_errors</c>.
@@ -28,11 +29,13 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
     private const int Running = 1;
     private const int Released = 2;
 
+    private readonly TimeSpan _coalesceDelay;
     private readonly UdpSocket _socket;
     private readonly ReceiveVector _vector;
     private readonly SourceAddressCache _addresses = new();
     private readonly Action<string>? _log;
     private readonly Counter _datagrams;
+    private readonly Counter _batches;
     private readonly Counter _truncated;
     private readonly Counter _zeroLength;
     private readonly Counter _kernelDropped;
@@ -50,6 +53,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
         options.Validate();
         var endpoint = UdpEndpoint.Parse(options.Endpoint);
         _log = options.Log;
+        _coalesceDelay = options.CoalesceDelay;
         _socket = UdpSocket.Open(endpoint, options);
         try
         {
@@ -63,6 +67,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
 
         Name = _socket.LocalEndPoint.ToString();
         _datagrams = Counters["datagrams"];
+        _batches = Counters["batches"];
         _truncated = Counters["truncated"];
         _zeroLength = Counters["zero_length"];
         _kernelDropped = Counters["kernel_dropped"];
@@ -182,6 +187,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
         }
 
         _datagrams.Add(count);
+        _batches.Increment();
         _vector.Rearm(count);
         writer.Flush();
         return count;
@@ -201,11 +207,20 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
 
     private void Run(EventWriter writer, CancellationToken cancellationToken)
     {
+        var coalesce = _coalesceDelay;
         while (!cancellationToken.IsCancellationRequested && !_disposeRequested)
         {
-            if (ReceiveBatch(writer) == 0)
+            var count = ReceiveBatch(writer);
+            if (count == 0)
             {
                 SyncDropCount();
+            }
+            else if (count < _vector.Count && coalesce > TimeSpan.Zero)
+            {
+                // A short read means the senders are slower than this loop. Rather than pay a
+                // system call, a wake-up and a flush per handful of datagrams, let the kernel
+                // queue more first: latency grows by the delay, CPU per datagram falls.
+                Libc.Sleep(coalesce);
             }
         }
 

@@ -34,6 +34,14 @@ public sealed class UdpSourceOptions
     /// <summary>How long a receive blocks before the loop looks at cancellation again.</summary>
     public TimeSpan StopCheckInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// After a receive that did not fill the batch, wait this long before the next one so the
+    /// kernel can queue more (fewer system calls, wake-ups and flushes per datagram). Adds at most
+    /// this much latency; <see cref="TimeSpan.Zero"/> disables it. The socket buffer must hold this
+    /// much traffic at the peak rate (8 MiB holds about 8 ms at 1M small datagrams/s).
+    /// </summary>
+    public TimeSpan CoalesceDelay { get; set; } = TimeSpan.FromMicroseconds(500);
+
     /// <summary>Where the source reports what it set up and the errors it counts. Optional.</summary>
     public Action<string>? Log { get; set; }
 
@@ -53,6 +61,11 @@ public sealed class UdpSourceOptions
         if (ReceiveBufferBytes < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(ReceiveBufferBytes), ReceiveBufferBytes, "must not be negative (0 keeps the system default)");
+        }
+
+        if (CoalesceDelay < TimeSpan.Zero || CoalesceDelay > TimeSpan.FromMilliseconds(100))
+        {
+            throw new ArgumentOutOfRangeException(nameof(CoalesceDelay), CoalesceDelay, "must be in [0, 100 ms]");
         }
 
         if (StopCheckInterval <= TimeSpan.Zero || StopCheckInterval > TimeSpan.FromSeconds(1))

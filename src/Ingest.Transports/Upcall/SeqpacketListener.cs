@@ -42,11 +42,11 @@ internal sealed class SeqpacketListener : IDisposable
         RefuseIfLive(path);
         var temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         File.Delete(temporary);
-        var fd = Libc.Check(Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0), "socket(AF_UNIX, SOCK_SEQPACKET)");
+        var fd = Libc.Check(Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0), "socket(AF_UNIX, SOCK_SEQPACKET)");
         try
         {
             var address = UnixSocketAddress.Create(temporary);
-            Libc.Check(Libc.bind(fd, &address, (uint)sizeof(sockaddr_un)), $"bind({temporary})");
+            Libc.Check(Libc.bind(fd, &address, (uint)sizeof(sockaddr_un)), "bind", temporary);
             File.SetUnixFileMode(temporary, mode);
             Libc.Check(Libc.listen(fd, Backlog), "listen");
             File.Move(temporary, path, overwrite: true);
@@ -85,7 +85,9 @@ internal sealed class SeqpacketListener : IDisposable
                 return;
             }
 
-            throw new ErrnoException($"lstat({path})", Libc.LastErrno);
+            var errno = Libc.LastErrno;
+
+            throw new ErrnoException($"lstat({path})", errno);
         }
 
         if ((status.st_mode & Libc.S_IFMT) != Libc.S_IFSOCK)

@@ -18,6 +18,8 @@ namespace Ingest.Transports.Upcall;
 /// </remarks>
 public sealed class UpcallSource : IEventSource
 {
+    private const int ECONNABORTED = 103; // accept4: the peer gave up while queued; nothing to serve
+
     private static readonly EventName UpcallEvent = new("upcall");
     private static readonly EventName PidKey = new("pid");
     private static readonly EventName UidKey = new("uid");
@@ -35,6 +37,7 @@ public sealed class UpcallSource : IEventSource
     private readonly UpcallSourceOptions _options;
     private readonly uint[] _allowedUids;
     private readonly byte[] _buffer;
+    private readonly EventNameCache _envKeys = new(capacity: 256);
     private readonly Counter _received;
     private readonly Counter _deniedPeer;
     private readonly Counter _malformed;
@@ -159,8 +162,6 @@ public sealed class UpcallSource : IEventSource
         writer.Flush();
     }
 
-    private const int ECONNABORTED = 103;
-
     private unsafe void Serve(EventWriter writer, int connection)
     {
         var credentials = default(ucred);
@@ -273,8 +274,7 @@ public sealed class UpcallSource : IEventSource
             strings.MoveNext();
             var entry = strings.Current;
             var eq = entry.IndexOf((byte)'=');
-            writer.WriteString(entry[..eq]);
-            writer.WriteString(entry[(eq + 1)..]);
+            writer.WriteString(_envKeys.Get(entry[..eq]), entry[(eq + 1)..]);
         }
 
         if (isKingest)

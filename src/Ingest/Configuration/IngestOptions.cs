@@ -22,6 +22,23 @@ public sealed class IngestOptions
 
     public ProcOptions Proc { get; set; } = new();
 
+    public NetlinkOptions Netlink { get; set; } = new();
+
+    public SignalOptions Signals { get; set; } = new();
+
+    public UpcallOptions Upcall { get; set; } = new();
+
+    public RingOptions Ring { get; set; } = new();
+
+    /// <summary>
+    /// Where the daemon's sockets and files live (control socket, upcall socket, signal TID file)
+    /// unless set one by one. Default: /run/ingest as root, else $XDG_RUNTIME_DIR/ingest or
+    /// /tmp/ingest-USER.
+    /// </summary>
+    public string? RuntimeDirectory { get; set; }
+
+    public string ResolvedRuntimeDirectory => string.IsNullOrWhiteSpace(RuntimeDirectory) ? RuntimePaths.DefaultDirectory() : RuntimeDirectory;
+
     public StatsOptions Stats { get; set; } = new();
 
     /// <summary>OpenTelemetry export of metrics and spans (docs/operations.md).</summary>
@@ -40,6 +57,7 @@ public sealed class IngestOptions
         Pipeline.Validate();
         Udp.Validate();
         Proc.Validate();
+        Signals.Validate();
         Commands.Validate();
         Telemetry.Validate();
         if (ShutdownTimeoutSeconds is < 0 or > 3600)
@@ -77,6 +95,9 @@ public sealed class UdpOptions
 
     public int ReceiveBufferBytes { get; set; } = 8 * 1024 * 1024;
 
+    /// <summary>Microseconds to let the kernel queue more datagrams after a short read (0 = off).</summary>
+    public int CoalesceMicroseconds { get; set; } = 500;
+
     public IReadOnlyList<string> EffectiveEndpoints => Endpoints.Count > 0 ? Endpoints : ["127.0.0.1:5555"];
 
     public void Validate()
@@ -84,6 +105,11 @@ public sealed class UdpOptions
         if (MaxDatagramBytes is < 1 or > 65535)
         {
             throw new ConfigurationException($"Udp:MaxDatagramBytes must be between 1 and 65535 (got {MaxDatagramBytes})");
+        }
+
+        if (CoalesceMicroseconds is < 0 or > 100_000)
+        {
+            throw new ConfigurationException($"Udp:CoalesceMicroseconds must be between 0 and 100000 (got {CoalesceMicroseconds})");
         }
     }
 }
@@ -133,3 +159,77 @@ public sealed class StatsOptions
     /// <summary>Unix socket `ingest stats` reads; empty = /run/ingest/control.sock (root) or $XDG_RUNTIME_DIR/ingest/control.sock.</summary>
     public string? ControlSocket { get; set; }
 }
+
+public sealed class NetlinkOptions
+{
+    /// <summary>Kernel uevents (NETLINK_KOBJECT_UEVENT): device add/remove/change.</summary>
+    public bool Uevent { get; set; } = true;
+
+    /// <summary>rtnetlink link and address groups: interfaces up/down, addresses added/removed.</summary>
+    public bool Rtnetlink { get; set; } = true;
+
+    /// <summary>Generic netlink "family/group" pairs to join; default the kingest module's events.
+    /// While a family is absent the source counts family_absent and joins when it appears.</summary>
+    public List<string> Generic { get; set; } = [];
+
+    public IReadOnlyList<string> EffectiveGeneric => Generic.Count > 0 ? Generic : ["kingest/events"];
+
+    /// <summary>Receive buffer per socket; bursts beyond it overrun (counted as "overrun").</summary>
+    public int ReceiveBufferBytes { get; set; } = 4 << 20;
+
+    /// <summary>A network namespace to read (/var/run/netns/NAME); empty: the daemon's own.</summary>
+    public string? NetworkNamespace { get; set; }
+}
+
+public sealed class SignalOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Real-time signal numbers to read; default SIGRTMIN+6 (40). 34 is the .NET runtime's own and refused.</summary>
+    public List<int> Numbers { get; set; } = [];
+
+    /// <summary>User ids whose queued signals are accepted (the kernel's are always accepted).</summary>
+    public List<uint> AllowedUids { get; set; } = [];
+
+    /// <summary>Subscribe through the kingest device too: "auto" (when it exists), "off", or a path.</summary>
+    public string Device { get; set; } = "auto";
+
+    /// <summary>Where the reader thread's "tgid tid" is published for senders; default RUNTIME/signal.tid.</summary>
+    public string? ThreadIdFile { get; set; }
+
+    public void Validate()
+    {
+        foreach (var n in Numbers)
+        {
+            if (n == 34)
+            {
+                throw new ConfigurationException("Signals:Numbers: 34 (SIGRTMIN) is used by the .NET runtime itself; choose 35..64 (default 40)");
+            }
+
+            if (n is < 35 or > 64)
+            {
+                throw new ConfigurationException($"Signals:Numbers: {n} is not a real-time signal this daemon can read (35..64)");
+            }
+        }
+    }
+}
+
+public sealed class UpcallOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The Unix socket the ingest-upcall helper connects to; default RUNTIME/upcall.sock.</summary>
+    public string? SocketPath { get; set; }
+
+    /// <summary>Peer uids allowed to deliver (SO_PEERCRED); default root only.</summary>
+    public List<uint> AllowedUids { get; set; } = [];
+}
+
+public sealed class RingOptions
+{
+    /// <summary>"auto" (read the ring when the device exists), "on" (fail if it does not), "off".</summary>
+    public string Enabled { get; set; } = "auto";
+
+    public string DevicePath { get; set; } = "/dev/kingest";
+}
+

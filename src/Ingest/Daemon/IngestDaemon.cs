@@ -46,6 +46,24 @@ public sealed class IngestDaemon
 
     public async Task<int> RunAsync(CancellationToken stopping)
     {
+        // Sources first: a busy port or a missing device fails here, before anything else starts.
+        List<IEventSource> sources;
+        try
+        {
+            sources = SourceFactory.Create(_options, _loggers);
+        }
+        catch (ConfigurationException e)
+        {
+            _logger.LogError("bad configuration: {Message}", e.Message);
+            return 2;
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            _logger.LogError("cannot start: {Message}", e.Message);
+            return 1;
+        }
+
+        sources.AddRange(ExtraSources);
         EmbeddedBroker? broker = null;
         var bootstrap = _options.Kafka.Bootstrap;
         if (string.IsNullOrWhiteSpace(bootstrap))
@@ -58,8 +76,6 @@ public sealed class IngestDaemon
         await _stdout.WriteLineAsync($"bootstrap={bootstrap}").ConfigureAwait(false);
         await _stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
 
-        var sources = SourceFactory.Create(_options, _loggers);
-        sources.AddRange(ExtraSources);
         if (sources.Count == 0)
         {
             _logger.LogWarning("no sources are enabled: nothing will be published");
@@ -83,7 +99,7 @@ public sealed class IngestDaemon
             _logger.LogInformation("exporting metrics and spans over OTLP ({Protocol}) to {Endpoint}", _options.Telemetry.OtlpProtocol, _options.Telemetry.OtlpEndpoint);
         }
 
-        var socketPath = string.IsNullOrWhiteSpace(_options.Stats.ControlSocket) ? ControlSocket.DefaultPath() : _options.Stats.ControlSocket;
+        var socketPath = string.IsNullOrWhiteSpace(_options.Stats.ControlSocket) ? Path.Combine(_options.ResolvedRuntimeDirectory, "control.sock") : _options.Stats.ControlSocket;
         ControlSocket? control = null;
         try
         {

@@ -1,6 +1,10 @@
 using Ingest.Configuration;
 using Ingest.Transports.Events;
+using Ingest.Transports.Netlink;
 using Ingest.Transports.Proc;
+using Ingest.Transports.Ring;
+using Ingest.Transports.Signals;
+using Ingest.Transports.Upcall;
 using Ingest.Transports.Udp;
 using Microsoft.Extensions.Logging;
 
@@ -22,6 +26,7 @@ public static class SourceFactory
                     Endpoint = endpoint,
                     MaxDatagramSize = options.Udp.MaxDatagramBytes,
                     ReceiveBufferBytes = options.Udp.ReceiveBufferBytes,
+                    CoalesceDelay = TimeSpan.FromMicroseconds(options.Udp.CoalesceMicroseconds),
                     Log = line => log.LogInformation("{Line}", line),
                 }));
             }
@@ -41,6 +46,74 @@ public static class SourceFactory
                 : ProcScrapeOptions.DefaultFiles.Select(f => new ProcScrapeFile { Path = f.Path, Interval = defaultInterval });
             var scrape = new ProcScrapeOptions { Files = files.ToList(), Log = line => log.LogWarning("{Line}", line) };
             sources.AddRange(ProcFileSource.Create(scrape));
+        }
+
+        var netlinkLog = loggers.CreateLogger("netlink");
+        var netlink = new NetlinkSourceOptions
+        {
+            ReceiveBufferSize = options.Netlink.ReceiveBufferBytes,
+            NetworkNamespace = string.IsNullOrWhiteSpace(options.Netlink.NetworkNamespace) ? null : options.Netlink.NetworkNamespace,
+        };
+        if (options.Netlink.Uevent)
+        {
+            sources.Add(new UeventSource(netlink, netlinkLog));
+        }
+
+        if (options.Netlink.Rtnetlink)
+        {
+            sources.Add(new RtnetlinkSource(netlink, netlinkLog));
+        }
+
+        foreach (var pair in options.Netlink.EffectiveGeneric)
+        {
+            var slash = pair.IndexOf('/', StringComparison.Ordinal);
+            if (slash <= 0 || slash == pair.Length - 1)
+            {
+                throw new ConfigurationException($"Netlink:Generic: '{pair}' is not family/group (e.g. kingest/events)");
+            }
+
+            sources.Add(new GenericNetlinkSource(pair[..slash], pair[(slash + 1)..], netlink, netlinkLog));
+        }
+
+        var runtime = options.ResolvedRuntimeDirectory;
+        var device = options.Ring.DevicePath;
+        if (options.Signals.Enabled)
+        {
+            var signals = new SignalSourceOptions
+            {
+                Signals = options.Signals.Numbers.Count > 0 ? options.Signals.Numbers : [RealtimeSignal.Default],
+                AllowedUids = options.Signals.AllowedUids.Count > 0 ? options.Signals.AllowedUids : [0],
+                Device = options.Signals.Device switch
+                {
+                    "auto" => File.Exists(device) ? device : null,
+                    "off" => null,
+                    var path => path,
+                },
+                ThreadIdFile = options.Signals.ThreadIdFile ?? Path.Combine(runtime, "signal.tid"),
+            };
+            sources.Add(new SignalSource(signals));
+        }
+
+        if (options.Upcall.Enabled)
+        {
+            sources.Add(new UpcallSource(new UpcallSourceOptions
+            {
+                SocketPath = options.Upcall.SocketPath ?? Path.Combine(runtime, "upcall.sock"),
+                AllowedUids = options.Upcall.AllowedUids.Count > 0 ? options.Upcall.AllowedUids : [0],
+            }));
+        }
+
+        var ring = options.Ring.Enabled switch
+        {
+            "on" => true,
+            "off" => false,
+            "auto" => File.Exists(device),
+            var other => throw new ConfigurationException($"Ring:Enabled must be auto, on or off (got '{other}')"),
+        };
+        if (ring)
+        {
+            var ringLog = loggers.CreateLogger("ring");
+            sources.Add(RingSource.OpenDevice(new RingSourceOptions { DevicePath = device, Log = line => ringLog.LogInformation("{Line}", line) }));
         }
 
         return sources;

@@ -27,19 +27,8 @@ public sealed class ControlSocket : IAsyncDisposable
 
     public string Path { get; }
 
-    /// <summary>The path used when none is configured.</summary>
-    public static string DefaultPath()
-    {
-        if (Environment.IsPrivilegedProcess)
-        {
-            return "/run/ingest/control.sock";
-        }
-
-        var runtime = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
-        return string.IsNullOrEmpty(runtime)
-            ? System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"ingest-{Environment.UserName}", "control.sock")
-            : System.IO.Path.Combine(runtime, "ingest", "control.sock");
-    }
+    /// <summary>The path used when none is configured: control.sock in the runtime directory.</summary>
+    public static string DefaultPath() => System.IO.Path.Combine(Configuration.RuntimePaths.DefaultDirectory(), "control.sock");
 
     public static ControlSocket Start(string path, Func<StatsSnapshot> snapshot, ILogger logger)
     {

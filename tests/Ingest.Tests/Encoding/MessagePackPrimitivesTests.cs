@@ -169,6 +169,44 @@ public class MessagePackPrimitivesTests
     public void WriteTimestamp_UsesSmallestForm(long seconds, uint nanoseconds, string expected) =>
         AssertWrites(expected, span => MessagePackPrimitives.WriteTimestamp(span, seconds, nanoseconds));
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(10)]
+    [InlineData(11)]
+    [InlineData(31)]
+    [InlineData(32)]
+    [InlineData(85)]
+    [InlineData(86)]
+    [InlineData(255)]
+    [InlineData(256)]
+    [InlineData(21845)]
+    [InlineData(21846)]
+    [InlineData(65536)]
+    public void WriteString_MatchesHeaderPlusUtf8ForEveryMix(int chars)
+    {
+        // Lengths straddle the points where 1 and 3 UTF-8 bytes per char need different headers,
+        // so both the one-pass and the counting path run.
+        foreach (char sample in new[] { 'a', '\u0416', '\u6f22', '\ud800' })
+        {
+            string text = new(sample, chars);
+            byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(text);
+            byte[] expected = new byte[MessagePackPrimitives.MaxHeaderLength + utf8.Length];
+            int headerLength = MessagePackPrimitives.WriteStringHeader(expected, utf8.Length);
+            utf8.CopyTo(expected, headerLength);
+
+            byte[] buffer = new byte[MessagePackPrimitives.GetMaxStringLength(chars)];
+            int written = MessagePackPrimitives.WriteString(buffer, text);
+            Assert.Equal(expected.AsSpan(0, headerLength + utf8.Length), buffer.AsSpan(0, written));
+
+            written = MessagePackPrimitives.WriteString(buffer, utf8);
+            Assert.Equal(expected.AsSpan(0, headerLength + utf8.Length), buffer.AsSpan(0, written));
+        }
+    }
+
+    [Fact]
+    public void WriteBinary_WritesHeaderAndBytes() =>
+        AssertWrites("c4-03-01-02-03", span => MessagePackPrimitives.WriteBinary(span, [1, 2, 3]));
+
     [Fact]
     public void NegativeLengthsAndBadNanosecondsAreRejected()
     {

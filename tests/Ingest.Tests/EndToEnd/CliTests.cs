@@ -17,7 +17,8 @@ public class CliTests
 
         var port = FreeUdpPort();
         var socket = Path.Combine(Path.GetTempPath(), $"ingest-cli-{Guid.NewGuid():N}.sock");
-        using var daemon = CliProcess.Start("run", "--bootstrap", bootstrap, "--udp", $"127.0.0.1:{port}", "--no-proc", "--stats-interval", "0", "--set", $"Stats:ControlSocket={socket}", "--host-id", "cli-host");
+        using var daemon = CliProcess.Start("run", "--bootstrap", bootstrap, "--udp", $"127.0.0.1:{port}", "--no-proc", "--stats-interval", "0", "--set", $"Stats:ControlSocket={socket}", "--host-id", "cli-host",
+            "--set", $"RuntimeDirectory={Path.Combine(Path.GetTempPath(), $"ingest-cli-{Guid.NewGuid():N}")}");
         Assert.Equal($"bootstrap={bootstrap}", await daemon.WaitForLineAsync("bootstrap="));
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!File.Exists(socket) && DateTime.UtcNow < deadline)
@@ -89,6 +90,18 @@ public class CliTests
         Assert.Equal(2, result.ExitCode);
         Assert.True(result.Stderr.Contains(named, StringComparison.Ordinal), result.Stderr);
         Assert.DoesNotContain("bootstrap=", result.StdoutText);
+    }
+
+    [Fact]
+    public async Task A_busy_udp_port_fails_at_startup_with_a_clear_error()
+    {
+        using var holder = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)holder.Client.LocalEndPoint!).Port;
+        var result = await ProcessRunner.RunAsync(CliProcess.ExecutablePath, ["run", "--udp", $"127.0.0.1:{port}", "--no-proc", "--set", $"RuntimeDirectory={Path.Combine(Path.GetTempPath(), $"ingest-cli-{Guid.NewGuid():N}")}"], timeout: TimeSpan.FromSeconds(30));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"127.0.0.1:{port}", result.Stderr);
+        Assert.Contains("Address already in use", result.Stderr);
+        Assert.DoesNotContain("   at ", result.Stderr); // a message, not a stack trace
     }
 
     [Fact]

@@ -42,6 +42,7 @@ public sealed class DaemonEndToEndTests : IAsyncLifetime
             new("Pipeline:Batch:LingerMs", "10"),
             new("Stats:IntervalSeconds", "0"),
             new("Stats:ControlSocket", _socket),
+            new("RuntimeDirectory", Path.Combine(Path.GetTempPath(), $"ingest-e2e-{Guid.NewGuid():N}")),
         ]);
         var daemon = new IngestDaemon(options, NullLoggerFactory.Instance, TextWriter.Synchronized(_stdout));
         _daemon = Task.Run(() => daemon.RunAsync(_stop.Token));

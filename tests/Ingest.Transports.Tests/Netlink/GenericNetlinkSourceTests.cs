@@ -60,11 +60,11 @@ public sealed class GenericNetlinkSourceTests
 
         var events = writer.Snapshot();
         Assert.Equal(4, events.Count);
-        Assert.All(events, e => Assert.Equal("kingest", e.Type));
+        // The same shape as ring and UDP records (KingestRecordWriter): one decoder for consumers.
+        Assert.Equal(["sensor", "image", "netdev", "inject"], events.Select(e => e.Type));
         var sensor = events[0];
         Assert.Equal(1_700_000_000_123_456_789L, sensor.TimestampNs);
-        Assert.Equal("sensor", sensor.Get<string>("event"));
-        Assert.Equal(41UL, sensor.Get<ulong>("channel_seq"));
+        Assert.Equal(41UL, sensor.Get<ulong>("kseq"));
         Assert.Equal(2UL, sensor.Get<ulong>("sensor_id"));
         Assert.Equal(-1500L, sensor.Get<long>("milli_celsius"));
         Assert.Equal(3000L, sensor.Get<long>("threshold_mc"));
@@ -74,11 +74,10 @@ public sealed class GenericNetlinkSourceTests
         Assert.Equal(new byte[] { 9, 10, 11 }, image.Get<byte[]>("pixels"));
         var netdev = events[2];
         Assert.Equal("veth0", netdev.Get<string>("ifname"));
-        Assert.Equal("up", netdev.Get<string>("action"));
+        Assert.Equal("up", netdev.Get<string>("event"));
         Assert.Equal(1500UL, netdev.Get<ulong>("mtu"));
         Assert.Equal(7UL, netdev.Get<ulong>("ifindex"));
         var inject = events[3];
-        Assert.Equal("inject", inject.Get<string>("event"));
         Assert.Equal(new byte[] { 0xca, 0xfe }, inject.Get<byte[]>("payload"));
         Assert.Equal(0L, source.Counters["malformed"].Value);
         Assert.Equal(0L, source.Counters["unknown_type"].Value);
@@ -96,15 +95,14 @@ public sealed class GenericNetlinkSourceTests
             .Message(KingestId, Genl(1), Attr(1, U16(4)), Attr(2, [1, 2, 3])) // SEQ not a u64
             .Message(KingestId, Genl(1), Attr(1, U16(4)), AttrWithLength(2, U64(6), 2)) // nla_len 2
             .Message(KingestId, [1]) // shorter than the genl header
-            .Message(KingestId, Genl(1), Attr(1, U16(77)), Attr(2, U64(8)), Attr(4, [8])) // unknown type: kept, counted
+            .Message(KingestId, Genl(1), Attr(1, U16(77)), Attr(2, U64(8)), Attr(4, [8])) // unknown type: counted and skipped, as kingest.h asks
             .Message(KingestId, Genl(1), Attr(1, U16(4)), Attr(2, U64(9)), Attr(4, [9]))
             .ToArray();
 
         source.WriteDatagram(null, datagram, writer, receivedNs: 1);
         writer.Flush();
 
-        Assert.Equal([1UL, 8UL, 9UL], writer.Snapshot().Select(e => e.Get<ulong>("channel_seq")));
-        Assert.Equal("unknown", writer.Snapshot()[1].Get<string>("event"));
+        Assert.Equal([1UL, 9UL], writer.Snapshot().Select(e => e.Get<ulong>("kseq")));
         Assert.Equal(1L, writer.Snapshot()[0].TimestampNs); // no TS_NS: receive time
         Assert.Equal(6L, source.Counters["malformed"].Value);
         Assert.Equal(1L, source.Counters["unknown_type"].Value);
@@ -134,7 +132,7 @@ public sealed class GenericNetlinkSourceTests
         source.WriteDatagram(null, Inject(0x32, seq: 3), writer, 1);
         writer.Flush();
 
-        Assert.Equal([1UL, 3UL], writer.Snapshot().Select(e => e.Get<ulong>("channel_seq")));
+        Assert.Equal([1UL, 3UL], writer.Snapshot().Select(e => e.Get<ulong>("kseq")));
         Assert.Equal(1L, source.Counters["ignored"].Value);
 
         // Another family's notifications are not ours.

@@ -91,7 +91,8 @@ public sealed class RtnetlinkSourceTests(NetnsFixture netns) : IClassFixture<Net
         netns.Ip("link set oa up");
 
         // Smallest buffer the kernel allows; the reader is held back while the burst lands.
-        var source = new RtnetlinkSource(netns.Options(receiveBufferSize: 1));
+        var logger = new ListLogger();
+        var source = new RtnetlinkSource(netns.Options(receiveBufferSize: 1), logger);
         var writer = new BlockingWriter();
         using var cts = new CancellationTokenSource();
         var task = source.RunAsync(writer, cts.Token);
@@ -115,8 +116,19 @@ public sealed class RtnetlinkSourceTests(NetnsFixture netns) : IClassFixture<Net
 
         Assert.True(arrived, $"no event after the burst; counters {string.Join(", ", source.Counters.All)}");
         Assert.True(source.Counters["overrun"].Value >= 1, $"overrun={source.Counters["overrun"].Value}");
-        var addrs = writer.Inner.Snapshot().Count(e => e.Type == "addr");
-        Assert.True(addrs < 300, $"all {addrs} address events fit a {source.ReceiveBufferSize}-byte buffer: no overrun was forced");
+        var warnings = logger.Entries.Where(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning).ToList();
+        Assert.Single(warnings); // one burst, one line, however many ENOBUFS it caused
+        Assert.Contains("overrun", warnings[0].Message, StringComparison.Ordinal);
+        var changes = writer.Inner.Snapshot().Count(e => e.Type == "addr" && e.Get<string>("op") == "new");
+        Assert.True(changes < 300, $"all {changes} address events fit a {source.ReceiveBufferSize}-byte buffer: no overrun was forced");
+
+        // Then it dumps the current state: the link and every one of the 300 addresses.
+        await WaitUntilAsync(() => source.Counters["resyncs"].Value >= 1);
+        var dumped = writer.Inner.Snapshot().Where(e => e.Get<string>("op") == "dump").ToList();
+        Assert.Contains(dumped, e => IsLink(e, "oa"));
+        Assert.Equal(300, dumped.Where(e => e.Type == "addr").Select(e => e.Get<string>("local")).Where(a => a.StartsWith("10.99.", StringComparison.Ordinal)).Distinct().Count());
+        Assert.Equal(0L, source.Counters["resync_errors"].Value);
+        Assert.Equal(0L, source.Counters["malformed"].Value);
         await cts.CancelAsync();
         await task;
         netns.Ip("link del oa");

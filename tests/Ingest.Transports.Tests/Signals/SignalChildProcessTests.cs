@@ -31,9 +31,13 @@ public class SignalChildProcessTests
 
         Assert.Equal(0, await child.StopAsync());
 
-        // The process-directed ones were discarded (the main thread does not block them), not read.
-        Assert.Single(child.Lines, l => l.StartsWith("signal ", StringComparison.Ordinal));
-        Assert.Contains("stopped received=1 denied_sender=0", child.Lines);
+        // The process-directed ones are discarded: the main thread, which the kernel checks, does not
+        // block them. While it briefly blocks all signals (glibc's pthread_create does), one may queue
+        // for the process instead and be read by the reader, which is harmless. Nothing else appears.
+        var signals = child.Lines.Where(l => l.StartsWith("signal ", StringComparison.Ordinal)).ToList();
+        Assert.All(signals, l => Assert.Matches(" value=(7|0|99)( |$)", l));
+        Assert.Contains($"stopped received={signals.Count} denied_sender=0", child.Lines);
+        TestContext.Current.SendDiagnosticMessage($"process-directed signals read: {signals.Count - 1} of 2");
     }
 
     [Fact]

@@ -179,6 +179,38 @@ public class UdpSourceTests
     }
 
     [Fact]
+    public async Task A_dual_stack_source_names_IPv4_senders_as_mapped_addresses()
+    {
+        UdpSource source;
+        try
+        {
+            source = new UdpSource(new UdpSourceOptions { Endpoint = "[::]:0" });
+        }
+        catch (IOException e)
+        {
+            Assert.Skip($"cannot bind [::]: {e.Message}");
+            return;
+        }
+
+        using (source)
+        {
+            using var sender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            sender.Connect(new IPEndPoint(IPAddress.Loopback, source.LocalEndPoint.Port));
+            var writer = new RecordingEventWriter();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestToken);
+            var run = source.RunAsync(writer, stop.Token);
+
+            sender.Send("v4 to v6"u8);
+
+            var events = await writer.WaitForAsync(_ => true);
+            await stop.CancelAsync();
+            await run.WaitAsync(TimeSpan.FromSeconds(10), TestToken);
+
+            Assert.Equal($"[::ffff:127.0.0.1]:{((IPEndPoint)sender.LocalEndPoint!).Port}", Assert.Single(events).Get<string>("src"));
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_returns_after_cancellation_with_a_final_flush_and_releases_the_port()
     {
         var source = new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0" });
@@ -246,6 +278,7 @@ public class UdpSourceTests
         }
 
         Assert.Equal(300L * Burst, writer.Events);
+        Assert.Equal(300, source.Counters["batches"].Value);
         Assert.Equal(300L * Burst * payload.Length, writer.BinaryBytes);
         Assert.Equal(300L * Burst * sender.LocalEndPoint!.ToString()!.Length, writer.TextBytes);
         Assert.Equal(0, allocated);

@@ -240,8 +240,10 @@ struct kingest_netdev_event {
 /* ------------------------------------------------------------------------
  * ioctls on /dev/kingest
  *
- * Unknown command: -ENOTTY. Bad argument pointer: -EFAULT. Out-of-range
- * value, nonzero reserved field or bad length: -EINVAL. Commands that
+ * Unknown command: -ENOTTY. A known command number (KINGEST_IOC_MAGIC,
+ * nr <= 0x08) with another size or direction: -EINVAL. Bad argument
+ * pointer: -EFAULT. Out-of-range value, nonzero reserved field or bad
+ * length: -EINVAL. Commands that
  * change state (SET_*, RESET_STATS, INJECT) need CAP_SYS_ADMIN (-EPERM).
  */
 #define KINGEST_IOC_MAGIC	0xB7

@@ -276,6 +276,52 @@ public static class MessagePackPrimitives
         return 15;
     }
 
+    /// <summary>
+    /// Writes a whole str: header and UTF-8 bytes of <paramref name="value"/> (lone surrogates
+    /// become U+FFFD). Needs up to <see cref="GetMaxStringLength"/> bytes.
+    /// </summary>
+    public static int WriteString(Span<byte> destination, ReadOnlySpan<char> value)
+    {
+        System.Text.Encoding utf8 = System.Text.Encoding.UTF8;
+
+        // One pass when the header size is the same for the fewest (1 per char) and the most
+        // (3 per char) UTF-8 bytes; otherwise count first.
+        int headerLength = GetStringHeaderLength(value.Length);
+        if (headerLength != GetStringHeaderLength((int)Math.Min(value.Length * 3L, int.MaxValue)))
+        {
+            int byteCount = utf8.GetByteCount(value);
+            headerLength = WriteStringHeader(destination, byteCount);
+            return headerLength + utf8.GetBytes(value, destination[headerLength..]);
+        }
+
+        int written = utf8.GetBytes(value, destination[headerLength..]);
+        WriteStringHeader(destination, written);
+        return headerLength + written;
+    }
+
+    /// <summary>Writes a whole str from bytes that are already UTF-8.</summary>
+    public static int WriteString(Span<byte> destination, ReadOnlySpan<byte> utf8)
+    {
+        int headerLength = WriteStringHeader(destination, utf8.Length);
+        utf8.CopyTo(destination[headerLength..]);
+        return headerLength + utf8.Length;
+    }
+
+    /// <summary>Writes a whole bin: header and <paramref name="value"/>.</summary>
+    public static int WriteBinary(Span<byte> destination, ReadOnlySpan<byte> value)
+    {
+        int headerLength = WriteBinaryHeader(destination, value.Length);
+        value.CopyTo(destination[headerLength..]);
+        return headerLength + value.Length;
+    }
+
+    /// <summary>The most bytes <see cref="WriteString(Span{byte}, ReadOnlySpan{char})"/> writes for <paramref name="charCount"/> chars.</summary>
+    public static int GetMaxStringLength(int charCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(charCount);
+        return checked(MaxHeaderLength + (charCount * 3));
+    }
+
     /// <summary>The number of bytes <see cref="WriteStringHeader"/> writes for <paramref name="byteLength"/>.</summary>
     public static int GetStringHeaderLength(int byteLength) => byteLength switch
     {

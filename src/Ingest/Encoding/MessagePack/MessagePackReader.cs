@@ -512,6 +512,30 @@ public ref struct MessagePackReader
         return _buffer[start.._position];
     }
 
+    /// <summary>
+    /// Notes that a recursive consumer descends into a collection; throws once that would exceed
+    /// <see cref="MessagePackReaderOptions.MaxDepth"/>. Pair with <see cref="ExitCollection"/>.
+    /// </summary>
+    public void EnterCollection()
+    {
+        if (_depth >= _options.MaxDepth)
+        {
+            Throw($"nesting exceeds the maximum depth of {_options.MaxDepth}", _position);
+        }
+
+        _depth++;
+    }
+
+    public void ExitCollection()
+    {
+        if (_depth == 0)
+        {
+            throw new InvalidOperationException("ExitCollection without a matching EnterCollection.");
+        }
+
+        _depth--;
+    }
+
     private void SkipCore()
     {
         // Values still to skip; collection headers add their elements. Counts are bounded by the
@@ -568,30 +592,6 @@ public ref struct MessagePackReader
                     break;
             }
         }
-    }
-
-    /// <summary>
-    /// Notes that a recursive consumer descends into a collection; throws once that would exceed
-    /// <see cref="MessagePackReaderOptions.MaxDepth"/>. Pair with <see cref="ExitCollection"/>.
-    /// </summary>
-    public void EnterCollection()
-    {
-        if (_depth >= _options.MaxDepth)
-        {
-            Throw($"nesting exceeds the maximum depth of {_options.MaxDepth}", _position);
-        }
-
-        _depth++;
-    }
-
-    public void ExitCollection()
-    {
-        if (_depth == 0)
-        {
-            throw new InvalidOperationException("ExitCollection without a matching EnterCollection.");
-        }
-
-        _depth--;
     }
 
     private bool TryReadStringHeader(out int length)

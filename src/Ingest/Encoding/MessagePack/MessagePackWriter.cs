@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Ingest.Encoding.MessagePack;
@@ -62,33 +61,15 @@ public sealed class MessagePackWriter : IBufferWriter<byte>, IDisposable
     /// Writes <paramref name="value"/> as a UTF-8 str. Lone surrogates become U+FFFD, as with
     /// <see cref="System.Text.Encoding.UTF8"/>.
     /// </summary>
-    public void WriteString(ReadOnlySpan<char> value)
-    {
-        System.Text.Encoding utf8 = System.Text.Encoding.UTF8;
-        int byteCount = utf8.GetByteCount(value);
-        Span<byte> destination = Reserve(MessagePackPrimitives.MaxHeaderLength + byteCount);
-        int headerLength = MessagePackPrimitives.WriteStringHeader(destination, byteCount);
-        int encoded = utf8.GetBytes(value, destination[headerLength..]);
-        Debug.Assert(encoded == byteCount);
-        Advance(headerLength + byteCount);
-    }
+    public void WriteString(ReadOnlySpan<char> value) =>
+        Advance(MessagePackPrimitives.WriteString(Reserve(MessagePackPrimitives.GetMaxStringLength(value.Length)), value));
 
     /// <summary>Writes already-encoded UTF-8 as a str; the bytes are copied as they are.</summary>
-    public void WriteString(ReadOnlySpan<byte> utf8)
-    {
-        Span<byte> destination = Reserve(MessagePackPrimitives.MaxHeaderLength + utf8.Length);
-        int headerLength = MessagePackPrimitives.WriteStringHeader(destination, utf8.Length);
-        utf8.CopyTo(destination[headerLength..]);
-        Advance(headerLength + utf8.Length);
-    }
+    public void WriteString(ReadOnlySpan<byte> utf8) =>
+        Advance(MessagePackPrimitives.WriteString(Reserve(MessagePackPrimitives.MaxHeaderLength + utf8.Length), utf8));
 
-    public void WriteBinary(ReadOnlySpan<byte> value)
-    {
-        Span<byte> destination = Reserve(MessagePackPrimitives.MaxHeaderLength + value.Length);
-        int headerLength = MessagePackPrimitives.WriteBinaryHeader(destination, value.Length);
-        value.CopyTo(destination[headerLength..]);
-        Advance(headerLength + value.Length);
-    }
+    public void WriteBinary(ReadOnlySpan<byte> value) =>
+        Advance(MessagePackPrimitives.WriteBinary(Reserve(MessagePackPrimitives.MaxHeaderLength + value.Length), value));
 
     public void WriteExtension(sbyte type, ReadOnlySpan<byte> data)
     {
