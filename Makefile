@@ -11,7 +11,7 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 LIBRDKAFKA := .deps/librdkafka/lib/librdkafka.so.1
 INGEST := out/ingest/ingest
 
-.PHONY: deps deps-apt deps-test build helper run test test-dotnet validate vm-test bench format lint clean
+.PHONY: deps deps-apt deps-test build helper run test test-dotnet validate vm-test vm-test-commands bench format lint clean
 
 # deps: what building and running need; deps-test adds the test tools (kcat, QEMU, kernel, ...).
 deps: deps-apt $(LIBRDKAFKA) .deps/restore.stamp
@@ -42,7 +42,7 @@ helper:
 run: build
 	$(INGEST) run $(ARGS)
 
-test: deps-test build test-dotnet validate vm-test
+test: deps-test build test-dotnet validate vm-test vm-test-commands
 
 test-dotnet:
 	$(DOTNET) test Ingest.sln -c $(CONFIG) --no-restore -nologo
@@ -53,6 +53,15 @@ validate:
 
 vm-test:
 	@if [ -f kmodule/Makefile ]; then $(MAKE) -C kmodule vm-test; else echo "vm-test: no kmodule yet"; fi
+
+# The command path in the guest: ioctl commands sent with `ingest send` change the module's
+# behaviour on kernel.events (docs/commands.md).
+vm-test-commands: build
+	@if [ -f kmodule/vm/run-guest.sh ]; then $(MAKE) -C kmodule module && \
+		KINGEST_GUEST_ENV_COMMANDS_INGEST_DLL=$(CURDIR)/out/ingest/ingest.dll VM_TIMEOUT=1800 \
+		bash kmodule/vm/run-guest.sh tests/Ingest.Tests/Commands/guest/ioctl-commands.sh $(CURDIR)/.vm/out/commands; \
+	else echo "vm-test-commands: no kmodule harness yet"; fi
+
 
 # The UDP load generator the benchmarks (and anyone) drive: out/bench/udpgen --help.
 UDPGEN := out/bench/udpgen

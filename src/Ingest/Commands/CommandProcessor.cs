@@ -164,6 +164,11 @@ public sealed class CommandProcessor
             return Finish(request, CommandStatus.Invalid, "ioctl args need name: str", now);
         }
 
+        if (args.Entries.Count(static e => e.Key.AsString() == "name") != 1)
+        {
+            return Finish(request, CommandStatus.Invalid, "ioctl args need exactly one name", now);
+        }
+
         var named = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var (argKey, argValue) in args.Entries)
         {
@@ -178,7 +183,11 @@ public sealed class CommandProcessor
                 return Finish(request, CommandStatus.Invalid, $"ioctl argument '{Printable(argName)}' must be an integer", now);
             }
 
-            named[argName] = number;
+            // A repeated argument is ambiguous: refuse rather than pick one.
+            if (!named.TryAdd(argName, number))
+            {
+                return Finish(request, CommandStatus.Invalid, $"ioctl argument '{Printable(argName)}' is repeated", now);
+            }
         }
 
         IoctlDefinition? definition = null;

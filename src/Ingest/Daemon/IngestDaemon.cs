@@ -208,7 +208,7 @@ public sealed class IngestDaemon
             Sink = c.Snapshot().ToDictionary(StringComparer.Ordinal),
             Sources = graph.Stats.Select(StatsSnapshot.Capture).ToList(),
             DeliveryLatency = metrics.DeliveryLatency.Snapshot(),
-            Commands = Commands?.Snapshot().ToDictionary(StringComparer.Ordinal) ?? [],
+            Commands = Commands?.Snapshot().ToDictionary(StringComparer.Ordinal),
             RingLag = metrics.RingLags(),
         };
     }

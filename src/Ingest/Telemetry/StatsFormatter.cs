@@ -15,6 +15,15 @@ public static class StatsFormatter
         }
 
         sb.Append(CultureInfo.InvariantCulture, $" in_flight={snapshot.InFlight} sink_queue={snapshot.SinkQueue}");
+        if (snapshot.Commands is { } commands)
+        {
+            sb.Append("; commands:");
+            foreach (var (status, count) in commands)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $" {status}={count}");
+            }
+        }
+
         return sb.ToString();
     }
 
@@ -45,9 +54,9 @@ public static class StatsFormatter
 
         var latency = snapshot.DeliveryLatency;
         sb.AppendLine(CultureInfo.InvariantCulture, $"delivery latency  records {latency.Count}  p50 <= {Ms(latency.P50Ms)}  p99 <= {Ms(latency.P99Ms)}");
-        if (snapshot.Commands.Count > 0)
+        if (snapshot.Commands is { } commands)
         {
-            sb.AppendLine("commands  " + string.Join("  ", snapshot.Commands.Select(c => $"{c.Key} {N(c.Value)}")));
+            sb.AppendLine("commands  " + string.Join("  ", commands.Select(c => $"{c.Key} {N(c.Value)}")));
         }
 
         foreach (var (ring, lag) in snapshot.RingLag)

@@ -24,16 +24,16 @@ public sealed class StatsSnapshot
     [JsonPropertyName("sink")]
     public Dictionary<string, long> Sink { get; set; } = [];
 
+    /// <summary>Command outcomes by status (applied, denied, ...); null when the command path is off.</summary>
+    [JsonPropertyName("commands")]
+    public Dictionary<string, long>? Commands { get; set; }
+
     [JsonPropertyName("sources")]
     public List<SourceSnapshot> Sources { get; set; } = [];
 
     /// <summary>From hand-over to the producer to acknowledgement, per record.</summary>
     [JsonPropertyName("delivery_latency")]
     public LatencySnapshot DeliveryLatency { get; set; } = new();
-
-    /// <summary>Command results by status (and wrong_host, publish_retries); empty when the command path is off.</summary>
-    [JsonPropertyName("commands")]
-    public Dictionary<string, long> Commands { get; set; } = [];
 
     /// <summary>Ring producer minus consumer position in bytes, by "channel/source".</summary>
     [JsonPropertyName("ring_lag")]

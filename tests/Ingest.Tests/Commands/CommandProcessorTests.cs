@@ -319,6 +319,14 @@ public sealed class CommandProcessorTests : IDisposable
     }
 
     [Fact]
+    public void Repeated_ioctl_argument_is_invalid()
+    {
+        var request = CommandRequest.Ioctl(CommandRequest.NewId(), CommandWorld.Host, _world.Time.Now, TimeSpan.FromMinutes(1), "set_rate", [new("hz", 10), new("hz", 5000)]);
+
+        AssertRefused(_world.Operator.Sign(request), CommandStatus.Invalid, "'hz' is repeated");
+    }
+
+    [Fact]
     public void Allowed_ioctl_without_the_device_fails_with_ENOENT()
     {
         var request = CommandRequest.Ioctl(CommandRequest.NewId(), CommandWorld.Host, _world.Time.Now, TimeSpan.FromMinutes(1), "set_rate", [new("hz", 100)]);

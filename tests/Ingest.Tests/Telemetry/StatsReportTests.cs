@@ -28,7 +28,7 @@ public sealed class StatsReportTests
         Assert.Equal(udp.Records, snapshot.DeliveryLatency.Count);
         Assert.Equal(recorder.Recorded(IngestMetricNames.DeliveryLatency, "channel=udp").Length, snapshot.DeliveryLatency.Count);
         Assert.NotNull(snapshot.DeliveryLatency.P99Ms);
-        Assert.Empty(snapshot.Commands);
+        Assert.Null(snapshot.Commands);
 
         var table = StatsFormatter.Table(snapshot);
         Assert.Contains($"delivery latency  records {udp.Records}  p50 <= ", table, StringComparison.Ordinal);
