@@ -11,7 +11,7 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 LIBRDKAFKA := .deps/librdkafka/lib/librdkafka.so.1
 INGEST := out/ingest/ingest
 
-.PHONY: deps deps-apt deps-test build helper run test test-dotnet vm-test vm-test-commands bench format lint clean
+.PHONY: deps deps-apt deps-test build helper run test test-dotnet validate vm-test vm-test-commands bench format lint clean
 
 # deps: what building and running need; deps-test adds the test tools (kcat, QEMU, kernel, ...).
 deps: deps-apt $(LIBRDKAFKA) .deps/restore.stamp
@@ -42,10 +42,14 @@ helper:
 run: build
 	$(INGEST) run $(ARGS)
 
-test: deps-test build test-dotnet vm-test vm-test-commands
+test: deps-test build test-dotnet validate vm-test vm-test-commands
 
 test-dotnet:
 	$(DOTNET) test Ingest.sln -c $(CONFIG) --no-restore -nologo
+
+# Dockerfile, compose file, systemd unit and CI workflow, checked without a Docker engine.
+validate:
+	@bash scripts/validate-deploy.sh
 
 vm-test:
 	@if [ -f kmodule/Makefile ]; then $(MAKE) -C kmodule vm-test; else echo "vm-test: no kmodule yet"; fi

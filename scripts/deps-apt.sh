@@ -13,6 +13,8 @@ run_pkgs=(
 test_pkgs=(
   # independent Kafka and MessagePack clients for black-box tests
   kcat python3-msgpack
+  # deployment-file validation (scripts/validate-deploy.sh)
+  python3-yaml python3-jsonschema systemd
   # network namespaces, veth, setpriv
   iproute2 util-linux
   # kernel module build and the QEMU guest

@@ -87,13 +87,12 @@ public sealed class IngestDaemon
             line => kafkaLog.LogWarning("{Line}", line));
         var publisher = new KafkaRecordPublisher(sink);
         var graph = new PipelineGraph(_options.Pipeline, _options.ResolvedHostId, sources, publisher, _loggers.CreateLogger("pipeline"));
-        Snapshot = () => Capture(graph, publisher, bootstrap);
-
         using var metrics = new IngestMetrics { BatchSpanRatio = _options.Telemetry.BatchSpanSampleRatio };
         metrics.AddSources(graph.Stats);
         metrics.AddSink(sink.Counters, () => graph.SinkQueueDepth);
         graph.Observe(metrics);
         Metrics = metrics;
+        Snapshot = () => Capture(graph, publisher, bootstrap, metrics);
         using var otlp = _options.Telemetry.ExportEnabled ? OtlpTelemetry.Start(_options.Telemetry, _options.ResolvedHostId) : null;
         if (otlp is not null)
         {
@@ -196,7 +195,7 @@ public sealed class IngestDaemon
         }
     }
 
-    private StatsSnapshot Capture(PipelineGraph graph, KafkaRecordPublisher publisher, string bootstrap)
+    private StatsSnapshot Capture(PipelineGraph graph, KafkaRecordPublisher publisher, string bootstrap, IngestMetrics metrics)
     {
         var c = publisher.Sink.Counters;
         return new StatsSnapshot
@@ -208,7 +207,9 @@ public sealed class IngestDaemon
             InFlight = publisher.InFlight,
             Sink = c.Snapshot().ToDictionary(StringComparer.Ordinal),
             Sources = graph.Stats.Select(StatsSnapshot.Capture).ToList(),
+            DeliveryLatency = metrics.DeliveryLatency.Snapshot(),
             Commands = Commands?.Snapshot().ToDictionary(StringComparer.Ordinal),
+            RingLag = metrics.RingLags(),
         };
     }
 }

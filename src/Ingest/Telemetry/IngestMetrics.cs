@@ -50,6 +50,9 @@ public sealed class IngestMetrics : IRecordObserver, IDisposable
 
     public Meter Meter { get; }
 
+    /// <summary>Delivery latency for `ingest stats`, recorded alongside the OTLP histogram.</summary>
+    public LatencyHistogram DeliveryLatency { get; } = new();
+
     /// <summary>Samples batch spans: 0 = none, 1 = every delivered batch.</summary>
     public double BatchSpanRatio { get; set; }
 
@@ -88,6 +91,21 @@ public sealed class IngestMetrics : IRecordObserver, IDisposable
         }
     }
 
+    /// <summary>Registered ring lags by "channel/source", for `ingest stats`.</summary>
+    public Dictionary<string, long> RingLags()
+    {
+        lock (_gate)
+        {
+            var lags = new Dictionary<string, long>(_rings.Count, StringComparer.Ordinal);
+            foreach (var r in _rings)
+            {
+                lags[$"{r.Channel}/{r.Source}"] = r.Lag();
+            }
+
+            return lags;
+        }
+    }
+
     /// <inheritdoc />
     public void OnDelivered(OutgoingRecord record, long publishedTimestamp)
     {
@@ -96,7 +114,9 @@ public sealed class IngestMetrics : IRecordObserver, IDisposable
         _batchBytes.Record(record.Value.Length, channel);
         if (publishedTimestamp != 0)
         {
-            _deliveryLatency.Record(Stopwatch.GetElapsedTime(publishedTimestamp).TotalSeconds, channel);
+            var elapsed = Stopwatch.GetElapsedTime(publishedTimestamp);
+            _deliveryLatency.Record(elapsed.TotalSeconds, channel);
+            DeliveryLatency.Record(elapsed);
         }
 
         IngestTracing.RecordBatch(record, publishedTimestamp, BatchSpanRatio);

@@ -52,13 +52,22 @@ public static class StatsFormatter
             sb.AppendLine();
         }
 
+        var latency = snapshot.DeliveryLatency;
+        sb.AppendLine(CultureInfo.InvariantCulture, $"delivery latency  records {latency.Count}  p50 <= {Ms(latency.P50Ms)}  p99 <= {Ms(latency.P99Ms)}");
         if (snapshot.Commands is { } commands)
         {
-            sb.AppendLine(CultureInfo.InvariantCulture, $"commands  {string.Join("  ", commands.Select(c => $"{c.Key} {c.Value}"))}");
+            sb.AppendLine("commands  " + string.Join("  ", commands.Select(c => $"{c.Key} {N(c.Value)}")));
+        }
+
+        foreach (var (ring, lag) in snapshot.RingLag)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"ring lag  {ring}  {N(lag)} bytes");
         }
 
         return sb.ToString().TrimEnd() + Environment.NewLine;
     }
+
+    private static string Ms(double? ms) => ms is { } v ? v.ToString(CultureInfo.InvariantCulture) + " ms" : "-";
 
     private static string N(long v) => v.ToString(CultureInfo.InvariantCulture);
 }

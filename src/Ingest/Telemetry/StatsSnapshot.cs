@@ -31,6 +31,14 @@ public sealed class StatsSnapshot
     [JsonPropertyName("sources")]
     public List<SourceSnapshot> Sources { get; set; } = [];
 
+    /// <summary>From hand-over to the producer to acknowledgement, per record.</summary>
+    [JsonPropertyName("delivery_latency")]
+    public LatencySnapshot DeliveryLatency { get; set; } = new();
+
+    /// <summary>Ring producer minus consumer position in bytes, by "channel/source".</summary>
+    [JsonPropertyName("ring_lag")]
+    public Dictionary<string, long> RingLag { get; set; } = [];
+
     public static SourceSnapshot Capture(SourceStats stats)
     {
         var dropped = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -90,6 +98,19 @@ public sealed class SourceSnapshot
 
     [JsonIgnore]
     public long DroppedTotal => Dropped.Values.Sum();
+}
+
+public sealed class LatencySnapshot
+{
+    [JsonPropertyName("count")]
+    public long Count { get; set; }
+
+    /// <summary>Upper bound (ms) of the bucket holding the median; null when empty or beyond 60 s.</summary>
+    [JsonPropertyName("p50_ms")]
+    public double? P50Ms { get; set; }
+
+    [JsonPropertyName("p99_ms")]
+    public double? P99Ms { get; set; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = false)]

@@ -16,13 +16,23 @@ internal sealed class RunningDaemon : IAsyncDisposable
     public RunningDaemon(string bootstrap, params KeyValuePair<string, string?>[] settings)
     {
         UdpPort = FreeUdpPort();
-        ControlSocket = Path.Combine(Path.GetTempPath(), $"ingest-telemetry-{Guid.NewGuid():N}.sock");
+        RuntimeDirectory = Directory.CreateTempSubdirectory("ingest-telemetry-").FullName;
+        ControlSocket = Path.Combine(RuntimeDirectory, "control.sock");
         List<KeyValuePair<string, string?>> all =
         [
             new("HostId", "telemetry-host"),
             new("Kafka:Bootstrap", bootstrap),
             new("Udp:Endpoints:0", $"127.0.0.1:{UdpPort}"),
             new("Proc:Enabled", "false"),
+
+            // Only the UDP source: several daemons share this process, and the signal, upcall and
+            // ring sources are one per host; the runtime directory is this daemon's own.
+            new("Netlink:Uevent", "false"),
+            new("Netlink:Rtnetlink", "false"),
+            new("Signals:Enabled", "false"),
+            new("Upcall:Enabled", "false"),
+            new("Ring:Enabled", "off"),
+            new("RuntimeDirectory", RuntimeDirectory),
             new("Pipeline:Batch:LingerMs", "10"),
             new("Stats:IntervalSeconds", "0"),
             new("Stats:ControlSocket", ControlSocket),
@@ -38,6 +48,8 @@ internal sealed class RunningDaemon : IAsyncDisposable
     public int UdpPort { get; }
 
     public string ControlSocket { get; }
+
+    public string RuntimeDirectory { get; }
 
     public string Output => _stdout.ToString();
 
@@ -87,6 +99,7 @@ internal sealed class RunningDaemon : IAsyncDisposable
         }
 
         _stop.Dispose();
+        Directory.Delete(RuntimeDirectory, recursive: true);
     }
 
     private static int FreeUdpPort()
