@@ -1,7 +1,7 @@
-using Ingest.Transports.Kingest;
 using System.Text;
 using Ingest.Transports.Events;
 using Ingest.Transports.Interop;
+using Ingest.Transports.Kingest;
 using Microsoft.Extensions.Logging;
 
 namespace Ingest.Transports.Netlink;

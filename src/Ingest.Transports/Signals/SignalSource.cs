@@ -1,6 +1,6 @@
 using Ingest.Transports.Events;
-using Ingest.Transports.Kingest;
 using Ingest.Transports.Interop;
+using Ingest.Transports.Kingest;
 
 namespace Ingest.Transports.Signals;
 

@@ -4,8 +4,8 @@ using Ingest.Transports.Netlink;
 using Ingest.Transports.Proc;
 using Ingest.Transports.Ring;
 using Ingest.Transports.Signals;
-using Ingest.Transports.Upcall;
 using Ingest.Transports.Udp;
+using Ingest.Transports.Upcall;
 using Microsoft.Extensions.Logging;
 
 namespace Ingest.Daemon;
