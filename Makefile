@@ -42,10 +42,12 @@ helper:
 run: build
 	$(INGEST) run $(ARGS)
 
-test: deps-test build test-dotnet validate vm-test vm-test-commands
+test: deps-test build lint test-dotnet validate vm-test vm-test-commands
+	@bash scripts/test-summary.sh out/test-dotnet.log
 
 test-dotnet:
-	$(DOTNET) test Ingest.sln -c $(CONFIG) --no-restore -nologo
+	@mkdir -p out
+	set -o pipefail; $(DOTNET) test Ingest.sln -c $(CONFIG) --no-restore -nologo 2>&1 | tee out/test-dotnet.log
 
 # Dockerfile, compose file, systemd unit and CI workflow, checked without a Docker engine.
 validate:

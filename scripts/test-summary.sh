@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Prints one closing line for `make test`: the .NET suites' totals (from the log test-dotnet
+# wrote) plus the guest TAP results, as "N passed, N failed, N skipped".
+set -euo pipefail
+log=${1:-out/test-dotnet.log}
+passed=0 failed=0 skipped=0
+if [ -f "$log" ]; then
+  while read -r f p s; do
+    failed=$((failed + f)); passed=$((passed + p)); skipped=$((skipped + s))
+  done < <(sed -n 's/.*Failed: *\([0-9]*\), Passed: *\([0-9]*\), Skipped: *\([0-9]*\).*/\1 \2 \3/p' "$log")
+fi
+for tap in .vm/out/results/script.log; do
+  [ -f "$tap" ] || continue
+  passed=$((passed + $(grep -c '^ok ' "$tap" || true)))
+  failed=$((failed + $(grep -c '^not ok ' "$tap" || true)))
+done
+echo "test: ${passed} passed, ${failed} failed, ${skipped} skipped"
