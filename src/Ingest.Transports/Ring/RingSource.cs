@@ -48,6 +48,22 @@ public sealed unsafe class RingSource : IAcknowledgingSource, IDisposable
 
     public CounterSet Counters { get; } = new();
 
+    /// <summary>
+    /// Bytes the producer has written that the broker has not acknowledged yet (producer position
+    /// minus published consumer position): how far a restart would re-read, and how close the ring
+    /// is to full. 0 once the mapping is gone.
+    /// </summary>
+    public long Lag
+    {
+        get
+        {
+            lock (_publishLock)
+            {
+                return _unmapped ? 0 : (long)(Volatile.Read(ref _mapping.Producer->ProducerPos) - Volatile.Read(ref *_mapping.ConsumerPosition));
+            }
+        }
+    }
+
     /// <summary>The consumer position published in the ring: everything before it is acknowledged.</summary>
     public ulong PublishedPosition
     {

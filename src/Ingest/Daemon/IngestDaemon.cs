@@ -90,6 +90,11 @@ public sealed class IngestDaemon
         using var metrics = new IngestMetrics { BatchSpanRatio = _options.Telemetry.BatchSpanSampleRatio };
         metrics.AddSources(graph.Stats);
         metrics.AddSink(sink.Counters, () => graph.SinkQueueDepth);
+        foreach (var ring in sources.OfType<Ingest.Transports.Ring.RingSource>())
+        {
+            metrics.AddRingLag(ring.Channel, ring.Name, () => ring.Lag);
+        }
+
         graph.Observe(metrics);
         Metrics = metrics;
         Snapshot = () => Capture(graph, publisher, bootstrap, metrics);

@@ -134,9 +134,11 @@ public sealed class RingSourceTests
         Assert.Equal(10, writer.Recorded.Snapshot().Count);
         Assert.Equal(0UL, ring.PublishedConsumerPosition);
         Assert.Equal(0UL, source.PublishedPosition);
+        Assert.Equal((long)producer.Position, source.Lag); // read, but not acknowledged: still lag
 
         source.OnDelivered(checkpoint);
         Assert.Equal((ulong)checkpoint, ring.PublishedConsumerPosition);
+        Assert.Equal((long)producer.Position - checkpoint, source.Lag);
 
         source.OnDelivered(checkpoint - 8); // out of order or stale: never moves back
         Assert.Equal((ulong)checkpoint, ring.PublishedConsumerPosition);
