@@ -29,7 +29,7 @@ internal sealed unsafe class RawRingReader
         ulong fold = 0;
         while (records < _count)
         {
-            ulong limit = cursor.ReadLimit();
+            ulong limit = cursor.ReadLimit(out _);
             if (limit == cursor.Position)
             {
                 _mapping.WaitForData(cursor.Position, 100);

@@ -46,14 +46,16 @@ internal sealed unsafe class RingCursor
     public ulong Position { get; private set; }
 
     /// <summary>
-    /// producer_pos, read with acquire (it orders the record reads after it), or
-    /// <see cref="Position"/> when it is out of range (counted).
+    /// producer_pos, read with acquire (it orders the record reads after it). When it is out of
+    /// range (behind the cursor, or more than the ring ahead) it is counted, <paramref name="valid"/>
+    /// is false and <see cref="Position"/> is returned: nothing is read until it is sane again.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ulong ReadLimit()
+    public ulong ReadLimit(out bool valid)
     {
         ulong limit = Volatile.Read(ref _producer->ProducerPos);
-        if (limit - Position > _size)
+        valid = limit - Position <= _size;
+        if (!valid)
         {
             _counters.InvalidPosition.Increment();
             return Position;

@@ -176,7 +176,14 @@ public sealed unsafe class RingSource : IAcknowledgingSource, IDisposable
         while (!cancellationToken.IsCancellationRequested && Volatile.Read(ref _disposeRequested) == 0)
         {
             AccountProducerDrops();
-            ulong limit = cursor.ReadLimit();
+            ulong limit = cursor.ReadLimit(out bool valid);
+            if (!valid)
+            {
+                // A producer position that cannot be right (counted): do not spin on it.
+                cancellationToken.WaitHandle.WaitOne(timeoutMs);
+                continue;
+            }
+
             if (limit == cursor.Position)
             {
                 _mapping.WaitForData(cursor.Position, timeoutMs);

@@ -263,6 +263,43 @@ public sealed class RingSourceTests
     }
 
     [Fact]
+    public async Task A_producer_position_out_of_range_is_counted_and_nothing_is_read_until_it_is_sane()
+    {
+        using var ring = new MemoryRing(DataSize);
+        var producer = new RingProducer(ring);
+        using var source = new RingSource(ring.OpenConsumerMapping(), new RingSourceOptions { StopCheckInterval = TimeSpan.FromMilliseconds(20) });
+        var writer = new CheckpointingWriter { AcknowledgeOnFlush = source };
+        using var stop = new CancellationTokenSource();
+        var run = source.RunAsync(writer, stop.Token);
+        Write(producer, 0, 3);
+        await writer.WaitForCheckpointAsync((long)producer.Position);
+
+        unsafe
+        {
+            ring.Producer->ProducerPos = producer.Position - 8; // behind what the consumer already read
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (source.Counters["invalid_position"].Value < 3 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(source.Counters["invalid_position"].Value >= 3);
+        Write(producer, 3, 2); // publishes a sane position again
+        await writer.WaitForCheckpointAsync((long)producer.Position);
+        stop.Cancel();
+        await run;
+
+        var events = writer.Recorded.Snapshot();
+        Assert.Equal(5, events.Count);
+        for (int n = 0; n < events.Count; n++)
+        {
+            AssertEvent(n, events[n]);
+        }
+    }
+
+    [Fact]
     public void The_module_ring_maps_when_the_module_is_loaded()
     {
         if (!File.Exists(KingestAbi.DevicePath))
