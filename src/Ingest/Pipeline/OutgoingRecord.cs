@@ -52,7 +52,9 @@ public sealed class OutgoingRecord
 
         Stats.AddDelivered(Count, Value.Length);
         Stats.Observer?.OnDelivered(this, PublishedTimestamp);
-        if (Checkpoint >= 0)
+        // After a lost record, a later acknowledgement would move the source's position past the
+        // lost events: the source stays at its last good position and re-reads from there.
+        if (Checkpoint >= 0 && !Stats.AcknowledgementsHalted)
         {
             Acknowledger?.OnDelivered(Checkpoint);
         }
@@ -64,6 +66,11 @@ public sealed class OutgoingRecord
     {
         if (Interlocked.Exchange(ref _completed, 1) == 0)
         {
+            if (Acknowledger is not null)
+            {
+                Stats.HaltAcknowledgements();
+            }
+
             Stats.AddDropped(reason, Count);
         }
     }

@@ -11,6 +11,7 @@ public sealed class SourceStats(string channel, string name, CounterSet transpor
 {
     private readonly long[] _dropped = new long[DropReasonNames.Count];
     private long _received;
+    private int _acknowledgementsHalted;
     private long _delivered;
     private long _records;
     private long _recordBytes;
@@ -50,6 +51,14 @@ public sealed class SourceStats(string channel, string name, CounterSet transpor
             return sum;
         }
     }
+
+    /// <summary>
+    /// True once a record of an acknowledging source (the ring) was lost: from then on its position
+    /// is no longer advanced, so a restart re-reads everything from the last good position.
+    /// </summary>
+    public bool AcknowledgementsHalted => Volatile.Read(ref _acknowledgementsHalted) != 0;
+
+    internal void HaltAcknowledgements() => Volatile.Write(ref _acknowledgementsHalted, 1);
 
     internal void AddReceived(int events) => Interlocked.Add(ref _received, events);
 

@@ -183,6 +183,29 @@ public class PipelineGraphTests
     }
 
     [Fact]
+    public async Task After_a_lost_record_later_deliveries_no_longer_advance_the_source_position()
+    {
+        var source = new AcknowledgingScriptedSource();
+        var publisher = new FakePublisher { AutoAck = false };
+        await using var graph = new PipelineGraph(Options(maxEvents: 4, lingerMs: 10), "h", [source], publisher, NullLogger.Instance);
+        graph.Start();
+        source.Emit(4, 0, checkpoint: 100);
+        source.Emit(4, 4, checkpoint: 200);
+        await Until(() => publisher.Snapshot().Count == 2, "two records");
+        var records = publisher.Snapshot();
+
+        records[0].Failed(DropReason.DeliveryFailed);
+        records[1].Delivered();
+
+        // Acknowledging 200 would skip the four lost events for good; staying before 100 re-reads them.
+        Assert.Empty(source.Acknowledged);
+        Assert.True(graph.Stats[0].AcknowledgementsHalted);
+        Assert.Equal(4, graph.Stats[0].Dropped(DropReason.DeliveryFailed));
+        Assert.Equal(4, graph.Stats[0].Delivered);
+        publisher.AckAll();
+    }
+
+    [Fact]
     public async Task Records_unacknowledged_at_shutdown_are_counted_as_dropped()
     {
         var source = new ScriptedSource();
