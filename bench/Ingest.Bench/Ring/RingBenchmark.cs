@@ -20,6 +20,9 @@ public sealed class RingBenchmark : IBenchmark
     private const ulong RingBytes = 16UL << 20;
     private const long RawEvents = 40_000_000;
     private const long PipelineEvents = 10_000_000;
+
+    // Overridable for experiments: INGEST_BENCH_BATCH_BYTES.
+    private static readonly int BatchBytes = int.TryParse(Environment.GetEnvironmentVariable("INGEST_BENCH_BATCH_BYTES"), out var b) ? b : new Ingest.Pipeline.BatchOptions().MaxBytes;
     private const long WarmUpEvents = 3_000_000;
 
     public string Name => "ring";
@@ -82,6 +85,11 @@ public sealed class RingBenchmark : IBenchmark
             HostId = "bench",
             Udp = { Enabled = false },
             Proc = { Enabled = false },
+            Netlink = { Enabled = false },
+            Signals = { Enabled = false },
+            Upcall = { Enabled = false },
+            Ring = { Enabled = "off" }, // the benchmark adds its own memory ring
+            Pipeline = { Batch = { MaxBytes = BatchBytes } },
             Stats = { IntervalSeconds = 0, ControlSocket = Path.Combine(Path.GetTempPath(), $"ingest-bench-ring-{Environment.ProcessId}.sock") },
         };
         var daemon = new IngestDaemon(options, NullLoggerFactory.Instance, TextWriter.Null);

@@ -166,6 +166,9 @@ public sealed class StatsOptions
 
 public sealed class NetlinkOptions
 {
+    /// <summary>All netlink sources; the three switches below choose among them.</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Kernel uevents (NETLINK_KOBJECT_UEVENT): device add/remove/change.</summary>
     public bool Uevent { get; set; } = true;
 

@@ -55,17 +55,17 @@ public static class SourceFactory
             ReceiveBufferSize = options.Netlink.ReceiveBufferBytes,
             NetworkNamespace = string.IsNullOrWhiteSpace(options.Netlink.NetworkNamespace) ? null : options.Netlink.NetworkNamespace,
         };
-        if (options.Netlink.Uevent)
+        if (options.Netlink.Enabled && options.Netlink.Uevent)
         {
             sources.Add(new UeventSource(netlink, netlinkLog));
         }
 
-        if (options.Netlink.Rtnetlink)
+        if (options.Netlink.Enabled && options.Netlink.Rtnetlink)
         {
             sources.Add(new RtnetlinkSource(netlink, netlinkLog));
         }
 
-        foreach (var pair in options.Netlink.EffectiveGeneric)
+        foreach (var pair in options.Netlink.Enabled ? options.Netlink.EffectiveGeneric : [])
         {
             var slash = pair.IndexOf('/', StringComparison.Ordinal);
             if (slash <= 0 || slash == pair.Length - 1)
