@@ -11,7 +11,7 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 LIBRDKAFKA := .deps/librdkafka/lib/librdkafka.so.1
 INGEST := out/ingest/ingest
 
-.PHONY: deps deps-apt deps-test build helper run test test-dotnet vm-test bench format lint clean
+.PHONY: deps deps-apt deps-test build helper run test test-dotnet vm-test guest-test bench format lint clean
 
 # deps: what building and running need; deps-test adds the test tools (kcat, QEMU, kernel, ...).
 deps: deps-apt $(LIBRDKAFKA) .deps/restore.stamp
@@ -42,13 +42,18 @@ helper:
 run: build
 	$(INGEST) run $(ARGS)
 
-test: deps-test build test-dotnet vm-test
+test: deps-test build test-dotnet vm-test guest-test
 
 test-dotnet:
 	$(DOTNET) test Ingest.sln -c $(CONFIG) --no-restore -nologo
 
 vm-test:
 	@if [ -f kmodule/Makefile ]; then $(MAKE) -C kmodule vm-test; else echo "vm-test: no kmodule yet"; fi
+
+# The end-to-end scenario in the QEMU guest: all six channels, hostile input, ioctl commands,
+# SIGKILL and restart (tests/guest/run.sh; results in .vm/out/guest-test).
+guest-test: build
+	@bash tests/guest/run.sh
 
 # The UDP load generator the benchmarks (and anyone) drive: out/bench/udpgen --help.
 UDPGEN := out/bench/udpgen
