@@ -66,8 +66,9 @@ done
 echo "$bootstrap" >"$res/bootstrap.txt"
 log "broker at $bootstrap"
 
-# --- signing key and the daemon's configuration
-"$ingest" keygen -o "$work/keys" -n ops >/dev/null || fail "ingest keygen"
+# --- the daemon's configuration; run.sh made the command key pair on the host
+keys=$tools/keys
+[ -f "$keys/ops.pub" ] || fail "no $keys/ops.pub (run.sh runs ingest keygen)"
 cat >"$work/config.json" <<EOF
 {
   "RuntimeDirectory": "$rt",
@@ -81,7 +82,7 @@ cat >"$work/config.json" <<EOF
   "Pipeline": { "Batch": { "LingerMs": 20 } },
   "Commands": {
     "Enabled": true,
-    "TrustedKeys": ["$work/keys/ops.pub"],
+    "TrustedKeys": ["$keys/ops.pub"],
     "StateDirectory": "$work/state",
     "Ioctls": [
       { "Name": "set_rate", "Args": { "hz": { "Min": 1, "Max": 1000 } } },
@@ -91,15 +92,13 @@ cat >"$work/config.json" <<EOF
 }
 EOF
 
-daemon_stats() { "$ingest" stats --json -s "$rt/control.sock" 2>/dev/null; }
-
 start_daemon() { # <host id>
 	rm -f "$rt/signal.tid"
 	"$ingest" run -c "$work/config.json" -b "$bootstrap" --host-id "$1" \
 		>"$work/daemon-$1.log" 2>&1 &
 	daemon_pid=$!
 	for _ in $(seq 600); do
-		if [ -S "$rt/upcall.sock" ] && [ -s "$rt/signal.tid" ] && daemon_stats >/dev/null; then
+		if [ -S "$rt/upcall.sock" ] && [ -s "$rt/signal.tid" ] && [ -S "$rt/control.sock" ]; then
 			log "daemon $1 ready (pid $daemon_pid)"
 			stamp "daemon-$1-ready"
 			return 0
@@ -110,25 +109,10 @@ start_daemon() { # <host id>
 	fail "daemon $1 not ready after 60 s"
 }
 
-# Waits until the daemon delivered everything its sources read and the
-# module's counters stopped moving (sensors off, deferred work done).
 quiesce() { # <label>
-	local prev="" cur json="" kstats
-	for _ in $(seq 120); do
-		sleep 0.5
-		kill -0 "$daemon_pid" 2>/dev/null || fail "daemon died while quiescing ($1)"
-		json=$(daemon_stats) || continue
-		kstats=$(grep -v "^proc " /proc/kingest/stats)
-		if cur=$(/usr/bin/python3 "$root/tests/guest/drained.py" <<<"$json") &&
-			[ "$kstats|$cur" = "$prev" ]; then
-			echo "$json" >"$res/daemon-stats-$1.json"
-			log "quiet ($1)"
-			return 0
-		fi
-		prev="$kstats|$cur"
-	done
-	echo "${json:-}" >"$res/daemon-stats-$1.json"
-	fail "pipeline did not drain ($1); see daemon-stats-$1.json"
+	/usr/bin/python3 "$root/tests/guest/drained.py" "$rt/control.sock" "$daemon_pid" \
+		"$res/daemon-stats-$1.json" 90 || fail "pipeline did not drain ($1); see daemon-stats-$1.json"
+	log "quiet ($1)"
 }
 
 dump() { # <file>
@@ -172,9 +156,10 @@ fi
 sleep 3
 
 # --- issue 5: signed ioctl commands change the sensors observably ---------
+# Sent by sendcmd.py (python3-cryptography + kcat): an independent signer,
+# and no .NET start-up (tens of seconds under TCG) per command.
 send() {
-	timeout 60 "$ingest" send -b "$bootstrap" --host guest-a --key "$work/keys/ops.key" \
-		--timeout 45 --ioctl "$@"
+	timeout 120 /usr/bin/python3 "$root/tests/guest/sendcmd.py" "$bootstrap" guest-a "$keys/ops.key" "$@"
 }
 stamp threshold-send
 send set_threshold sensor_id=1 threshold_mc=-50000 >"$res/send-threshold.txt" 2>&1 ||
@@ -204,7 +189,7 @@ sleep 1.5
 quiesce a
 cat /proc/kingest/stats >"$res/stats-1.txt"
 "$ctl" stats >"$res/ioctl-stats-1.txt"
-dump "$work/dump-a.bin"
+dump "$res/dump-a.bin"
 kset proc_enable 1
 log "phase A/B done: $(tr '\n' ';' <"$res/stats-1.txt")"
 
@@ -213,7 +198,7 @@ kset genl_enable 0	# keep the topic well under the mock broker's 5 MiB
 kset signal_enable 0
 kset udp_enable 0
 kset image_size 0
-kset rate_hz 200
+kset rate_hz 50	# 200 events/s: the ring (1 MiB) holds a slow restart
 stamp kill-phase-start
 kset sensors_enable 1
 sleep 3
@@ -229,16 +214,11 @@ stamp kill-phase-end
 sleep 1
 quiesce b
 cat /proc/kingest/stats >"$res/stats-2.txt"
-dump "$work/dump-b.bin"
+dump "$res/dump-b.bin"
 kill "$daemon_pid"
 wait "$daemon_pid" 2>/dev/null || true
 daemon_pid=
 
-# --- the verdict -----------------------------------------------------------
 cp "$work"/daemon-*.log "$work/broker.log" "$res/" 2>/dev/null || true
-log "checking"
-/usr/bin/python3 "$root/tests/guest/check.py" --results "$res" \
-	--dump-a "$work/dump-a.bin" --dump-b "$work/dump-b.bin" ||
-	fail "checker found problems (above)"
-log "scenario passed"
+log "scenario done; run.sh checks the results on the host"
 echo "guest time: $(( ($(date +%s%N) - t0) / 1000000 )) ms" >>"$res/summary.txt"
