@@ -45,6 +45,13 @@ if [ "$(cat "$results/script.rc" 2>/dev/null)" = 0 ]; then
 	/usr/bin/python3 "$root/tests/guest/check.py" --results "$results" \
 		--dump-a "$results/dump-a.bin" --dump-b "$results/dump-b.bin" >"$results/check.log" 2>&1 ||
 		{ [ "$rc" = 2 ] || rc=1; }
+	# The checker must reject these dumps with one defect each (lost, corrupted, duplicated events).
+	if [ "$rc" = 0 ]; then
+		/usr/bin/python3 "$root/tests/guest/check_selftest.py" "$results" >"$results/check-selftest.log" 2>&1 || {
+			echo "guest-test: the checker accepted a defective dump:"; grep -v '^ok' "$results/check-selftest.log"; rc=1; }
+		echo "checker self-test: $(grep -c '^ok' "$results/check-selftest.log") mutated/unmodified dumps judged right" |
+			tee -a "$results/summary.txt" >/dev/null
+	fi
 fi
 
 echo "=== guest-test summary ($results)"
