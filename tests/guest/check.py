@@ -271,13 +271,22 @@ def check_sensors(kev, events, timeline, k0, k1):
         check(any(d["mtu"] == 1400 for d in nd), "netdev: no event with gt0's new mtu 1400")
         summary.append(f"netdev: gt0 {actions}")
     # /proc/kingest/sensors scrapes: every line shown is counted as proc emitted by the module.
-    lines = [ln for e in events if e["channel"] == "proc" and e["source"] == "/proc/kingest/sensors"
-             for ln in e["data"]["lines"]]
-    for ln in lines:
-        f = ln.split()
-        check(len(f) == 5 and 0 <= int(f[0]) < 4 and f[4] in ("0", "1"), f"proc sensors line {ln!r}")
-    check(len(lines) == k1["proc"]["emitted"],
-          f"proc: {len(lines)} sensor lines delivered != module emitted {k1['proc']['emitted']}")
+    # Raw lines ("proc.lines") are parsed here; a typed event ("proc.kingest.sensors") is read as is.
+    readings = []
+    for e in events:
+        if e["channel"] != "proc" or e["source"] != "/proc/kingest/sensors":
+            continue
+        if "lines" in e["data"]:
+            for ln in e["data"]["lines"]:
+                f = ln.split()
+                if check(len(f) == 5 and f[4] in ("0", "1"), f"proc sensors line {ln!r}"):
+                    readings.append((int(f[0]), int(f[1]), int(f[2]), int(f[3]), f[4] == "1"))
+        else:
+            readings += [(r["sensor_id"], r["milli_celsius"], r["threshold_mc"], r["ts_ns"], r["alarm"])
+                         for r in e["data"]["sensors"]]
+    for sid, mc, thr, ts, alarm in readings:
+        check(0 <= sid < 4 and alarm == (ts != 0 and mc > thr), f"proc sensor reading {(sid, mc, thr, ts, alarm)}")
+    lines = readings
     scrapes = sum(1 for e in events if e["channel"] == "proc")
     summary.append(f"proc    delivered {len(lines):6d} sensor lines in {scrapes} scrapes; module emitted "
                    f"{k1['proc']['emitted']}")
