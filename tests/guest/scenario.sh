@@ -98,7 +98,9 @@ start_daemon() { # <host id>
 		>"$work/daemon-$1.log" 2>&1 &
 	daemon_pid=$!
 	for _ in $(seq 600); do
-		if [ -S "$rt/upcall.sock" ] && [ -s "$rt/signal.tid" ] && [ -S "$rt/control.sock" ]; then
+		# Upcall socket, signal reader, control socket, and UDP port 5555 (0x15B3) bound.
+		if [ -S "$rt/upcall.sock" ] && [ -s "$rt/signal.tid" ] && [ -S "$rt/control.sock" ] &&
+			grep -q ':15B3 ' /proc/net/udp; then
 			log "daemon $1 ready (pid $daemon_pid)"
 			stamp "daemon-$1-ready"
 			return 0
@@ -121,6 +123,15 @@ dump() { # <file>
 }
 
 start_daemon guest-a
+# The genl channel numbers events only while someone listens: wait until the
+# daemon joined the group (an empty genl-only probe is accepted). Accepted
+# probes are ordinary events and are checked like the others.
+for _ in $(seq 300); do
+	probe=$("$ctl" raw 0x2 4 0) || fail "kingest-ctl raw"
+	[ $((probe & 2)) != 0 ] && break
+	sleep 0.1
+done
+[ $((probe & 2)) != 0 ] || fail "the daemon did not join the kingest genl group within 30 s"
 
 # --- phase A: injected events on every push channel ----------------------
 kset upcall_helper "/host$tools/ingest-upcall"
