@@ -11,7 +11,7 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 LIBRDKAFKA := .deps/librdkafka/lib/librdkafka.so.1
 INGEST := out/ingest/ingest
 
-.PHONY: deps deps-apt deps-test build helper run test test-dotnet validate vm-test vm-test-commands bench format lint clean
+.PHONY: deps deps-apt deps-test build helper run test test-dotnet validate vm-test guest-test bench format lint clean
 
 # deps: what building and running need; deps-test adds the test tools (kcat, QEMU, kernel, ...).
 deps: deps-apt $(LIBRDKAFKA) .deps/restore.stamp
@@ -42,7 +42,7 @@ helper:
 run: build
 	$(INGEST) run $(ARGS)
 
-test: deps-test build lint test-dotnet validate vm-test vm-test-commands
+test: deps-test build lint test-dotnet validate vm-test guest-test
 	@bash scripts/test-summary.sh out/test-dotnet.log
 
 test-dotnet:
@@ -56,14 +56,10 @@ validate:
 vm-test:
 	@if [ -f kmodule/Makefile ]; then $(MAKE) -C kmodule vm-test; else echo "vm-test: no kmodule yet"; fi
 
-# The command path in the guest: ioctl commands sent with `ingest send` change the module's
-# behaviour on kernel.events (docs/commands.md).
-vm-test-commands: build
-	@if [ -f kmodule/vm/run-guest.sh ]; then $(MAKE) -C kmodule module && \
-		KINGEST_GUEST_ENV_COMMANDS_INGEST_DLL=$(CURDIR)/out/ingest/ingest.dll VM_TIMEOUT=1800 \
-		bash kmodule/vm/run-guest.sh tests/Ingest.Tests/Commands/guest/ioctl-commands.sh $(CURDIR)/.vm/out/commands; \
-	else echo "vm-test-commands: no kmodule harness yet"; fi
-
+# The end-to-end scenario in the QEMU guest: all six channels, hostile input, ioctl commands,
+# SIGKILL and restart (tests/guest/run.sh; results in .vm/out/guest-test).
+guest-test: build
+	@bash tests/guest/run.sh
 
 # The UDP load generator the benchmarks (and anyone) drive: out/bench/udpgen --help.
 UDPGEN := out/bench/udpgen

@@ -1,0 +1,56 @@
+#!/usr/bin/python3
+"""An independent command sender (python3-msgpack + python3-cryptography, kcat for Kafka; no .NET,
+whose start-up costs tens of seconds under TCG): signs one ioctl command as docs/commands.md
+specifies, produces it to kernel.commands keyed by the host, and waits for its result on
+kernel.command-results. Prints the result map; exits 0 only when the status is "applied".
+
+usage: sendcmd.py <bootstrap> <host> <private key> <ioctl name> [arg=int ...]"""
+import hashlib
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+import msgpack
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, utils
+
+bootstrap, host, keyfile, name = sys.argv[1:5]
+args = {"name": name}
+for a in sys.argv[5:]:
+    k, v = a.split("=", 1)
+    args[k] = int(v)
+
+priv = serialization.load_pem_private_key(open(keyfile, "rb").read(), password=None)
+spki = priv.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+kid = hashlib.sha256(spki).digest()[:8].hex()
+cid = "py-" + os.urandom(8).hex()
+now = int(time.time() * 1000)
+body = msgpack.packb({"v": 1, "id": cid, "host": host, "issued_at": now, "expires_at": now + 60_000,
+                      "op": "ioctl", "args": args})
+r, s = utils.decode_dss_signature(priv.sign(body, ec.ECDSA(hashes.SHA256())))
+envelope = msgpack.packb({"v": 1, "kid": kid, "body": body, "sig": r.to_bytes(32, "big") + s.to_bytes(32, "big")})
+
+with tempfile.NamedTemporaryFile(suffix=".cmd") as f:
+    f.write(envelope)
+    f.flush()
+    subprocess.run(["kcat", "-b", bootstrap, "-P", "-t", "kernel.commands", "-k", host, f.name],
+                   check=True, timeout=60)
+
+deadline = time.monotonic() + 90
+while time.monotonic() < deadline:
+    out = subprocess.run(["kcat", "-b", bootstrap, "-C", "-t", "kernel.command-results", "-o", "beginning",
+                          "-e", "-q", "-f", "%R%s"], capture_output=True, timeout=60).stdout
+    pos = 0
+    while pos + 4 <= len(out):
+        (n,) = struct.unpack(">i", out[pos:pos + 4])
+        result = msgpack.unpackb(out[pos + 4:pos + 4 + n], raw=False)
+        pos += 4 + n
+        if result.get("id") == cid:
+            print({k: result[k] for k in ("status", "error", "op", "after", "errno")})
+            sys.exit(0 if result["status"] == "applied" else 1)
+    time.sleep(0.5)
+print(f"no result for {cid} within 90 s")
+sys.exit(3)
