@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Ingest.Testing;
 using Ingest.Transports.Interop;
 using Ingest.Transports.Netlink;
 
@@ -85,7 +86,7 @@ public sealed class RtnetlinkBurstBenchmark : IBenchmark
         var target = Events + 1;
         await WaitForAsync(() => writer.Count, target, cancellationToken).ConfigureAwait(false);
         var sample = new Sample(
-            PerSecond: (writer.Count - 1) / Stopwatch.GetElapsedTime(start, writer.LastTimestamp).TotalSeconds,
+            PerSecond: (writer.Count - 1) / Stopwatch.GetElapsedTime(start, writer.LastEndTimestamp).TotalSeconds,
             Lost: target - writer.Count,
             Overruns: source.Counters["overrun"].Value,
             ProducedPerSecond: Events / produced.TotalSeconds);

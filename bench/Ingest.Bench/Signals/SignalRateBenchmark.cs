@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ingest.Testing;
 using Ingest.Transports.Interop;
 using Ingest.Transports.Signals;
 

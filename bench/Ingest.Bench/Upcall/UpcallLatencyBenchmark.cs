@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Ingest.Bench.Signals;
+using Ingest.Testing;
 using Ingest.Transports.Interop;
 using Ingest.Transports.Upcall;
 

@@ -101,23 +101,16 @@ public sealed unsafe class RingSource : IAcknowledgingSource, IDisposable
             throw new InvalidOperationException($"ring {Name}: RunAsync is called once, before Dispose");
         }
 
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
+        return SourceThread.Start(
+            "ring " + Name,
+            () =>
             {
                 using (cancellationToken.Register(static m => ((RingMapping)m!).Wake(), _mapping))
                 {
                     Run(writer, cancellationToken);
                 }
-
-                done.SetResult();
-            }
-            catch (Exception e)
-            {
-                done.SetException(e);
-            }
-            finally
+            },
+            onExit: () =>
             {
                 // Interlocked on both sides (here and in Dispose): one of the two sees the other.
                 Interlocked.Exchange(ref _state, Released);
@@ -125,14 +118,7 @@ public sealed unsafe class RingSource : IAcknowledgingSource, IDisposable
                 {
                     Unmap();
                 }
-            }
-        })
-        {
-            IsBackground = true,
-            Name = "ring " + Name,
-        };
-        thread.Start();
-        return done.Task;
+            });
     }
 
     /// <summary>

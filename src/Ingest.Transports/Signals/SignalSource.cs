@@ -94,26 +94,7 @@ public sealed class SignalSource : IEventSource
             SignalDisposition.Ignore(signo);
         }
 
-        var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                Run(writer, cancellationToken);
-                completion.SetResult();
-            }
-            catch (Exception e)
-            {
-                _ready.TrySetException(e);
-                completion.SetException(e);
-            }
-        })
-        {
-            IsBackground = true,
-            Name = $"signal:{Name}",
-        };
-        thread.Start();
-        return completion.Task;
+        return SourceThread.Start($"signal:{Name}", () => Run(writer, cancellationToken), e => _ready.TrySetException(e));
     }
 
     private unsafe void Run(EventWriter writer, CancellationToken cancellationToken)

@@ -104,29 +104,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
             throw new InvalidOperationException($"udp {Name}: RunAsync is called once, before Dispose");
         }
 
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                Run(writer, cancellationToken);
-                done.SetResult();
-            }
-            catch (Exception e)
-            {
-                done.SetException(e);
-            }
-            finally
-            {
-                Release();
-            }
-        })
-        {
-            IsBackground = true,
-            Name = "udp " + Name,
-        };
-        thread.Start();
-        return done.Task;
+        return SourceThread.Start("udp " + Name, () => Run(writer, cancellationToken), onExit: Release);
     }
 
     /// <summary>Closes the socket now, or when the running loop next wakes (within the stop-check interval).</summary>

@@ -81,26 +81,7 @@ public sealed class UpcallSource : IEventSource
             throw new InvalidOperationException("RunAsync is called once");
         }
 
-        var completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                Run(writer, cancellationToken);
-                completion.SetResult();
-            }
-            catch (Exception e)
-            {
-                _ready.TrySetException(e);
-                completion.SetException(e);
-            }
-        })
-        {
-            IsBackground = true,
-            Name = $"upcall:{Name}",
-        };
-        thread.Start();
-        return completion.Task;
+        return SourceThread.Start($"upcall:{Name}", () => Run(writer, cancellationToken), e => _ready.TrySetException(e));
     }
 
     private unsafe void Run(EventWriter writer, CancellationToken cancellationToken)

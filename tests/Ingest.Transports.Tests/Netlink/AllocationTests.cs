@@ -1,3 +1,4 @@
+using Ingest.Testing;
 using Ingest.Transports.Events;
 using Ingest.Transports.Netlink;
 using static Ingest.Transports.Tests.Netlink.NetlinkMessages;
@@ -15,10 +16,10 @@ public sealed class AllocationTests
             .Message(20, IfAddr(2, 24, 3), Attr(1, [10, 1, 2, 3]), Attr(2, [10, 1, 2, 3]), Attr(3, Str("veth0")))
             .ToArray();
         var source = new RtnetlinkSource();
-        var writer = new NullEventWriter();
+        var writer = new CountingEventWriter();
 
         Assert.Equal(0, AllocatedBytes(() => source.WriteDatagram(datagram, writer, 1)));
-        Assert.Equal(2000L, writer.Events);
+        Assert.Equal(2000L, writer.Count);
         Assert.Equal(0L, source.Counters["malformed"].Value);
     }
 
@@ -28,10 +29,10 @@ public sealed class AllocationTests
         var datagram = "change@/devices/virtual/net/lo\0ACTION=change\0DEVPATH=/devices/virtual/net/lo\0SUBSYSTEM=net\0INTERFACE=lo\0IFINDEX=1\0SEQNUM=4711\0"u8.ToArray();
         var keys = new UeventKeyCache();
         var duplicates = new CounterSet()["duplicate_key"];
-        var writer = new NullEventWriter();
+        var writer = new CountingEventWriter();
 
         Assert.Equal(0, AllocatedBytes(() => UeventSource.TryWrite(datagram, writer, 1, keys, duplicates)));
-        Assert.Equal(1000L, writer.Events);
+        Assert.Equal(1000L, writer.Count);
     }
 
     [Fact]
@@ -42,10 +43,10 @@ public sealed class AllocationTests
         var datagram = new NetlinkMessages()
             .Message(0x30, [1, 1, 0, 0], Attr(1, U16(1)), Attr(2, U64(1)), Attr(3, U64(2)), Attr(4, [.. U32(1), .. U32(2), .. U32(3), .. U32(1)]))
             .ToArray();
-        var writer = new NullEventWriter();
+        var writer = new CountingEventWriter();
 
         Assert.Equal(0, AllocatedBytes(() => source.WriteDatagram(null, datagram, writer, 1)));
-        Assert.Equal(1000L, writer.Events);
+        Assert.Equal(1000L, writer.Count);
     }
 
     /// <summary>Bytes allocated by 1000 calls after a warm-up call (JIT, caches).</summary>
@@ -59,76 +60,5 @@ public sealed class AllocationTests
         }
 
         return GC.GetAllocatedBytesForCurrentThread() - before;
-    }
-
-    private sealed class NullEventWriter : EventWriter
-    {
-        public long Events { get; private set; }
-
-        public override ulong NextSequence => (ulong)Events;
-
-        public override void BeginEvent(EventName type, long timestampNs, int dataFieldCount) => Events++;
-
-        public override void EndEvent()
-        {
-        }
-
-        public override void CancelEvent()
-        {
-        }
-
-        public override void WriteKey(EventName key)
-        {
-        }
-
-        public override void WriteMapHeader(int count)
-        {
-        }
-
-        public override void WriteArrayHeader(int count)
-        {
-        }
-
-        public override void WriteNil()
-        {
-        }
-
-        public override void Write(bool value)
-        {
-        }
-
-        public override void Write(long value)
-        {
-        }
-
-        public override void Write(ulong value)
-        {
-        }
-
-        public override void Write(double value)
-        {
-        }
-
-        public override void Write(EventName value)
-        {
-        }
-
-        public override void WriteString(ReadOnlySpan<char> value)
-        {
-        }
-
-        public override void WriteString(ReadOnlySpan<byte> utf8)
-        {
-        }
-
-        public override void WriteBinary(ReadOnlySpan<byte> value)
-        {
-        }
-
-        public override void Flush(long checkpoint = -1)
-        {
-        }
-
-        public override ValueTask FlushAsync(long checkpoint = -1, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
     }
 }

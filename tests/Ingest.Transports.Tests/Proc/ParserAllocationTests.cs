@@ -1,3 +1,4 @@
+using Ingest.Testing;
 using Ingest.Transports.Proc;
 using Ingest.Transports.Tests.Udp;
 
@@ -24,6 +25,6 @@ public class ParserAllocationTests
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(11, writer.Events);
+        Assert.Equal(11, writer.Count);
     }
 }

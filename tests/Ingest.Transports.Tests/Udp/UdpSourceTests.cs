@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using Ingest.Testing;
 using Ingest.Transports.Tests.Fakes;
 using Ingest.Transports.Udp;
 
@@ -277,7 +278,7 @@ public class UdpSourceTests
             }
         }
 
-        Assert.Equal(300L * Burst, writer.Events);
+        Assert.Equal(300L * Burst, writer.Count);
         Assert.Equal(300, source.Counters["batches"].Value);
         Assert.Equal(300L * Burst * payload.Length, writer.BinaryBytes);
         Assert.Equal(300L * Burst * sender.LocalEndPoint!.ToString()!.Length, writer.TextBytes);
