@@ -46,8 +46,10 @@ test: deps-test build lint test-dotnet validate vm-test guest-test
 	@bash scripts/test-summary.sh out/test-dotnet.log
 
 test-dotnet:
-	@mkdir -p out
-	set -o pipefail; $(DOTNET) test Ingest.sln -c $(CONFIG) --no-restore -nologo 2>&1 | tee out/test-dotnet.log
+	@mkdir -p out && rm -rf out/test-results
+	set -o pipefail; $(DOTNET) test Ingest.sln -c $(CONFIG) --no-restore -nologo \
+		--logger "trx;LogFilePrefix=ingest" --results-directory out/test-results 2>&1 | tee out/test-dotnet.log
+	@/usr/bin/python3 scripts/skipped-reasons.py 'out/test-results/*.trx'
 
 # Dockerfile, compose file, systemd unit and CI workflow, checked without a Docker engine.
 validate:
