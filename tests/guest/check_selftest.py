@@ -94,7 +94,7 @@ cases_a = {
     "ring marker lost": drop(lambda r, e: r["channel"] == "ring" and marker(e)),
     "ring marker lost before numbering": drop_renumbered(lambda r, e: r["channel"] == "ring" and marker(e)),
     "genl sensor lost before numbering": drop_renumbered(
-        lambda r, e: r["channel"] == "netlink" and e["data"].get("event") == "sensor"),
+        lambda r, e: r["channel"] == "netlink" and e["type"] == "sensor"),
     "signal lost before numbering": drop_renumbered(lambda r, e: r["channel"] == "signal" and e["seq"] == 100),
     "udp datagram lost before numbering": drop_renumbered(lambda r, e: r["channel"] == "udp" and e["seq"] == 100),
     "upcall lost before numbering": drop_renumbered(lambda r, e: r["channel"] == "upcall" and e["seq"] == 10),
@@ -103,7 +103,7 @@ cases_a = {
     "signal event lost": drop(lambda r, e: r["channel"] == "signal" and e["seq"] == 100),
     "upcall event lost": drop(lambda r, e: r["channel"] == "upcall" and "kingest" in e["data"]),
     "proc scrape lost": drop(lambda r, e: r["source"] == "/proc/kingest/sensors"),
-    "sensor reading altered": field(lambda r, e: r["channel"] == "netlink" and e["data"].get("event") == "sensor",
+    "sensor reading altered": field(lambda r, e: r["channel"] == "netlink" and e["type"] == "sensor",
                                     "milli_celsius", 123456),
     "alarm flag wrong": field(lambda r, e: r["channel"] == "ring" and e["type"] == "sensor"
                               and e["data"]["sensor_id"] == 1 and e["data"]["threshold_mc"] == -50000,
