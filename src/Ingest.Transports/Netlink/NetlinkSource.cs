@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using Ingest.Transports.Events;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -9,13 +10,16 @@ namespace Ingest.Transports.Netlink;
 /// The receive loop every netlink source shares, on a dedicated thread: drain the socket without
 /// blocking, flush the writer when it runs dry, then poll the socket and a wake-up eventfd.
 /// Datagrams not sent by the kernel are counted ("foreign_sender") and dropped; ENOBUFS is
-/// counted ("overrun") and logged once per burst; oversized datagrams are counted
+/// counted ("overrun") and logged once per burst (at most once every 10 s); oversized datagrams are counted
 /// ("truncated"). Subclasses subscribe and decode.
 /// </summary>
 public abstract class NetlinkSource : IEventSource
 {
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Counter _foreignSender;
+    /// <summary>Overrun warnings are logged at most this often; the counter counts every one.</summary>
+    private static readonly TimeSpan OverrunLogInterval = TimeSpan.FromSeconds(10);
+
     private readonly Counter _overrun;
     private readonly Counter _truncated;
     private volatile NetlinkSocket? _socket;
@@ -151,6 +155,7 @@ public abstract class NetlinkSource : IEventSource
     private void Receive(NetlinkSocket socket, byte[] buffer, EventWriter writer, CancellationToken cancellationToken)
     {
         var inOverrun = false;
+        long lastOverrunLog = 0;
         var unflushed = 0;
         var flushedSequence = writer.NextSequence;
         while (!cancellationToken.IsCancellationRequested)
@@ -176,9 +181,12 @@ public abstract class NetlinkSource : IEventSource
                     continue;
                 case NetlinkReceiveStatus.Overrun:
                     _overrun.Increment();
-                    if (!inOverrun)
+
+                    // One line per burst, and at most one per interval: a buffer that keeps
+                    // flapping shows in the counter, not as a line per drain.
+                    if (!inOverrun && (lastOverrunLog == 0 || Stopwatch.GetElapsedTime(lastOverrunLog) >= OverrunLogInterval))
                     {
-                        inOverrun = true;
+                        lastOverrunLog = Stopwatch.GetTimestamp();
                         Logger.LogWarning(
                             "{Source}: receive buffer overrun (ENOBUFS), the kernel dropped messages; buffer {Bytes} bytes, {Overruns} overruns so far",
                             Name,
@@ -186,6 +194,7 @@ public abstract class NetlinkSource : IEventSource
                             _overrun.Value);
                     }
 
+                    inOverrun = true;
                     OnOverrun(socket);
                     continue;
                 case NetlinkReceiveStatus.Truncated:
