@@ -9,9 +9,9 @@ if [ -f "$log" ]; then
     failed=$((failed + f)); passed=$((passed + p)); skipped=$((skipped + s))
   done < <(sed -n 's/.*Failed: *\([0-9]*\), Passed: *\([0-9]*\), Skipped: *\([0-9]*\).*/\1 \2 \3/p' "$log")
 fi
-for tap in .vm/out/results/script.log; do
+for tap in .vm/out/results/*.tap; do
   [ -f "$tap" ] || continue
-  passed=$((passed + $(grep -c '^ok ' "$tap" || true)))
-  failed=$((failed + $(grep -c '^not ok ' "$tap" || true)))
+  passed=$((passed + $(grep -cE '^ *ok ' "$tap" || true)))
+  failed=$((failed + $(grep -cE '^ *not ok ' "$tap" || true)))
 done
 echo "test: ${passed} passed, ${failed} failed, ${skipped} skipped"
