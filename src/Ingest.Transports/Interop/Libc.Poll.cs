@@ -18,6 +18,13 @@ internal static unsafe partial class Libc
     /// <summary>An eventfd is the wake-up a blocking loop polls beside its data fd, to stop promptly.</summary>
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int eventfd(uint initval, int flags);
+
+    /// <summary>Adds 1 to an eventfd: whoever polls it wakes. Best effort (a full counter still wakes).</summary>
+    public static void SignalEventFd(int fd)
+    {
+        ulong one = 1;
+        _ = write(fd, (byte*)&one, sizeof(ulong));
+    }
 }
 
 [StructLayout(LayoutKind.Sequential)]

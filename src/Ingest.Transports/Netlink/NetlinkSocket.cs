@@ -172,8 +172,7 @@ public sealed unsafe class NetlinkSocket : IDisposable
         try
         {
             using var wake = new Use(_wake);
-            ulong one = 1;
-            _ = Libc.write(wake.Fd, (byte*)&one, sizeof(ulong));
+            Libc.SignalEventFd(wake.Fd);
         }
         catch (ObjectDisposedException)
         {

@@ -115,8 +115,7 @@ public sealed unsafe class KingestDeviceRing : RingMapping
 
     private protected override void WakeCore()
     {
-        ulong one = 1;
-        Libc.write(_wakeFd, (byte*)&one, sizeof(ulong));
+        Libc.SignalEventFd(_wakeFd);
     }
 
     private protected override void Release()

@@ -90,8 +90,7 @@ public sealed unsafe class MemoryRing : IDisposable
     /// <summary>Tells waiting consumers that producer_pos moved (the module's wake_up).</summary>
     internal void RingDoorbell()
     {
-        ulong one = 1;
-        Libc.write(_doorbellFd, (byte*)&one, sizeof(ulong));
+        Libc.SignalEventFd(_doorbellFd);
     }
 
     public void Dispose()
@@ -169,8 +168,7 @@ public sealed unsafe class MemoryRing : IDisposable
 
         private protected override void WakeCore()
         {
-            ulong one = 1;
-            Libc.write(_wakeFd, (byte*)&one, sizeof(ulong));
+            Libc.SignalEventFd(_wakeFd);
         }
 
         private protected override void Release()

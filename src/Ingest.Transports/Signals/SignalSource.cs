@@ -132,7 +132,7 @@ public sealed class SignalSource : IEventSource
                 published = true;
             }
 
-            registration = cancellationToken.UnsafeRegister(static fd => Wake((int)fd!), wakeFd);
+            registration = cancellationToken.UnsafeRegister(static fd => Libc.SignalEventFd((int)fd!), wakeFd);
             _ready.TrySetResult();
             ReadLoop(writer, signalFd, wakeFd, cancellationToken);
         }
@@ -324,11 +324,6 @@ public sealed class SignalSource : IEventSource
         return fd;
     }
 
-    private static unsafe void Wake(int eventFd)
-    {
-        ulong one = 1;
-        Libc.write(eventFd, (byte*)&one, sizeof(ulong));
-    }
 
     private static void CloseIfOpen(int fd)
     {

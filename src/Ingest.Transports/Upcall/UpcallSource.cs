@@ -90,7 +90,7 @@ public sealed class UpcallSource : IEventSource
         var wakeFd = Libc.Check(Libc.eventfd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC), "eventfd");
         try
         {
-            using var registration = cancellationToken.UnsafeRegister(static fd => Wake((int)fd!), wakeFd);
+            using var registration = cancellationToken.UnsafeRegister(static fd => Libc.SignalEventFd((int)fd!), wakeFd);
             _ready.TrySetResult();
             var fds = stackalloc pollfd[2];
             while (!cancellationToken.IsCancellationRequested)
@@ -286,9 +286,4 @@ public sealed class UpcallSource : IEventSource
         return false;
     }
 
-    private static unsafe void Wake(int eventFd)
-    {
-        ulong one = 1;
-        Libc.write(eventFd, (byte*)&one, sizeof(ulong));
-    }
 }

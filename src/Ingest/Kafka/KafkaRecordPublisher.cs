@@ -46,8 +46,8 @@ internal sealed class KafkaRecordPublisher : IRecordPublisher, IDeliveryHandler,
         }
         catch
         {
+            // Refused for good: the record sender counts it and goes on.
             _inFlight.TryRemove(record, out _);
-            record.Failed(DropReason.DeliveryFailed);
             throw;
         }
 

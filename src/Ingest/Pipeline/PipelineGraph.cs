@@ -78,7 +78,7 @@ public sealed class PipelineGraph : IAsyncDisposable
 
     public void Start()
     {
-        _sender = Task.Run(() => new RecordSender(_sinkEdge.Reader, _publisher).RunAsync(_senderDeadline.Token));
+        _sender = Task.Run(() => new RecordSender(_sinkEdge.Reader, _publisher, _logger).RunAsync(_senderDeadline.Token));
         foreach (var chain in _chains)
         {
             chain.BatcherTask = Task.Run(chain.Batcher.RunAsync);

@@ -19,6 +19,9 @@ internal sealed class FakePublisher : IRecordPublisher
     /// <summary>While true, TryPublish refuses (a full librdkafka queue).</summary>
     public volatile bool Full;
 
+    /// <summary>The next TryPublish throws, as the producer does for a record it can never send.</summary>
+    public volatile bool RefuseNext;
+
     public int InFlight => _unacked.Count;
 
     public bool TryPublish(OutgoingRecord record)
@@ -26,6 +29,12 @@ internal sealed class FakePublisher : IRecordPublisher
         if (Full)
         {
             return false;
+        }
+
+        if (RefuseNext)
+        {
+            RefuseNext = false;
+            throw new InvalidOperationException("Message size too large");
         }
 
         lock (Published)

@@ -206,6 +206,21 @@ public class PipelineGraphTests
     }
 
     [Fact]
+    public async Task A_record_the_producer_refuses_is_counted_and_the_next_ones_still_go_out()
+    {
+        var source = new ScriptedSource();
+        var publisher = new FakePublisher { RefuseNext = true };
+        await using var graph = new PipelineGraph(Options(maxEvents: 4, lingerMs: 10), "h", [source], publisher, NullLogger.Instance);
+        graph.Start();
+        source.Emit(4, 0);
+        source.Emit(4, 4);
+        var stats = graph.Stats[0];
+        await Until(() => stats.Delivered == 4, "the record after the refused one");
+        Assert.Equal(4, stats.Dropped(DropReason.DeliveryFailed));
+        Assert.Equal([4UL, 5UL, 6UL, 7UL], publisher.Snapshot().SelectMany(Events).Select(e => e.Seq));
+    }
+
+    [Fact]
     public async Task Records_unacknowledged_at_shutdown_are_counted_as_dropped()
     {
         var source = new ScriptedSource();
