@@ -8,13 +8,15 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-LIBRDKAFKA := .deps/librdkafka/lib/librdkafka.so.1
 INGEST := out/ingest/ingest
+# make build publishes for this machine's RID, so librdkafka.redist's native library for it lands
+# flat beside the binary (a portable publish would carry every platform's copy under runtimes/).
+RID ?= linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 
 .PHONY: deps deps-apt deps-test build helper run test test-dotnet validate vm-test guest-test bench format lint clean
 
 # deps: what building and running need; deps-test adds the test tools (kcat, QEMU, kernel, ...).
-deps: deps-apt $(LIBRDKAFKA) .deps/restore.stamp
+deps: deps-apt .deps/restore.stamp
 
 deps-apt:
 	@bash scripts/deps-apt.sh run
@@ -22,16 +24,12 @@ deps-apt:
 deps-test:
 	@bash scripts/deps-apt.sh test
 
-$(LIBRDKAFKA):
-	@bash scripts/build-librdkafka.sh
-
 .deps/restore.stamp: Directory.Packages.props $(wildcard src/*/*.csproj tests/*/*.csproj bench/*/*.csproj)
 	$(DOTNET) restore Ingest.sln
-	@touch $@
+	@mkdir -p $(@D) && touch $@
 
 build: deps helper
-	$(DOTNET) publish src/Ingest/Ingest.csproj -c $(CONFIG) -o out/ingest --no-restore -nologo -v q
-	@test -f out/ingest/librdkafka.so.1 || cp $(LIBRDKAFKA) out/ingest/
+	$(DOTNET) publish src/Ingest/Ingest.csproj -c $(CONFIG) -r $(RID) --self-contained false -o out/ingest -nologo -v q
 	@echo "built $(INGEST)"
 
 # The upcall helper the kernel spawns (static C): out/ingest/ingest-upcall.

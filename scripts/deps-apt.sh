@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Ingest needs. Idempotent: it asks apt only for what is missing,
 # so a second run costs a dpkg query.
-#   deps-apt.sh run    what `make run` needs: a C toolchain and librdkafka's build dependencies
+#   deps-apt.sh run    what `make run` needs: a C toolchain for the static upcall helper
+#                      (librdkafka comes prebuilt from NuGet's librdkafka.redist)
 #   deps-apt.sh test   that plus the test tools: kcat, python3-msgpack, iproute2, and the
 #                      Debian kernel, headers, QEMU and busybox for the kernel-module guest tests
 set -euo pipefail
 group=${1:-test}
 run_pkgs=(
-  # librdkafka 2.15.1 source build (scripts/build-librdkafka.sh) and the upcall helper
-  build-essential pkg-config libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev
+  # the upcall helper (static C: src/Ingest.Transports/Upcall/helper)
+  build-essential
 )
 test_pkgs=(
   # independent Kafka and MessagePack clients for black-box tests
