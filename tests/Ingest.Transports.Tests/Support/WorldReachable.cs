@@ -17,7 +17,8 @@ internal static class WorldReachable
         {
             if (Directory.Exists(root) && IsTraversable(root))
             {
-                string dir = Directory.CreateTempSubdirectory(Path.Combine(root, prefix)).FullName;
+                string dir = Path.Combine(root, prefix + Path.GetRandomFileName());
+                Directory.CreateDirectory(dir);
                 File.SetUnixFileMode(dir, Mode0755);
                 return dir;
             }
