@@ -2,6 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using Ingest.Configuration;
 using Ingest.Daemon;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace Ingest.Cli;
@@ -84,9 +87,7 @@ internal static class RunCommand
 
                 var options = ConfigurationLoader.Load(parse.GetValue(config)?.FullName, overrides);
                 using var loggers = Logging.Create(parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
-                using var shutdown = new Shutdown();
-                var daemon = new IngestDaemon(options, loggers, Console.Out);
-                return await daemon.RunAsync(shutdown.Token);
+                return await RunHostedAsync(new IngestDaemon(options, loggers, Console.Out), options.ShutdownTimeoutSeconds, loggers);
             }
             catch (ConfigurationException e)
             {
@@ -96,6 +97,50 @@ internal static class RunCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// Runs the daemon under Microsoft.Extensions.Hosting with systemd integration: Type=notify
+    /// readiness once every source is started, STOPPING=1 on shutdown, watchdog pings. SIGTERM
+    /// (and SIGINT outside systemd) stops the host, which waits for the daemon's drain and flush.
+    /// </summary>
+    internal static async Task<int> RunHostedAsync(IngestDaemon daemon, int flushTimeoutSeconds, ILoggerFactory loggers)
+    {
+        using var host = new HostBuilder()
+            .UseSystemd()
+            .ConfigureServices(services =>
+            {
+                services.AddSingleton(loggers);
+                services.AddSingleton(daemon);
+                services.AddSingleton<DaemonService>();
+                services.AddHostedService(sp => sp.GetRequiredService<DaemonService>());
+                services.AddHostedService<SystemdWatchdog>();
+                // The host must not give up on the daemon's flush: it stops first, then the margin.
+                services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(flushTimeoutSeconds + ShutdownMarginSeconds));
+                services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+                if (!SystemdHelpers.IsSystemdService() && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOTIFY_SOCKET")))
+                {
+                    // UseSystemd() only looks at the parent process (systemd itself). A service
+                    // manager that set NOTIFY_SOCKET (a wrapper script, NotifyAccess=all, a
+                    // supervisor speaking sd_notify) is answered the same way.
+                    services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
+                    services.AddSingleton<IHostLifetime, SystemdLifetime>();
+                }
+            })
+            .Build();
+        var service = host.Services.GetRequiredService<DaemonService>();
+        try
+        {
+            await host.RunAsync();
+        }
+        catch (DaemonStartException)
+        {
+        }
+
+        return service.ExitCode;
+    }
+
+    /// <summary>Seconds the host waits beyond the daemon's flush timeout before abandoning it.</summary>
+    internal const int ShutdownMarginSeconds = 10;
 
     internal static (string Name, string Value) SplitAssignment(string text, string option)
     {

@@ -23,6 +23,8 @@ public sealed class IngestDaemon
     private readonly ILogger _logger;
     private readonly TextWriter _stdout;
     private readonly Stopwatch _uptime = Stopwatch.StartNew();
+    private readonly TaskCompletionSource<int> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Func<bool>? _healthy;
 
     public IngestDaemon(IngestOptions options, ILoggerFactory loggers, TextWriter stdout)
     {
@@ -43,6 +45,12 @@ public sealed class IngestDaemon
 
     /// <summary>Counters of the command path per status, when Commands:Enabled.</summary>
     public CommandStats? Commands { get; private set; }
+
+    /// <summary>Completes with the number of sources once every one of them is started (the readiness signal).</summary>
+    public Task<int> Started => _started.Task;
+
+    /// <summary>True while the daemon runs and neither its pipeline nor its command path has failed (the watchdog's check).</summary>
+    public bool Healthy => _healthy?.Invoke() ?? false;
 
     public async Task<int> RunAsync(CancellationToken stopping)
     {
@@ -138,10 +146,14 @@ public sealed class IngestDaemon
 
             graph.Start();
             _logger.LogInformation("running {Count} source(s) for host {Host}: {Sources}", sources.Count, _options.ResolvedHostId, string.Join(", ", sources.Select(s => $"{s.Channel}/{s.Name}")));
+            var commandCompletion = commands?.Completion;
+            _healthy = () => !stopping.IsCancellationRequested && !graph.Faulted.IsCompleted && commandCompletion is not { IsFaulted: true };
+            _started.TrySetResult(sources.Count);
             exitCode = await WaitAsync(graph, commands?.Completion, stopping).ConfigureAwait(false);
         }
         finally
         {
+            _healthy = null;
             _logger.LogInformation("stopping: flushing in-flight batches (up to {Timeout} s)", _options.ShutdownTimeoutSeconds);
             if (commands is not null)
             {

@@ -54,7 +54,10 @@ internal sealed partial class CliProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static CliProcess Start(params string[] args)
+    public static CliProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts ingest with <paramref name="environment"/> added to the test's own environment.</summary>
+    public static CliProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo(ExecutablePath)
         {
@@ -62,6 +65,11 @@ internal sealed partial class CliProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+        {
+            psi.Environment[name] = value;
+        }
+
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
