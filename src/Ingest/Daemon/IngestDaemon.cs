@@ -106,10 +106,10 @@ public sealed class IngestDaemon
         graph.Observe(metrics);
         Metrics = metrics;
         Snapshot = () => Capture(graph, publisher, bootstrap, metrics);
-        using var otlp = _options.Telemetry.ExportEnabled ? OtlpTelemetry.Start(_options.Telemetry, _options.ResolvedHostId) : null;
-        if (otlp is not null)
+        using var telemetry = TelemetryExport.Start(_options.Telemetry, _options.ResolvedHostId);
+        if (telemetry is not null)
         {
-            _logger.LogInformation("exporting metrics and spans over OTLP ({Protocol}) to {Endpoint}", _options.Telemetry.OtlpProtocol, _options.Telemetry.OtlpEndpoint);
+            _logger.LogInformation("exporting {Exports}", telemetry.Description);
         }
 
         var socketPath = string.IsNullOrWhiteSpace(_options.Stats.ControlSocket) ? Path.Combine(_options.ResolvedRuntimeDirectory, "control.sock") : _options.Stats.ControlSocket;

@@ -11,7 +11,7 @@ namespace Ingest.Telemetry;
 /// they read the figures the pipeline, sink and command path already keep (so the hot path pays
 /// nothing extra) when a listener collects. Histograms are recorded per acknowledged record by the
 /// <see cref="IRecordObserver"/> this class implements. Components register with the Add* methods;
-/// the OpenTelemetry exporter (<see cref="OtlpTelemetry"/>) or a MeterListener reads them.
+/// the OpenTelemetry exporters (<see cref="TelemetryExport"/>) or a MeterListener reads them.
 /// </summary>
 public sealed class IngestMetrics : IRecordObserver, IDisposable
 {
