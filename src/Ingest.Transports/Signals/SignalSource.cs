@@ -47,7 +47,7 @@ public sealed class SignalSource : IEventSource
     private static readonly EventName UserOrigin = new("user");
 
     private readonly SignalSourceOptions _options;
-    private readonly uint[] _allowedUids;
+    private readonly SenderPolicy _senders;
     private readonly Counter _received;
     private readonly Counter _deniedSender;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -59,7 +59,7 @@ public sealed class SignalSource : IEventSource
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        _allowedUids = [.. options.AllowedUids];
+        _senders = new SenderPolicy(options.AllowedUids);
         _received = Counters["received"];
         _deniedSender = Counters["denied_sender"];
     }
@@ -226,7 +226,7 @@ public sealed class SignalSource : IEventSource
         {
             origin = KernelOrigin;
         }
-        else if (IsAllowed(info.ssi_uid))
+        else if (_senders.IsAllowed(info.ssi_uid))
         {
             origin = UserOrigin;
         }
@@ -283,19 +283,6 @@ public sealed class SignalSource : IEventSource
                 writer.Write(DetailKey, (long)payload.Detail);
                 break;
         }
-    }
-
-    private bool IsAllowed(uint uid)
-    {
-        foreach (var allowed in _allowedUids)
-        {
-            if (allowed == uid)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>Opens the device and subscribes this thread; the subscription lives as long as the fd.</summary>

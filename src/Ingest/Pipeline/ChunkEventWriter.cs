@@ -166,31 +166,12 @@ internal sealed class ChunkEventWriter : EventWriter
 
     public override void Flush(long checkpoint = -1)
     {
-        if (!PrepareFlush(checkpoint, out var chunk))
+        // One flush path: FlushAsync completes synchronously (no allocation) unless the edge is
+        // full and the policy is to wait; then only this source's thread blocks.
+        var flush = FlushAsync(checkpoint);
+        if (!flush.IsCompletedSuccessfully)
         {
-            return;
-        }
-
-        if (_edge.TryWrite(chunk))
-        {
-            return;
-        }
-
-        if (_whenFull == WhenFull.DropNewest)
-        {
-            Drop(chunk);
-            return;
-        }
-
-        // Block: only this source's thread waits; the allocation happens only under back-pressure.
-        try
-        {
-            _edge.WriteAsync(chunk, _abort).AsTask().GetAwaiter().GetResult();
-        }
-        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
-        {
-            _stats.AddDropped(DropReason.Shutdown, chunk.Count);
-            chunk.Return();
+            flush.AsTask().GetAwaiter().GetResult();
         }
     }
 
@@ -212,10 +193,10 @@ internal sealed class ChunkEventWriter : EventWriter
             return;
         }
 
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_abort, cancellationToken);
+        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(_abort, cancellationToken) : null;
         try
         {
-            await _edge.WriteAsync(chunk, linked.Token).ConfigureAwait(false);
+            await _edge.WriteAsync(chunk, linked?.Token ?? _abort).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
         {
