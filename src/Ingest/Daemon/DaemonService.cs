@@ -16,8 +16,8 @@ internal sealed class DaemonService(IngestDaemon daemon, IHostApplicationLifetim
     private readonly ILogger _logger = loggers.CreateLogger("ingest");
     private Task<int>? _run;
 
-    /// <summary>The daemon's exit code once it has returned.</summary>
-    public int ExitCode { get; private set; }
+    /// <summary>The daemon's exit code once it has returned (1 if it threw).</summary>
+    public int ExitCode => _run is { IsCompletedSuccessfully: true } run ? run.Result : 1;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -25,7 +25,6 @@ internal sealed class DaemonService(IngestDaemon daemon, IHostApplicationLifetim
         _ = _run.ContinueWith(
             t =>
             {
-                ExitCode = t.IsCompletedSuccessfully ? t.Result : 1;
                 if (t.Exception is { } e)
                 {
                     _logger.LogError("{Message}", e.InnerException?.Message);
@@ -41,7 +40,10 @@ internal sealed class DaemonService(IngestDaemon daemon, IHostApplicationLifetim
         // A SIGTERM during start-up cancels the wait; StopAsync then stops the daemon.
         var cancelled = Task.Delay(Timeout.Infinite, cancellationToken);
         var first = await Task.WhenAny(daemon.Started, _run, cancelled).ConfigureAwait(false);
-        if (first == _run)
+
+        // Checked whichever task won: a daemon that returned at once also stopped the host, which
+        // cancels this wait; the start must fail then, or the host would still report READY=1.
+        if (_run.IsCompleted)
         {
             // It never started: no READY=1. The daemon has logged why; RunCommand returns ExitCode.
             throw new DaemonStartException();
