@@ -12,7 +12,8 @@ namespace Ingest.Bench.Commands;
 /// dispatcher to a harmless allowlisted target (a regular-file sysctl tree in a temp directory),
 /// results read back. Latency: one command at a time, send → applied result. Throughput: a burst
 /// published at once, until the last result arrives (the host applies strictly one at a time,
-/// fsyncing each id). A denied command (no effector) is the baseline.
+/// fsyncing each id). A denied command (no effector) is the baseline. Every result is signed by
+/// the host and verified by the sender (as `ingest send` does): the round trip includes both.
 /// </summary>
 public sealed class CommandRoundTripBenchmark : IBenchmark
 {
@@ -35,7 +36,7 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
             using var world = new World();
             using var broker = EmbeddedBroker.Start();
             await using var dispatcher = CommandDispatcher.Start(broker.BootstrapServers, Host, world.Options, new Dictionary<string, string>(), NullLogger.Instance);
-            using var sender = new CommandSender(broker.BootstrapServers, world.Signer);
+            using var sender = new CommandSender(broker.BootstrapServers, world.Signer, world.HostKeys);
 
             // Warm-up: connections, metadata, JIT.
             await Expect(sender, world.Request("7000"), CommandStatus.Applied, cancellationToken);
@@ -64,7 +65,7 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
             return 0;
         });
 
-        context.Report.Add(Name, "round trip, applied (median)", BenchContext.Median(medians), "ms", "sysctl write to a file tree, one at a time");
+        context.Report.Add(Name, "round trip, applied (median)", BenchContext.Median(medians), "ms", "signed command + verified host-signed result; sysctl write to a file tree, one at a time");
         context.Report.Add(Name, "round trip, applied (p99)", BenchContext.Median(p99s), "ms");
         context.Report.Add(Name, "round trip, denied (median)", BenchContext.Median(deniedMedians), "ms", "baseline: verified, stored, refused by the allowlist");
         context.Report.Add(Name, "throughput per host", BenchContext.Median(rates), "commands/s", $"burst of {Burst}, applied one at a time, fsync per id");
@@ -105,7 +106,9 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
         var deadline = Stopwatch.StartNew();
         while (seen < Burst && deadline.Elapsed < TimeSpan.FromMinutes(5))
         {
-            if (results.Read(TimeSpan.FromMilliseconds(100)) is { } record && CommandResult.TryDecode(record.Value)?.Status == CommandStatus.Applied)
+            if (results.Read(TimeSpan.FromMilliseconds(100)) is { } record
+                && world.HostKeys.TryVerify(Host, record.Value, out CommandResult? result, out _)
+                && result!.Status == CommandStatus.Applied)
             {
                 seen++;
             }
@@ -146,11 +149,14 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
             Directory.CreateDirectory(tree);
             File.WriteAllText(Path.Combine(tree, "tcp_keepalive_time"), "7200\n");
             CommandKeys.Generate(Path.Combine(_base, "ops.key"), Path.Combine(_base, "ops.pub"));
+            CommandKeys.Generate(Path.Combine(_base, Host + ".key"), Path.Combine(_base, Host + ".pub"));
             Signer = CommandSigner.Load(Path.Combine(_base, "ops.key"));
+            HostKeys = HostKeys.Open(_base);
             Options = new CommandOptions
             {
                 Enabled = true,
                 TrustedKeys = [Path.Combine(_base, "ops.pub")],
+                HostKey = Path.Combine(_base, Host + ".key"),
                 StateDirectory = Path.Combine(_base, "state"),
                 SysctlRoot = Path.Combine(_base, "sys"),
                 IoctlDevice = Path.Combine(_base, "no-device"),
@@ -160,6 +166,9 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
 
         public CommandSigner Signer { get; }
 
+        /// <summary>The operator's view of the host's result key: every result is verified as `ingest send` does.</summary>
+        public HostKeys HostKeys { get; }
+
         public CommandOptions Options { get; }
 
         public CommandRequest Request(string value) =>
@@ -168,6 +177,7 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
         public void Dispose()
         {
             Signer.Dispose();
+            HostKeys.Dispose();
             Directory.Delete(_base, recursive: true);
         }
     }
