@@ -2,7 +2,7 @@
 # Installs the Debian packages Ingest needs. Idempotent: it asks apt only for what is missing,
 # so a second run costs a dpkg query.
 #   deps-apt.sh run    what `make run` needs: a C toolchain and librdkafka's build dependencies
-#   deps-apt.sh test   that plus the test tools: kcat, python3-msgpack, iproute2, and the
+#   deps-apt.sh test   that plus the test tools: kcat, python3-msgpack, python3-cryptography, iproute2, and the
 #                      Debian kernel, headers, QEMU and busybox for the kernel-module guest tests
 set -euo pipefail
 group=${1:-test}
@@ -12,7 +12,7 @@ run_pkgs=(
 )
 test_pkgs=(
   # independent Kafka and MessagePack clients for black-box tests
-  kcat python3-msgpack
+  kcat python3-msgpack python3-cryptography
   # deployment-file validation (scripts/validate-deploy.sh)
   python3-yaml python3-jsonschema systemd
   # network namespaces, veth, setpriv

@@ -20,6 +20,7 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
     private const string Host = "bench-host";
     private const int LatencySamples = 200;
     private const int Burst = 1000;
+    private const int Junk = 100_000;
 
     public string Name => "commands";
 
@@ -31,6 +32,7 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
         var p99s = new List<double>();
         var deniedMedians = new List<double>();
         var rates = new List<double>();
+        var behindJunk = new List<double>();
         await context.RepeatAsync("commands", async run =>
         {
             using var world = new World();
@@ -62,6 +64,7 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
             p99s.Add(latencies[(int)Math.Ceiling(latencies.Length * 0.99) - 1]);
             deniedMedians.Add(BenchContext.Median(denied));
             rates.Add(await BurstAsync(broker.BootstrapServers, world, cancellationToken));
+            behindJunk.Add(await BehindJunkAsync(broker.BootstrapServers, sender, world, cancellationToken));
             return 0;
         });
 
@@ -69,6 +72,7 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
         context.Report.Add(Name, "round trip, applied (p99)", BenchContext.Median(p99s), "ms");
         context.Report.Add(Name, "round trip, denied (median)", BenchContext.Median(deniedMedians), "ms", "baseline: verified, stored, refused by the allowlist");
         context.Report.Add(Name, "throughput per host", BenchContext.Median(rates), "commands/s", $"burst of {Burst}, applied one at a time, fsync per id");
+        context.Report.Add(Name, "applied behind junk", BenchContext.Median(behindJunk), "ms", $"a valid command sent after {Junk} one-byte records (requirement: < 5000)");
     }
 
     private static async Task Expect(CommandSender sender, CommandRequest request, CommandStatus status, CancellationToken ct)
@@ -78,6 +82,29 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
         {
             throw new InvalidOperationException($"expected {status}, got {result?.ToString() ?? "no result"}");
         }
+    }
+
+    /// <summary>Publishes <see cref="Junk"/> one-byte records for the host, then times one valid command to its verified result.</summary>
+    private static async Task<double> BehindJunkAsync(string bootstrap, CommandSender sender, World world, CancellationToken ct)
+    {
+        byte[] key = System.Text.Encoding.UTF8.GetBytes(Host);
+        using (var sink = new KafkaRecordSink(new KafkaProducerOptions { BootstrapServers = bootstrap }, _ => { }))
+        {
+            var handler = new CountingHandler();
+            for (int i = 0; i < Junk; i++)
+            {
+                while (!sink.TryProduce(CommandTopics.Commands, key, [(byte)i], [], handler, null))
+                {
+                    await sink.WaitForSpaceAsync(ct).ConfigureAwait(false);
+                }
+            }
+
+            sink.Flush(TimeSpan.FromSeconds(60));
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        await Expect(sender, world.Request("4321"), CommandStatus.Applied, ct).ConfigureAwait(false);
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 
     /// <summary>Publishes <see cref="Burst"/> signed commands at once; returns results per second until the last arrives.</summary>
