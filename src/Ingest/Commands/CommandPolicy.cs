@@ -131,7 +131,7 @@ public sealed class CommandPolicy
         ArgumentNullException.ThrowIfNull(value);
         if (ExecSinkSysctls.IsRefused(key))
         {
-            error = $"sysctl {key.RelativePath} makes the kernel execute a program: always refused";
+            error = $"sysctl {key.DisplayName} makes the kernel execute a program: always refused";
             return false;
         }
 
@@ -157,7 +157,7 @@ public sealed class CommandPolicy
             }
         }
 
-        error = covered ? $"{key.RelativePath}: {refusal}" : $"sysctl {key.RelativePath} is not allowlisted";
+        error = covered ? $"{key.DisplayName}: {refusal}" : $"sysctl {key.DisplayName} is not allowlisted";
         return false;
     }
 

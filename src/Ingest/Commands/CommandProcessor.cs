@@ -213,18 +213,18 @@ public sealed class CommandProcessor
                 : !_policy.AllowsSysctl(key!, written.After, out error) ? $"read back a value the allowlist refuses: {error}" : null;
             if (readBack is not null)
             {
-                return Finish(request, CommandStatus.Failed, $"{key!.RelativePath}: {readBack}; {Restore(key!, written.Before)}", now, written.Before, written.After);
+                return Finish(request, CommandStatus.Failed, $"{key!.DisplayName}: {readBack}; {Restore(key!, written.Before)}", now, written.Before, written.After);
             }
 
             return Finish(request, CommandStatus.Applied, null, now, written.Before, written.After);
         }
         catch (ErrnoException e)
         {
-            return Finish(request, CommandStatus.Failed, $"{key!.RelativePath}: {e.Message}", now, errno: e.Errno);
+            return Finish(request, CommandStatus.Failed, $"{key!.DisplayName}: {e.Message}", now, errno: e.Errno);
         }
         catch (Exception e) when (e is IOException or ArgumentException)
         {
-            return Finish(request, CommandStatus.Failed, $"{key!.RelativePath}: {e.Message}", now);
+            return Finish(request, CommandStatus.Failed, $"{key!.DisplayName}: {e.Message}", now);
         }
     }
 

@@ -54,7 +54,7 @@ public sealed class CommandNetnsEndToEndTests : IDisposable
             daemon=$!
             for i in $(seq 300); do grep -q '^bootstrap=' daemon.out && break; sleep 0.1; done
             bs=$(sed -n 's/^bootstrap=//p' daemon.out)
-            send() { timeout 120 dotnet '{{ingest}}' send -b "$bs" --host netns-host --timeout 60 "$@"; echo "rc=$?"; }
+            send() { timeout 120 dotnet '{{ingest}}' send -b "$bs" --host netns-host --host-pub hosts --timeout ${T:-60} "$@"; echo "rc=$?"; }
             echo "before=$(cat {{Sysctl}})"
             send --key ops.key --sysctl net.ipv4.tcp_keepalive_time=1234
             echo "after=$(cat {{Sysctl}})"
