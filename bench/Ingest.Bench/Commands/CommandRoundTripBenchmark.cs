@@ -21,6 +21,7 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
     private const int LatencySamples = 200;
     private const int Burst = 1000;
     private const int Junk = 100_000;
+    private const string JunkHost = "bench-junk-host";
 
     public string Name => "commands";
 
@@ -64,7 +65,7 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
             p99s.Add(latencies[(int)Math.Ceiling(latencies.Length * 0.99) - 1]);
             deniedMedians.Add(BenchContext.Median(denied));
             rates.Add(await BurstAsync(broker.BootstrapServers, world, cancellationToken));
-            behindJunk.Add(await BehindJunkAsync(broker.BootstrapServers, sender, world, cancellationToken));
+            behindJunk.Add(await BehindJunkAsync(broker.BootstrapServers, world, cancellationToken));
             return 0;
         });
 
@@ -72,7 +73,7 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
         context.Report.Add(Name, "round trip, applied (p99)", BenchContext.Median(p99s), "ms");
         context.Report.Add(Name, "round trip, denied (median)", BenchContext.Median(deniedMedians), "ms", "baseline: verified, stored, refused by the allowlist");
         context.Report.Add(Name, "throughput per host", BenchContext.Median(rates), "commands/s", $"burst of {Burst}, applied one at a time, fsync per id");
-        context.Report.Add(Name, "applied behind junk", BenchContext.Median(behindJunk), "ms", $"a valid command sent after {Junk} one-byte records (requirement: < 5000)");
+        context.Report.Add(Name, "applied behind junk", BenchContext.Median(behindJunk), "ms", $"host start → verified applied, {Junk} one-byte records queued ahead (requirement: < 5000)");
     }
 
     private static async Task Expect(CommandSender sender, CommandRequest request, CommandStatus status, CancellationToken ct)
@@ -84,10 +85,14 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
         }
     }
 
-    /// <summary>Publishes <see cref="Junk"/> one-byte records for the host, then times one valid command to its verified result.</summary>
-    private static async Task<double> BehindJunkAsync(string bootstrap, CommandSender sender, World world, CancellationToken ct)
+    /// <summary>
+    /// Queues <see cref="Junk"/> one-byte records for a host that is not running yet, then starts
+    /// it and times one valid command from the start to its verified result (the worst case: the
+    /// whole backlog is read first).
+    /// </summary>
+    private static async Task<double> BehindJunkAsync(string bootstrap, World world, CancellationToken ct)
     {
-        byte[] key = System.Text.Encoding.UTF8.GetBytes(Host);
+        byte[] key = System.Text.Encoding.UTF8.GetBytes(JunkHost);
         using (var sink = new KafkaRecordSink(new KafkaProducerOptions { BootstrapServers = bootstrap }, _ => { }))
         {
             var handler = new CountingHandler();
@@ -102,8 +107,21 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
             sink.Flush(TimeSpan.FromSeconds(60));
         }
 
+        var options = new CommandOptions
+        {
+            Enabled = true,
+            TrustedKeys = world.Options.TrustedKeys,
+            HostKey = world.JunkHostKey,
+            StateDirectory = Path.Combine(world.Options.StateDirectory!, JunkHost),
+            SysctlRoot = world.Options.SysctlRoot,
+            IoctlDevice = world.Options.IoctlDevice,
+            Sysctl = world.Options.Sysctl,
+        };
+        using var sender = new CommandSender(bootstrap, world.Signer, world.HostKeys);
         long start = Stopwatch.GetTimestamp();
-        await Expect(sender, world.Request("4321"), CommandStatus.Applied, ct).ConfigureAwait(false);
+        await using var dispatcher = CommandDispatcher.Start(bootstrap, JunkHost, options, new Dictionary<string, string>(), NullLogger.Instance);
+        var request = CommandRequest.Sysctl(CommandRequest.NewId(), JunkHost, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5), "net.ipv4.tcp_keepalive_time", "4321");
+        await Expect(sender, request, CommandStatus.Applied, ct).ConfigureAwait(false);
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 
@@ -177,6 +195,8 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
             File.WriteAllText(Path.Combine(tree, "tcp_keepalive_time"), "7200\n");
             CommandKeys.Generate(Path.Combine(_base, "ops.key"), Path.Combine(_base, "ops.pub"));
             CommandKeys.Generate(Path.Combine(_base, Host + ".key"), Path.Combine(_base, Host + ".pub"));
+            CommandKeys.Generate(Path.Combine(_base, JunkHost + ".key"), Path.Combine(_base, JunkHost + ".pub"));
+            JunkHostKey = Path.Combine(_base, JunkHost + ".key");
             Signer = CommandSigner.Load(Path.Combine(_base, "ops.key"));
             HostKeys = HostKeys.Open(_base);
             Options = new CommandOptions
@@ -192,6 +212,8 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
         }
 
         public CommandSigner Signer { get; }
+
+        public string JunkHostKey { get; }
 
         /// <summary>The operator's view of the host's result key: every result is verified as `ingest send` does.</summary>
         public HostKeys HostKeys { get; }

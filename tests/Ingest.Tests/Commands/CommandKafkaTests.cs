@@ -137,11 +137,10 @@ public sealed class CommandKafkaTests : IDisposable
     public async Task A_valid_command_behind_100000_junk_records_is_applied_within_5_seconds()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var dispatcher = Start();
         using var sender = new CommandSender(_broker.BootstrapServers, _world.Operator, _world.HostKeys);
-        Assert.Equal(CommandStatus.Applied, (await sender.SendAsync(_world.Keepalive("800"), s_wait, ct))?.Status);
 
-        // 100,000 one-byte records keyed with the host id, as anyone with write access could send.
+        // 100,000 one-byte records keyed with the host id, as anyone with write access could send,
+        // all queued before the host reads: the worst case, a backlog to get through first.
         const int Junk = 100_000;
         using (var junk = new KafkaRecordSink(new KafkaProducerOptions { BootstrapServers = _broker.BootstrapServers }, _ => { }))
         {
@@ -162,14 +161,16 @@ public sealed class CommandKafkaTests : IDisposable
             }
         }
 
+        // The clock runs from the host's start (reader set-up included) to the verified result.
         var clock = Stopwatch.StartNew();
+        await using var dispatcher = Start();
         CommandResult? applied = await sender.SendAsync(_world.Keepalive("850", id: "behind-junk"), s_wait, ct);
         TimeSpan elapsed = clock.Elapsed;
 
         Assert.Equal(CommandStatus.Applied, applied?.Status);
         Assert.Equal("850", _world.Keepalive());
         Assert.Equal(Junk, dispatcher.Stats[RejectReason.Malformed]);
-        Assert.True(elapsed < TimeSpan.FromSeconds(5), $"applied {elapsed.TotalSeconds:F2} s after it was sent, behind {Junk} junk records");
+        Assert.True(elapsed < TimeSpan.FromSeconds(5), $"applied {elapsed.TotalSeconds:F2} s after the host started, behind {Junk} junk records");
     }
 
     [Fact]
