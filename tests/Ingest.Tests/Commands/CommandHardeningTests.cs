@@ -129,11 +129,13 @@ public sealed class CommandHardeningTests : IDisposable
         string[] segments = key.Split(key.Contains('/', StringComparison.Ordinal) ? '/' : '.');
         string path = Path.Combine(["/proc/sys", .. segments]);
         string current = "x"; // absent: a write could only fail with ENOENT
+        string? original = null;
         if (File.Exists(path))
         {
             try
             {
-                current = File.ReadAllText(path).TrimEnd('\n');
+                original = File.ReadAllText(path);
+                current = original.TrimEnd('\n');
             }
             catch (IOException e)
             {
@@ -155,9 +157,9 @@ public sealed class CommandHardeningTests : IDisposable
 
         Assert.Equal(CommandStatus.Denied, result.Status);
         Assert.Contains("always refused", result.Error, StringComparison.Ordinal);
-        if (File.Exists(path))
+        if (original is not null)
         {
-            Assert.Equal(current, File.ReadAllText(path).TrimEnd('\n'));
+            Assert.Equal(original, File.ReadAllText(path));
         }
     }
 

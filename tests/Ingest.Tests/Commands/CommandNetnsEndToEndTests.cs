@@ -36,6 +36,7 @@ public sealed class CommandNetnsEndToEndTests : IDisposable
               "Udp": { "Enabled": false },
               "Proc": { "Enabled": false },
               "Stats": { "IntervalSeconds": 0, "ControlSocket": "{{_dir}}/control.sock" },
+              "RuntimeDirectory": "{{_dir}}/run",
               "Commands": {
                 "Enabled": true,
                 "TrustedKeys": [ "{{_dir}}/ops.pub" ],
