@@ -3,7 +3,7 @@
 # so a second run costs a dpkg query.
 #   deps-apt.sh run    what `make run` needs: a C toolchain for the static upcall helper
 #                      (librdkafka comes prebuilt from NuGet's librdkafka.redist)
-#   deps-apt.sh test   that plus the test tools: kcat, python3-msgpack, iproute2, and the
+#   deps-apt.sh test   that plus the test tools: kcat, python3-msgpack, python3-cryptography, iproute2, and the
 #                      Debian kernel, headers, QEMU and busybox for the kernel-module guest tests
 set -euo pipefail
 group=${1:-test}
@@ -13,7 +13,7 @@ run_pkgs=(
 )
 test_pkgs=(
   # independent Kafka and MessagePack clients for black-box tests
-  kcat python3-msgpack
+  kcat python3-msgpack python3-cryptography
   # deployment-file validation (scripts/validate-deploy.sh)
   python3-yaml python3-jsonschema systemd
   # network namespaces, veth, setpriv

@@ -28,10 +28,12 @@ gcc -O2 -Wall -Wextra -Werror -I"$root/kmodule/include/uapi" \
 make -s -C "$root/src/Ingest.Transports/Upcall/helper" OUT="$tools" \
 	CFLAGS='-O2 -DINGEST_UPCALL_DEFAULT_SOCKET=\"/tmp/ingest/upcall.sock\"' >/dev/null
 
-# The command signing key pair, made with the product's keygen (key id, PEM forms, modes).
-if [ ! -f "$tools/keys/ops.pub" ]; then
+# The command signing key pair and the host's result key, made with the product's keygen
+# (key id, PEM forms, modes).
+if [ ! -f "$tools/keys/ops.pub" ] || [ ! -f "$tools/keys/guest-a.pub" ]; then
 	rm -rf "$tools/keys"
 	"$root/out/ingest/ingest" keygen -o "$tools/keys" -n ops >/dev/null
+	"$root/out/ingest/ingest" keygen -o "$tools/keys" --host guest-a >/dev/null
 fi
 
 rm -rf "$results"

@@ -83,6 +83,7 @@ cat >"$work/config.json" <<EOF
   "Commands": {
     "Enabled": true,
     "TrustedKeys": ["$keys/ops.pub"],
+    "HostKey": "$keys/guest-a.key",
     "StateDirectory": "$work/state",
     "Ioctls": [
       { "Name": "set_rate", "Args": { "hz": { "Min": 1, "Max": 1000 } } },
@@ -170,7 +171,7 @@ sleep 3
 # Sent by sendcmd.py (python3-cryptography + kcat): an independent signer,
 # and no .NET start-up (tens of seconds under TCG) per command.
 send() {
-	timeout 120 /usr/bin/python3 "$root/tests/guest/sendcmd.py" "$bootstrap" guest-a "$keys/ops.key" "$@"
+	timeout 120 /usr/bin/python3 "$root/tests/guest/sendcmd.py" "$bootstrap" guest-a "$keys/ops.key" "$keys/guest-a.pub" "$@"
 }
 stamp threshold-send
 send set_threshold sensor_id=1 threshold_mc=-50000 >"$res/send-threshold.txt" 2>&1 ||

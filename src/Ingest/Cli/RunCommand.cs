@@ -15,7 +15,7 @@ internal static class RunCommand
     {
         var config = new Option<FileInfo?>("--config", "-c") { Description = "JSON configuration file (see docs/configuration.md)." };
         var bootstrap = new Option<string?>("--bootstrap", "-b") { Description = "Kafka bootstrap servers. Without it (and without Kafka:Bootstrap in config or INGEST_KAFKA__BOOTSTRAP), the embedded broker starts in-process." };
-        var hostId = new Option<string?>("--host-id") { Description = "Host id: the record key and \"host\" field. Default: the machine's host name." };
+        var hostId = new Option<string?>("--host-id") { Description = "Host id: the record key and \"host\" field. Default: the machine's host name; required with commands (machine-id = /etc/machine-id)." };
         var udp = new Option<string[]>("--udp") { Description = "UDP endpoint ip:port to listen on (repeatable). Default 127.0.0.1:5555.", AllowMultipleArgumentsPerToken = false };
         var noUdp = new Option<bool>("--no-udp") { Description = "Do not listen for UDP datagrams." };
         var noProc = new Option<bool>("--no-proc") { Description = "Do not scrape /proc files." };

@@ -14,14 +14,15 @@ internal static class SendCommand
         var bootstrap = new Option<string?>("--bootstrap", "-b") { Description = "Kafka bootstrap servers (default: INGEST_KAFKA__BOOTSTRAP)." };
         var host = new Option<string>("--host") { Description = "Target host id (the daemon's --host-id).", Required = true };
         var key = new Option<FileInfo>("--key", "-k") { Description = "Private key file from `ingest keygen` (must be mode 0600).", Required = true };
+        var hostPub = new Option<string>("--host-pub") { Description = "The host's result-signing public key: a file, or a directory of HOST.pub files (from `ingest keygen --host HOST`). Only results that verify with it count.", Required = true };
         var sysctl = new Option<string?>("--sysctl") { Description = "KEY=VALUE: write a sysctl, e.g. net.ipv4.tcp_keepalive_time=600." };
         var ioctl = new Option<string[]>("--ioctl") { Description = "NAME [ARG=INT ...]: run an ioctl on /dev/kingest, e.g. set_rate hz=100.", AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.OneOrMore };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for the result.", DefaultValueFactory = _ => 30 };
         var ttl = new Option<double>("--ttl") { Description = "Seconds the command stays valid (expires_at - issued_at).", DefaultValueFactory = _ => 60 };
         var id = new Option<string?>("--id") { Description = "Command id (default: random)." };
-        var command = new Command("send", "Sign a command, publish it to kernel.commands for one host, wait for its result and print it. Exit 0 only when applied; 1 with the status and error otherwise; 3 on timeout.")
+        var command = new Command("send", "Sign a command, publish it to kernel.commands for one host, wait for its result signed by that host and print it. Exit 0 only on a verified applied; 1 with the status and error otherwise; 3 when no verified result arrived in time (unverifiable results are reported on stderr and waited past).")
         {
-            bootstrap, host, key, sysctl, ioctl, timeout, ttl, id,
+            bootstrap, host, key, hostPub, sysctl, ioctl, timeout, ttl, id,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -60,6 +61,11 @@ internal static class SendCommand
                     return await Usage($"--sysctl expects KEY=VALUE (got '{sysctlText}')");
                 }
 
+                if (!CommandPolicy.IsPlainValue(sysctlText[(eq + 1)..], out var valueError))
+                {
+                    return await Usage($"--sysctl {sysctlText[..eq]}: {valueError}");
+                }
+
                 request = CommandRequest.Sysctl(commandId, target, DateTimeOffset.UtcNow, lifetime, sysctlText[..eq], sysctlText[(eq + 1)..]);
             }
             else
@@ -82,11 +88,17 @@ internal static class SendCommand
             try
             {
                 using var signer = CommandSigner.Load(parse.GetValue(key)!.FullName);
-                using var sender = new CommandSender(servers, signer);
+                using var hostKeys = HostKeys.Open(parse.GetValue(hostPub)!);
+                _ = hostKeys.For(target); // a missing or loose host key is a usage error, before anything is sent
+                using var sender = new CommandSender(servers, signer, hostKeys)
+                {
+                    Unverifiable = note => Console.Error.WriteLine($"ingest send: {note}"),
+                };
                 var result = await sender.SendAsync(request, TimeSpan.FromSeconds(parse.GetValue(timeout)), ct);
                 if (result is null)
                 {
-                    await Console.Error.WriteLineAsync($"ingest send: no result for command {commandId} from host {target} within {parse.GetValue(timeout)} s (is the daemon running with Commands:Enabled?)");
+                    var seen = sender.UnverifiableCount > 0 ? $" ({sender.UnverifiableCount} unverifiable result(s) ignored)" : "";
+                    await Console.Error.WriteLineAsync($"ingest send: no verified result for command {commandId} from host {target} within {parse.GetValue(timeout)} s{seen} (is the daemon running with Commands:Enabled and this host key?)");
                     return TimedOut;
                 }
 

@@ -129,14 +129,15 @@ public sealed class IngestDaemon
         {
             if (_options.Commands.Enabled)
             {
-                // Fails closed: a bad key file or a corrupted replay store stops the daemon here.
+                // Only a configuration error stops the daemon here; a fault of the command path
+                // (key file, replay store, disk, reader) disables the path alone (see its stats).
                 try
                 {
                     commands = CommandDispatcher.Start(bootstrap, _options.ResolvedHostId, _options.Commands, _options.Kafka.Properties, _loggers.CreateLogger("commands"));
                 }
-                catch (Exception e) when (e is CommandKeyException or ReplayStoreCorruptException or ConfigurationException or IOException or UnauthorizedAccessException)
+                catch (ConfigurationException e)
                 {
-                    _logger.LogError("command path refused to start: {Message}", e.Message);
+                    _logger.LogError("bad configuration: {Message}", e.Message);
                     return 2;
                 }
 
@@ -226,6 +227,7 @@ public sealed class IngestDaemon
             Sources = graph.Stats.Select(StatsSnapshot.Capture).ToList(),
             DeliveryLatency = metrics.DeliveryLatency.Snapshot(),
             Commands = Commands?.Snapshot().ToDictionary(StringComparer.Ordinal),
+            CommandPath = Commands?.Describe(),
             RingLag = metrics.RingLags(),
         };
     }

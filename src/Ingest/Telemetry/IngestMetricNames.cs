@@ -22,5 +22,7 @@ public static class IngestMetricNames
     public const string BatchBytes = "ingest.batch.bytes";
     public const string DeliveryLatency = "ingest.delivery.latency";
     public const string Commands = "ingest.commands";
+    public const string CommandsRejectedUnverified = "ingest.commands.rejected_unverified";
+    public const string CommandPathUp = "ingest.commands.path.up";
     public const string RingLag = "ingest.ring.lag";
 }

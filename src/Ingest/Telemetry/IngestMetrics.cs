@@ -42,6 +42,8 @@ public sealed class IngestMetrics : IRecordObserver, IDisposable
         Meter.CreateObservableCounter(IngestMetricNames.ProducerRecords, ObserveProducer, "{record}", "Producer outcomes: produced, delivered, failed, queue_full, abandoned");
         Meter.CreateObservableCounter(IngestMetricNames.BrokerErrors, () => PerSink(static s => s.Counters.BrokerErrors), "{error}", "Errors reported by librdkafka's error callback");
         Meter.CreateObservableCounter(IngestMetricNames.Commands, ObserveCommands, "{command}", "Commands by result status");
+        Meter.CreateObservableCounter(IngestMetricNames.CommandsRejectedUnverified, ObserveRejectedUnverified, "{record}", "kernel.commands records refused before signature verification, by reason");
+        Meter.CreateObservableGauge(IngestMetricNames.CommandPathUp, ObserveCommandPath, "{state}", "1 while the command path runs, 0 while a fault keeps it disabled (the reason is in the log and `ingest stats`)");
         Meter.CreateObservableGauge(IngestMetricNames.RingLag, ObserveRingLag, "By", "Ring producer position minus consumer position");
         _batchEvents = Meter.CreateHistogram<long>(IngestMetricNames.BatchEvents, "{event}", "Events per acknowledged record");
         _batchBytes = Meter.CreateHistogram<long>(IngestMetricNames.BatchBytes, "By", "Encoded bytes per acknowledged record");
@@ -241,6 +243,31 @@ public sealed class IngestMetrics : IRecordObserver, IDisposable
             }
 
             return measurements;
+        }
+    }
+
+    private List<Measurement<long>> ObserveRejectedUnverified()
+    {
+        lock (_gate)
+        {
+            var measurements = new List<Measurement<long>>();
+            foreach (var stats in _commands)
+            {
+                foreach (var reason in Enum.GetValues<RejectReason>())
+                {
+                    measurements.Add(new Measurement<long>(stats[reason], new KeyValuePair<string, object?>("reason", reason.ToWire())));
+                }
+            }
+
+            return measurements;
+        }
+    }
+
+    private List<Measurement<long>> ObserveCommandPath()
+    {
+        lock (_gate)
+        {
+            return [.. _commands.Select(static s => new Measurement<long>(s.State == CommandPathState.Running ? 1 : 0))];
         }
     }
 

@@ -17,7 +17,7 @@ public static class StatsFormatter
         sb.Append(CultureInfo.InvariantCulture, $" in_flight={snapshot.InFlight} sink_queue={snapshot.SinkQueue}");
         if (snapshot.Commands is { } commands)
         {
-            sb.Append("; commands:");
+            sb.Append(CultureInfo.InvariantCulture, $"; command path: {snapshot.CommandPath}; commands:");
             foreach (var (status, count) in commands)
             {
                 sb.Append(CultureInfo.InvariantCulture, $" {status}={count}");
@@ -56,6 +56,7 @@ public static class StatsFormatter
         sb.AppendLine(CultureInfo.InvariantCulture, $"delivery latency  records {latency.Count}  p50 <= {Ms(latency.P50Ms)}  p99 <= {Ms(latency.P99Ms)}");
         if (snapshot.Commands is { } commands)
         {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"command path  {snapshot.CommandPath}");
             sb.AppendLine("commands  " + string.Join("  ", commands.Select(c => $"{c.Key} {N(c.Value)}")));
         }
 

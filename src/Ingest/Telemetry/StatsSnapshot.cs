@@ -28,6 +28,10 @@ public sealed class StatsSnapshot
     [JsonPropertyName("commands")]
     public Dictionary<string, long>? Commands { get; set; }
 
+    /// <summary>"running", "starting" or "disabled: reason"; null when the command path is off.</summary>
+    [JsonPropertyName("command_path")]
+    public string? CommandPath { get; set; }
+
     [JsonPropertyName("sources")]
     public List<SourceSnapshot> Sources { get; set; } = [];
 
