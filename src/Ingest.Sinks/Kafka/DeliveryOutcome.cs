@@ -6,4 +6,11 @@ namespace Ingest.Sinks.Kafka;
 /// <param name="Partition">Partition written to, or -1 when none was assigned.</param>
 /// <param name="Offset">Offset in the partition, or -1 when not delivered.</param>
 /// <param name="Latency">Time from enqueue to delivery report.</param>
-public readonly record struct DeliveryOutcome(bool Delivered, string? Error, int Partition, long Offset, TimeSpan Latency);
+public readonly record struct DeliveryOutcome(bool Delivered, string? Error, int Partition, long Offset, TimeSpan Latency)
+{
+    /// <summary>
+    /// True when the failure may pass with time (message timeout, broker or network down): sending
+    /// the same record again later can succeed. False for a record the cluster will never take.
+    /// </summary>
+    public bool Retriable { get; init; }
+}

@@ -183,7 +183,10 @@ public sealed class KafkaRecordSink : IDisposable
             delivered ? null : $"{report.Error.Code}: {report.Error.Reason}",
             report.Partition.Value,
             delivered ? report.Offset.Value : -1,
-            Stopwatch.GetElapsedTime(context.StartTimestamp));
+            Stopwatch.GetElapsedTime(context.StartTimestamp))
+        {
+            Retriable = !delivered && IsRetriable(report.Error),
+        };
         IDeliveryHandler handler = context.Handler!;
         object? state = context.State;
         ReturnContext(context);
@@ -204,6 +207,16 @@ public sealed class KafkaRecordSink : IDisposable
         {
             Interlocked.Exchange(ref _spaceFreed, null)?.TrySetResult();
         }
+    }
+
+    /// <summary>Every failure except a fatal producer error and the few a cluster gives for a record it will never take.</summary>
+    public static bool IsRetriable(Error error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return !error.IsFatal && error.Code is not (ErrorCode.MsgSizeTooLarge
+            or ErrorCode.TopicAuthorizationFailed or ErrorCode.ClusterAuthorizationFailed or ErrorCode.InvalidMsg
+            or ErrorCode.Local_BadMsg or ErrorCode.Local_InvalidArg or ErrorCode.TopicException or ErrorCode.RecordListTooLarge
+            or ErrorCode.InvalidRequiredAcks or ErrorCode.Local_Fatal or ErrorCode.UnsupportedForMessageFormat or ErrorCode.InvalidRecord);
     }
 
     private void OnError(IProducer<byte[], byte[]> producer, Error error)

@@ -65,8 +65,12 @@ internal sealed class KafkaRecordPublisher : IRecordPublisher, IDeliveryHandler,
         {
             if (_inFlight.TryRemove(record, out _))
             {
-                record.Failed(DropReason.Shutdown);
-                remaining++;
+                // With the spool on, an unacknowledged record is kept for the next start instead.
+                if (!record.TrySpill())
+                {
+                    record.Failed(DropReason.Shutdown);
+                    remaining++;
+                }
             }
         }
 
@@ -81,7 +85,7 @@ internal sealed class KafkaRecordPublisher : IRecordPublisher, IDeliveryHandler,
         {
             record.Delivered();
         }
-        else
+        else if (!outcome.Retriable || !record.TryRetry())
         {
             record.Failed(DropReason.DeliveryFailed);
         }

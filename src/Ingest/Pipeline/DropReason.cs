@@ -14,11 +14,14 @@ public enum DropReason
 
     /// <summary>Still unacknowledged when the shutdown flush timed out.</summary>
     Shutdown,
+
+    /// <summary>The broker could not take the record and the spool had no room (Spool:MaxBytes or a full disk).</summary>
+    SpoolFull,
 }
 
 public static class DropReasonNames
 {
-    private static readonly string[] Names = ["queue_full", "sink_queue_full", "delivery_failed", "shutdown"];
+    private static readonly string[] Names = ["queue_full", "sink_queue_full", "delivery_failed", "shutdown", "spool_full"];
 
     public static int Count => Names.Length;
 

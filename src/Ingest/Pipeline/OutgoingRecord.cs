@@ -34,6 +34,18 @@ public sealed class OutgoingRecord
 
     private IAcknowledgingSource? Acknowledger { get; }
 
+    /// <summary>True for a record of a source that resumes from acknowledged positions (the ring).</summary>
+    public bool IsAcknowledged => Acknowledger is not null;
+
+    /// <summary>The spool's view of this record (null when the spool is off): told of its outcome.</summary>
+    internal IRecordListener? Listener { get; set; }
+
+    /// <summary>Order in which the record left its batcher (set by the spool's sender).</summary>
+    internal long Ordinal { get; set; }
+
+    /// <summary>The listener's own note on this record.</summary>
+    internal object? ListenerState { get; set; }
+
     private int _completed;
     private long _publishedTimestamp;
 
@@ -58,6 +70,27 @@ public sealed class OutgoingRecord
         {
             Acknowledger?.OnDelivered(Checkpoint);
         }
+
+        Listener?.OnDelivered(this);
+    }
+
+    /// <summary>
+    /// A delivery failed for a reason that may pass (timeout, broker down): true when the spool
+    /// took the record over to publish it again; false when the caller must count it failed.
+    /// </summary>
+    public bool TryRetry() => !IsCompleted && Listener is { } listener && listener.OnRetriableFailure(this);
+
+    /// <summary>At shutdown, for a record still unacknowledged: true when the spool keeps it for the next start.</summary>
+    public bool TrySpill()
+    {
+        if (IsCompleted || Listener is not { } listener || !listener.OnShutdown(this))
+        {
+            return false;
+        }
+
+        // Kept for the next start: a late report from the closing producer changes nothing now.
+        Interlocked.Exchange(ref _completed, 1);
+        return true;
     }
 
     internal void MarkPublished() => Volatile.Write(ref _publishedTimestamp, System.Diagnostics.Stopwatch.GetTimestamp());
@@ -72,6 +105,7 @@ public sealed class OutgoingRecord
             }
 
             Stats.AddDropped(reason, Count);
+            Listener?.OnFailed(this);
         }
     }
 }

@@ -15,6 +15,7 @@ public sealed class SourceStats(string channel, string name, CounterSet transpor
     private long _delivered;
     private long _records;
     private long _recordBytes;
+    private long _spooled;
 
     public string Channel { get; } = channel;
 
@@ -25,6 +26,9 @@ public sealed class SourceStats(string channel, string name, CounterSet transpor
     public long Received => Volatile.Read(ref _received);
 
     public long Delivered => Volatile.Read(ref _delivered);
+
+    /// <summary>Events waiting in the spool (on disk, or in memory for a retry) to be published again.</summary>
+    public long Spooled => Volatile.Read(ref _spooled);
 
     public long RecordsDelivered => Volatile.Read(ref _records);
 
@@ -68,6 +72,8 @@ public sealed class SourceStats(string channel, string name, CounterSet transpor
         Interlocked.Increment(ref _records);
         Interlocked.Add(ref _recordBytes, bytes);
     }
+
+    internal void AddSpooled(int events) => Interlocked.Add(ref _spooled, events);
 
     internal void AddDropped(DropReason reason, int events) => Interlocked.Add(ref _dropped[(int)reason], events);
 }

@@ -119,6 +119,18 @@ public sealed class SegmentLog : IDisposable
     /// <summary>Frames handed out by <see cref="TryRead"/> (re-reads after a rewind included).</summary>
     public long ReadFrames => Volatile.Read(ref _readCount);
 
+    /// <summary>The id the next new segment gets: frames in lower ids were written by an earlier run (or earlier in this one).</summary>
+    public long NextWriteSegment
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _write is null ? _writeSegment + 1 : _writeSegment;
+            }
+        }
+    }
+
     /// <summary>Where the next <see cref="TryRead"/> starts.</summary>
     public SpoolPosition ReadPosition
     {

@@ -23,4 +23,11 @@ public static class IngestMetricNames
     public const string DeliveryLatency = "ingest.delivery.latency";
     public const string Commands = "ingest.commands";
     public const string RingLag = "ingest.ring.lag";
+    public const string EventsSpooled = "ingest.events.spooled";
+    public const string SpoolBytes = "ingest.spool.bytes";
+    public const string SpoolRecords = "ingest.spool.records";
+    public const string SpoolOldestAge = "ingest.spool.oldest_age";
+    public const string SpoolReplayRate = "ingest.spool.replay_rate";
+    public const string SpoolFrames = "ingest.spool.frames";
+    public const string SpoolReplayedBytes = "ingest.spool.replayed.bytes";
 }

@@ -39,6 +39,10 @@ public sealed class StatsSnapshot
     [JsonPropertyName("ring_lag")]
     public Dictionary<string, long> RingLag { get; set; } = [];
 
+    /// <summary>The durable spool; null when Spool:Mode is off.</summary>
+    [JsonPropertyName("spool")]
+    public SpoolSnapshot? Spool { get; set; }
+
     public static SourceSnapshot Capture(SourceStats stats)
     {
         var dropped = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -53,6 +57,7 @@ public sealed class StatsSnapshot
             Source = stats.Name,
             Received = stats.Received,
             Delivered = stats.Delivered,
+            Spooled = stats.Spooled,
             Records = stats.RecordsDelivered,
             Bytes = stats.BytesDelivered,
             Dropped = dropped,
@@ -78,6 +83,10 @@ public sealed class SourceSnapshot
     [JsonPropertyName("delivered")]
     public long Delivered { get; set; }
 
+    /// <summary>Events waiting in the spool (on disk, or in memory for a retry) to be published.</summary>
+    [JsonPropertyName("spooled")]
+    public long Spooled { get; set; }
+
     [JsonPropertyName("records")]
     public long Records { get; set; }
 
@@ -98,6 +107,60 @@ public sealed class SourceSnapshot
 
     [JsonIgnore]
     public long DroppedTotal => Dropped.Values.Sum();
+}
+
+/// <summary>The durable spool's figures (docs/operations.md).</summary>
+public sealed class SpoolSnapshot
+{
+    [JsonPropertyName("mode")]
+    public string Mode { get; set; } = "";
+
+    [JsonPropertyName("directory")]
+    public string Directory { get; set; } = "";
+
+    /// <summary>Size of the segment files.</summary>
+    [JsonPropertyName("bytes")]
+    public long Bytes { get; set; }
+
+    [JsonPropertyName("max_bytes")]
+    public long MaxBytes { get; set; }
+
+    /// <summary>Records in the log not yet published.</summary>
+    [JsonPropertyName("records")]
+    public long Records { get; set; }
+
+    [JsonPropertyName("oldest_age_seconds")]
+    public double OldestAgeSeconds { get; set; }
+
+    /// <summary>True while new records queue behind a backlog.</summary>
+    [JsonPropertyName("backlog")]
+    public bool Backlog { get; set; }
+
+    /// <summary>Records written to the log by this run.</summary>
+    [JsonPropertyName("spooled_records")]
+    public long SpooledRecords { get; set; }
+
+    /// <summary>Records published from the spool and acknowledged.</summary>
+    [JsonPropertyName("replayed_records")]
+    public long ReplayedRecords { get; set; }
+
+    [JsonPropertyName("replayed_bytes")]
+    public long ReplayedBytes { get; set; }
+
+    /// <summary>Events per second published from the spool, over the last second.</summary>
+    [JsonPropertyName("replay_rate")]
+    public double ReplayRate { get; set; }
+
+    /// <summary>Appends refused for lack of room (the records' events count as dropped spool_full).</summary>
+    [JsonPropertyName("spool_full")]
+    public long Full { get; set; }
+
+    /// <summary>Damaged regions (torn or failing their CRC) skipped.</summary>
+    [JsonPropertyName("spool_corrupt")]
+    public long Corrupt { get; set; }
+
+    [JsonPropertyName("corrupt_bytes")]
+    public long CorruptBytes { get; set; }
 }
 
 public sealed class LatencySnapshot

@@ -67,6 +67,8 @@ internal sealed partial class CliProcess : IDisposable
             psi.ArgumentList.Add(a);
         }
 
+        // Every daemon a test starts gets a spool of its own (a flag or --set still wins).
+        psi.Environment["INGEST_SPOOL__DIRECTORY"] = Path.Combine(Path.GetTempPath(), $"ingest-test-spool-{Guid.NewGuid():N}");
         return new CliProcess(Process.Start(psi) ?? throw new InvalidOperationException("could not start ingest"));
     }
 

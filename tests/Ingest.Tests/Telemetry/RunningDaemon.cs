@@ -33,6 +33,7 @@ internal sealed class RunningDaemon : IAsyncDisposable
             new("Upcall:Enabled", "false"),
             new("Ring:Enabled", "off"),
             new("RuntimeDirectory", RuntimeDirectory),
+            new("Spool:Directory", Path.Combine(RuntimeDirectory, "spool")),
             new("Pipeline:Batch:LingerMs", "10"),
             new("Stats:IntervalSeconds", "0"),
             new("Stats:ControlSocket", ControlSocket),
