@@ -33,13 +33,17 @@ internal sealed class RunningDaemon : IAsyncDisposable
             new("Upcall:Enabled", "false"),
             new("Ring:Enabled", "off"),
             new("RuntimeDirectory", RuntimeDirectory),
-            new("Spool:Directory", Path.Combine(RuntimeDirectory, "spool")),
             new("Pipeline:Batch:LingerMs", "10"),
             new("Stats:IntervalSeconds", "0"),
             new("Stats:ControlSocket", ControlSocket),
             new("ShutdownTimeoutSeconds", "5"),
         ];
         all.AddRange(settings);
+        if (!settings.Any(s => s.Key == "Spool:Directory"))
+        {
+            all.Add(new("Spool:Directory", Path.Combine(RuntimeDirectory, "spool")));
+        }
+
         Daemon = new IngestDaemon(ConfigurationLoader.Load(null, all), NullLoggerFactory.Instance, TextWriter.Synchronized(_stdout));
         _run = Task.Run(() => Daemon.RunAsync(_stop.Token));
     }
