@@ -152,7 +152,6 @@ public sealed class SignalSource : IEventSource
 
     private unsafe void ReadLoop(EventWriter writer, int signalFd, int wakeFd, CancellationToken cancellationToken)
     {
-        const int RecordSize = 128;
         var records = stackalloc signalfd_siginfo[BatchSize];
         var fds = stackalloc pollfd[2];
         while (!cancellationToken.IsCancellationRequested)
@@ -174,42 +173,50 @@ public sealed class SignalSource : IEventSource
                 break;
             }
 
-            while (true)
-            {
-                var n = Libc.read(signalFd, (byte*)records, BatchSize * RecordSize);
-                if (n < 0)
-                {
-                    var errno = Libc.LastErrno;
-                    if (errno == Libc.EINTR)
-                    {
-                        continue;
-                    }
-
-                    if (errno == Libc.EAGAIN)
-                    {
-                        break;
-                    }
-
-                    throw new ErrnoException("read(signalfd)", errno);
-                }
-
-                var count = (int)(n / RecordSize);
-                var receivedNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
-                for (var i = 0; i < count; i++)
-                {
-                    Handle(writer, in records[i], receivedNs);
-                }
-
-                if (count < BatchSize)
-                {
-                    break;
-                }
-            }
-
+            Drain(writer, signalFd, records);
             writer.Flush();
         }
 
+        // Signals queued before the stop are read, not left to die with the signalfd uncounted.
+        Drain(writer, signalFd, records);
         writer.Flush();
+    }
+
+    /// <summary>Reads every signal queued on <paramref name="signalFd"/> now (it is non-blocking).</summary>
+    private unsafe void Drain(EventWriter writer, int signalFd, signalfd_siginfo* records)
+    {
+        const int RecordSize = 128;
+        while (true)
+        {
+            var n = Libc.read(signalFd, (byte*)records, BatchSize * RecordSize);
+            if (n < 0)
+            {
+                var errno = Libc.LastErrno;
+                if (errno == Libc.EINTR)
+                {
+                    continue;
+                }
+
+                if (errno == Libc.EAGAIN)
+                {
+                    return;
+                }
+
+                throw new ErrnoException("read(signalfd)", errno);
+            }
+
+            var count = (int)(n / RecordSize);
+            var receivedNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+            for (var i = 0; i < count; i++)
+            {
+                Handle(writer, in records[i], receivedNs);
+            }
+
+            if (count < BatchSize)
+            {
+                return;
+            }
+        }
     }
 
     private void Handle(EventWriter writer, in signalfd_siginfo info, long receivedNs)

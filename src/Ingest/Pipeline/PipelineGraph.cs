@@ -44,10 +44,16 @@ public sealed class PipelineGraph : IAsyncDisposable
             var stats = new SourceStats(source.Channel, source.Name, source.Counters);
             var edgeOptions = options.EdgeFor(source.Channel);
             var acknowledger = source as IAcknowledgingSource;
+            if (acknowledger is not null)
+            {
+                stats.Acknowledgements = new AcknowledgementTracker(acknowledger, stats);
+            }
 
-            // A source that resumes from acknowledged positions must never lose a chunk in
-            // user space: it waits, and its own buffer (the ring) does the dropping and counting.
+            // A source that resumes from acknowledged positions must never lose a chunk or a record
+            // in user space, whatever the configuration says: it waits on every edge, and its own
+            // buffer (the ring) does the dropping and counting.
             var whenFull = acknowledger is null ? edgeOptions.WhenFull : WhenFull.Block;
+            var sinkWhenFull = acknowledger is null ? options.SinkEdge.WhenFull : WhenFull.Block;
             var edge = Channel.CreateBounded<EventChunk>(new BoundedChannelOptions(edgeOptions.Capacity)
             {
                 SingleReader = true,
@@ -55,9 +61,9 @@ public sealed class PipelineGraph : IAsyncDisposable
                 FullMode = BoundedChannelFullMode.Wait,
             });
             stats.QueueDepth = () => edge.Reader.Count;
-            var writer = new ChunkEventWriter(edge.Writer, whenFull, stats, options.Batch.ChunkBytes, _abort.Token);
+            var writer = new ChunkEventWriter(edge.Writer, whenFull, stats, options.Batch.ChunkBytes, _abort.Token, acknowledger);
             var envelope = new RecordEnvelope(hostId, source.Channel, source.Name);
-            var batcher = new Batcher(edge.Reader, _sinkEdge.Writer, options.SinkEdge.WhenFull, options.Batch, envelope, options.TopicFor(source.Channel), stats, acknowledger);
+            var batcher = new Batcher(edge.Reader, _sinkEdge.Writer, sinkWhenFull, options.Batch, envelope, options.TopicFor(source.Channel), stats);
             _chains.Add(new Chain(source, stats, edge, writer, batcher));
         }
     }
@@ -125,7 +131,8 @@ public sealed class PipelineGraph : IAsyncDisposable
     /// <summary>
     /// Stops the sources, drains every edge into the broker and waits up to
     /// <paramref name="flushTimeout"/> for acknowledgements. Whatever is still unacknowledged then
-    /// is counted as dropped (shutdown).
+    /// is ended by the publisher (shutdown, or possibly_delivered when its request was on the
+    /// wire), so the figures are final when this returns.
     /// </summary>
     public async Task StopAsync(TimeSpan flushTimeout)
     {
@@ -169,10 +176,10 @@ public sealed class PipelineGraph : IAsyncDisposable
         }
 
         var remaining = deadline - DateTime.UtcNow;
-        var inFlight = _publisher.Flush(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
-        if (inFlight > 0)
+        var ended = _publisher.Flush(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        if (ended > 0)
         {
-            _logger.LogWarning("{Records} records still unacknowledged after the flush timeout: counted as dropped (shutdown)", inFlight);
+            _logger.LogWarning("{Records} records still unacknowledged after the flush timeout: counted as dropped (shutdown or possibly_delivered)", ended);
         }
     }
 

@@ -166,7 +166,6 @@ internal sealed class SpoolingSender : IRecordListener
         }
         else if (record.ListenerState is Entry entry)
         {
-            record.Stats.AddSpooled(-record.Count);
             Interlocked.Increment(ref _replayedRecords);
             Interlocked.Add(ref _replayedBytes, record.Value.Length);
             Interlocked.Add(ref _replayedEvents, record.Count);
@@ -184,7 +183,6 @@ internal sealed class SpoolingSender : IRecordListener
         }
         else if (record.ListenerState is Entry entry)
         {
-            record.Stats.AddSpooled(-record.Count);
             entry.State = EntryState.Done;
         }
 
@@ -207,6 +205,8 @@ internal sealed class SpoolingSender : IRecordListener
         }
         else if (record.ListenerState is Entry entry)
         {
+            // Back in the spool: the frame (or the in-memory retry) is published again after a rewind.
+            record.Stats.AddSpooled(record.Count);
             entry.State = EntryState.Retry;
             Volatile.Write(ref _replayFailed, 1);
         }
@@ -224,11 +224,11 @@ internal sealed class SpoolingSender : IRecordListener
         if (record.ListenerState is Entry { Frame: not null })
         {
             // Still in the log, uncommitted: the next start publishes it again.
+            record.Stats.AddSpooled(record.Count);
             return true;
         }
 
-        var direct = ReferenceEquals(record.ListenerState, Direct);
-        if (direct)
+        if (ReferenceEquals(record.ListenerState, Direct))
         {
             Interlocked.Decrement(ref _directInFlight);
             record.ListenerState = null;
@@ -236,15 +236,11 @@ internal sealed class SpoolingSender : IRecordListener
 
         if (!Append(record))
         {
-            // The caller counts it (shutdown); a retry entry's spooled events go with OnFailed.
+            // The caller counts it (shutdown, or possibly_delivered).
             return false;
         }
 
-        if (direct)
-        {
-            record.Stats.AddSpooled(record.Count);
-        }
-
+        record.Stats.AddSpooled(record.Count);
         return true;
     }
 
@@ -287,15 +283,14 @@ internal sealed class SpoolingSender : IRecordListener
 
     private void Spool(OutgoingRecord record)
     {
-        record.Stats.AddSpooled(record.Count);
         if (!Append(record))
         {
-            record.Stats.AddSpooled(-record.Count);
             record.Listener = null;
             record.Failed(DropReason.SpoolFull);
             return;
         }
 
+        record.Spooled();
         _caughtUp = false;
     }
 
@@ -437,10 +432,12 @@ internal sealed class SpoolingSender : IRecordListener
                 continue;
             }
 
-            // Counted in the window before the hand-over: the report may come back at once.
+            // Counted in the window, and in flight, before the hand-over: the report may come back at once.
             AddToWindow(entry);
+            entry.Record!.Unspooled();
             if (!TryPublish(entry.Record!))
             {
+                entry.Record!.Spooled();
                 lock (_windowGate)
                 {
                     _window.RemoveLast();
@@ -487,7 +484,7 @@ internal sealed class SpoolingSender : IRecordListener
             }
 
             var stats = StatsFor(frame, decoded);
-            var record = new OutgoingRecord(decoded.Topic, decoded.Key, decoded.Value, decoded.Count, -1, stats, null) { Listener = this };
+            var record = new OutgoingRecord(decoded.Topic, decoded.Key, decoded.Value, decoded.Count, -1, stats) { Listener = this };
             var entry = new Entry(frame, record);
             record.ListenerState = entry;
             return entry;
@@ -604,10 +601,11 @@ internal sealed class SpoolingSender : IRecordListener
 
         foreach (var record in unsent)
         {
-            record.ListenerState = null;
-            if (!record.TrySpill())
+            // Counted as spooled since its failure; the log keeps it, or it is lost and counted.
+            if (!Append(record))
             {
-                record.Stats.AddSpooled(-record.Count);
+                record.Listener = null;
+                record.Unspooled();
                 record.Failed(DropReason.Shutdown);
             }
         }

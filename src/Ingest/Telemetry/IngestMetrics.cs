@@ -33,6 +33,9 @@ public sealed class IngestMetrics : IRecordObserver, IDisposable
         Meter.CreateObservableCounter(IngestMetricNames.EventsReceived, () => PerSource(static s => s.Received), "{event}", "Events the source wrote into the pipeline");
         Meter.CreateObservableCounter(IngestMetricNames.EventsDelivered, () => PerSource(static s => s.Delivered), "{event}", "Events in records the broker acknowledged");
         Meter.CreateObservableCounter(IngestMetricNames.EventsDropped, ObserveDropped, "{event}", "Events lost after the source wrote them, by reason");
+        Meter.CreateObservableGauge(IngestMetricNames.EventsInFlight, () => PerSource(static s => s.InFlight), "{event}", "Events received and not yet delivered, dropped or spooled");
+        Meter.CreateObservableGauge(IngestMetricNames.EventsSpooled, () => PerSource(static s => s.Spooled), "{event}", "Events in records the spool holds");
+        Meter.CreateObservableCounter(IngestMetricNames.SourceRewinds, () => PerSource(static s => s.Rewinds), "{rewind}", "Times an acknowledging source (the ring) was sent back to its last published position after a loss");
         Meter.CreateObservableCounter(IngestMetricNames.RecordsDelivered, () => PerSource(static s => s.RecordsDelivered), "{record}", "Records (batches) the broker acknowledged");
         Meter.CreateObservableCounter(IngestMetricNames.BytesDelivered, () => PerSource(static s => s.BytesDelivered), "By", "Encoded bytes of acknowledged records");
         Meter.CreateObservableCounter(IngestMetricNames.TransportCounter, ObserveTransport, "{count}", "A transport's own counters (malformed, truncated, kernel drops, ...), by name");
@@ -44,7 +47,6 @@ public sealed class IngestMetrics : IRecordObserver, IDisposable
         Meter.CreateObservableCounter(IngestMetricNames.BrokerErrors, () => PerSink(static s => s.Counters.BrokerErrors), "{error}", "Errors reported by librdkafka's error callback");
         Meter.CreateObservableCounter(IngestMetricNames.Commands, ObserveCommands, "{command}", "Commands by result status");
         Meter.CreateObservableGauge(IngestMetricNames.RingLag, ObserveRingLag, "By", "Ring producer position minus consumer position");
-        Meter.CreateObservableGauge(IngestMetricNames.EventsSpooled, () => PerSource(static s => s.Spooled), "{event}", "Events waiting in the spool to be published again");
         Meter.CreateObservableGauge(IngestMetricNames.SpoolBytes, () => PerSpool(static s => s.Bytes), "By", "Size of the spool's segment files");
         Meter.CreateObservableGauge(IngestMetricNames.SpoolRecords, () => PerSpool(static s => s.Records), "{record}", "Records in the spool not yet published");
         Meter.CreateObservableGauge(IngestMetricNames.SpoolOldestAge, () => PerSpoolDouble(static s => s.OldestAgeSeconds), "s", "Age of the oldest record in the spool");

@@ -45,19 +45,23 @@ public sealed class StatsSnapshot
 
     public static SourceSnapshot Capture(SourceStats stats)
     {
+        // One consistent read: received = delivered + dropped + in_flight + spooled holds in it.
+        var figures = stats.Read();
         var dropped = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var reason in Enum.GetValues<DropReason>())
         {
-            dropped[reason.Name()] = stats.Dropped(reason);
+            dropped[reason.Name()] = figures.Dropped(reason);
         }
 
         return new SourceSnapshot
         {
             Channel = stats.Channel,
             Source = stats.Name,
-            Received = stats.Received,
-            Delivered = stats.Delivered,
-            Spooled = stats.Spooled,
+            Received = figures.Received,
+            Delivered = figures.Delivered,
+            InFlight = figures.InFlight,
+            Spooled = figures.Spooled,
+            Rewinds = figures.Rewinds,
             Records = stats.RecordsDelivered,
             Bytes = stats.BytesDelivered,
             Dropped = dropped,
@@ -83,9 +87,17 @@ public sealed class SourceSnapshot
     [JsonPropertyName("delivered")]
     public long Delivered { get; set; }
 
-    /// <summary>Events waiting in the spool (on disk, or in memory for a retry) to be published.</summary>
+    /// <summary>Events received and not yet delivered, dropped or spooled.</summary>
+    [JsonPropertyName("in_flight")]
+    public long InFlight { get; set; }
+
+    /// <summary>Events in records the spool holds (on disk, or in memory for a retry).</summary>
     [JsonPropertyName("spooled")]
     public long Spooled { get; set; }
+
+    /// <summary>Times an acknowledging source (the ring) went back to its last published position after a loss.</summary>
+    [JsonPropertyName("rewinds")]
+    public long Rewinds { get; set; }
 
     [JsonPropertyName("records")]
     public long Records { get; set; }
@@ -107,6 +119,10 @@ public sealed class SourceSnapshot
 
     [JsonIgnore]
     public long DroppedTotal => Dropped.Values.Sum();
+
+    /// <summary>received - delivered - dropped - in_flight - spooled: 0 in every snapshot.</summary>
+    [JsonIgnore]
+    public long Unaccounted => Received - Delivered - DroppedTotal - InFlight - Spooled;
 }
 
 /// <summary>The durable spool's figures (docs/operations.md).</summary>
