@@ -51,6 +51,7 @@ internal sealed class SpoolingSender : IRecordListener
     private SpoolPosition _recoveredCounted;
     private volatile bool _stopped;
     private long _spooledRecords;
+    private long _spooledEvents;
     private long _replayedRecords;
     private long _replayedBytes;
     private long _replayedEvents;
@@ -88,6 +89,9 @@ internal sealed class SpoolingSender : IRecordListener
     /// <summary>Records written to the log by this run (spilled at shutdown included).</summary>
     public long SpooledRecords => Volatile.Read(ref _spooledRecords);
 
+    /// <summary>Events in the records written to the log by this run.</summary>
+    public long SpooledEvents => Volatile.Read(ref _spooledEvents);
+
     /// <summary>Records published from the spool (or the in-memory retry list) and acknowledged.</summary>
     public long ReplayedRecords => Volatile.Read(ref _replayedRecords);
 
@@ -112,6 +116,7 @@ internal sealed class SpoolingSender : IRecordListener
             OldestAgeSeconds = oldest == 0 ? 0 : Math.Max(0, (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - oldest) / 1000.0),
             Backlog = Backlogged,
             SpooledRecords = SpooledRecords,
+            SpooledEvents = SpooledEvents,
             ReplayedRecords = ReplayedRecords,
             ReplayedBytes = ReplayedBytes,
             ReplayRate = ReplayRate,
@@ -302,6 +307,7 @@ internal sealed class SpoolingSender : IRecordListener
             if (_log.TryAppend(payload.AsSpan(0, length), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()))
             {
                 Interlocked.Increment(ref _spooledRecords);
+                Interlocked.Add(ref _spooledEvents, record.Count);
                 return true;
             }
 

@@ -156,6 +156,10 @@ public sealed class SpoolSnapshot
     [JsonPropertyName("spooled_records")]
     public long SpooledRecords { get; set; }
 
+    /// <summary>Events in the records written to the log by this run.</summary>
+    [JsonPropertyName("spooled_events")]
+    public long SpooledEvents { get; set; }
+
     /// <summary>Records published from the spool and acknowledged.</summary>
     [JsonPropertyName("replayed_records")]
     public long ReplayedRecords { get; set; }
