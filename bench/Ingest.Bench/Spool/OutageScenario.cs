@@ -252,7 +252,7 @@ internal static partial class OutageScenario
     /// <summary>Reads the topic on its own thread and counts distinct udpgen sequence numbers.</summary>
     private sealed class TopicCounter : IDisposable
     {
-        private readonly KafkaTopicReader _reader;
+        private readonly List<KafkaTopicReader> _readers = [];
         private readonly Thread _thread;
         private readonly HashSet<ulong> _seen = [];
         private readonly Dictionary<int, long> _offsets = [];
@@ -263,7 +263,13 @@ internal static partial class OutageScenario
 
         public TopicCounter(string bootstrap)
         {
-            _reader = new KafkaTopicReader(bootstrap, "kernel.events", fromBeginning: true, properties: new Dictionary<string, string> { ["fetch.max.bytes"] = "52428800" }, log: _ => { });
+            // One reader per partition, assigned by hand: no consumer group whose session a long
+            // broker freeze would expire.
+            for (var partition = 0; partition < 4; partition++)
+            {
+                _readers.Add(new KafkaTopicReader(bootstrap, "kernel.events", fromBeginning: true, properties: new Dictionary<string, string> { ["fetch.max.bytes"] = "52428800" }, partition: partition, log: _ => { }));
+            }
+
             _thread = new Thread(Run) { IsBackground = true, Name = "topic-counter" };
             _thread.Start();
         }
@@ -279,48 +285,62 @@ internal static partial class OutageScenario
         {
             _stop = true;
             _thread.Join();
-            _reader.Dispose();
+            foreach (var reader in _readers)
+            {
+                reader.Dispose();
+            }
         }
 
         private void Run()
         {
             while (!_stop)
             {
-                var record = _reader.Read(TimeSpan.FromMilliseconds(200));
-                if (record is null)
+                foreach (var reader in _readers)
+                {
+                    for (var i = 0; i < 1000 && !_stop; i++)
+                    {
+                        var record = reader.Read(TimeSpan.FromMilliseconds(i == 0 ? 50 : 0));
+                        if (record is null)
+                        {
+                            break;
+                        }
+
+                        Count(record);
+                    }
+                }
+            }
+        }
+
+        private void Count(KafkaRecord record)
+        {
+            if (_offsets.TryGetValue(record.Partition, out var last) && record.Offset > last + 1)
+            {
+                Interlocked.Add(ref _evicted, record.Offset - last - 1);
+            }
+
+            _offsets[record.Partition] = record.Offset;
+            var decoded = RecordDecoder.Decode(record.Value);
+            if (decoded.Channel != "udp")
+            {
+                return;
+            }
+
+            foreach (var raw in decoded.Events)
+            {
+                // A raw datagram event ends with its payload (bin8, 100 bytes): udpgen's seq is its first 8 bytes.
+                if (raw.Length < 102 || raw[^102] != 0xc4 || raw[^101] != 100)
                 {
                     continue;
                 }
 
-                if (_offsets.TryGetValue(record.Partition, out var last) && record.Offset > last + 1)
+                var seq = BitConverter.ToUInt64(raw, raw.Length - 100);
+                if (_seen.Add(seq))
                 {
-                    Interlocked.Add(ref _evicted, record.Offset - last - 1);
+                    Interlocked.Increment(ref _distinct);
                 }
-
-                _offsets[record.Partition] = record.Offset;
-                var decoded = RecordDecoder.Decode(record.Value);
-                if (decoded.Channel != "udp")
+                else
                 {
-                    continue;
-                }
-
-                foreach (var raw in decoded.Events)
-                {
-                    // A raw datagram event ends with its payload (bin8, 100 bytes): udpgen's seq is its first 8 bytes.
-                    if (raw.Length < 102 || raw[^102] != 0xc4 || raw[^101] != 100)
-                    {
-                        continue;
-                    }
-
-                    var seq = BitConverter.ToUInt64(raw, raw.Length - 100);
-                    if (_seen.Add(seq))
-                    {
-                        Interlocked.Increment(ref _distinct);
-                    }
-                    else
-                    {
-                        Interlocked.Increment(ref _duplicates);
-                    }
+                    Interlocked.Increment(ref _duplicates);
                 }
             }
         }

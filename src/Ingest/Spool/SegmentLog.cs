@@ -358,6 +358,16 @@ public sealed class SegmentLog : IDisposable
             _records = Math.Max(0, _records - frames);
             _oldestTimestampMs = PeekTimestamp(next) ?? _oldestTimestampMs;
             var deletable = _segments.Keys.Where(id => id < next.Segment && !(id == _writeSegment && _write is not null)).ToList();
+
+            // Everything written is finished with: the open segment goes too, the next append starts a new one.
+            var drained = _write is not null && next.Segment == _writeSegment && next.Offset >= _segments[_writeSegment];
+            if (drained)
+            {
+                _write!.Dispose();
+                _write = null;
+                deletable.Add(_writeSegment);
+            }
+
             if (deletable.Count > 0 || Stopwatch.GetElapsedTime(_persistedAt) >= PositionInterval)
             {
                 // Persist first: a crash between the two leaves a position past nothing, never one into a deleted file.

@@ -34,6 +34,7 @@ public sealed class CommandNetnsEndToEndTests : IDisposable
               "Udp": { "Enabled": false },
               "Proc": { "Enabled": false },
               "Stats": { "IntervalSeconds": 0, "ControlSocket": "{{_dir}}/control.sock" },
+              "Spool": { "Directory": "{{_dir}}/spool" },
               "Commands": {
                 "Enabled": true,
                 "TrustedKeys": [ "{{_dir}}/ops.pub" ],
