@@ -25,6 +25,7 @@ public sealed class PipelineGraph : IAsyncDisposable
     private Task? _sender;
     private SpoolingSender? _spool;
     private SourceStats? _recovered;
+    private bool _recoveredShown;
     private bool _stopped;
 
     public PipelineGraph(PipelineOptions options, string hostId, IEnumerable<IEventSource> sources, IRecordPublisher publisher, ILogger logger)
@@ -73,7 +74,7 @@ public sealed class PipelineGraph : IAsyncDisposable
         get
         {
             var stats = _chains.ConvertAll(c => c.Stats);
-            if (_recovered is not null)
+            if (_recovered is not null && _recoveredShown)
             {
                 stats.Add(_recovered);
             }
@@ -95,6 +96,9 @@ public sealed class PipelineGraph : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(options);
         _recovered = new SourceStats("spool", "recovered", new CounterSet());
+
+        // Only frames found at start are counted there: without any, the source would stay at 0.
+        _recoveredShown = log.Records > 0;
         var live = _chains.ToDictionary(c => (c.Stats.Channel, c.Stats.Name), c => c.Stats);
         _spool = new SpoolingSender(_sinkEdge.Reader, _publisher, log, options, (channel, source) => live.GetValueOrDefault((channel, source)), _recovered, _logger);
     }

@@ -667,7 +667,8 @@ internal sealed class SpoolingSender : IRecordListener
     {
         private int _state;
 
-        public SpoolFrame? Frame { get; } = frame;
+        /// <summary>Where the frame is, without its payload: the window must not keep the bytes alive.</summary>
+        public FrameSpan? Frame { get; } = frame is { } f ? new FrameSpan(f.Position, f.Next) : null;
 
         public OutgoingRecord? Record { get; } = record;
 
@@ -677,6 +678,8 @@ internal sealed class SpoolingSender : IRecordListener
             set => Volatile.Write(ref _state, (int)value);
         }
     }
+
+    private readonly record struct FrameSpan(SpoolPosition Position, SpoolPosition Next);
 
     private sealed class OrdinalComparer : IComparer<OutgoingRecord>
     {
