@@ -73,6 +73,7 @@ internal static partial class OutageScenario
             var frozen = false;
             var resumed = false;
             var killed = plan.KillAt is null;
+            var dead = false;
             var genTask = UdpGen.WaitAsync(gen, cancellationToken);
             while (!genTask.IsCompleted || (frozen && !resumed))
             {
@@ -89,6 +90,18 @@ internal static partial class OutageScenario
                     _ = kill(broker.Id, 18); // SIGCONT
                     resumed = true;
                     context.Progress($"  broker resumed at {t:F1} s");
+                    if (dead)
+                    {
+                        // The restart comes once the broker is back, on the spool the killed daemon left.
+                        await Task.Delay(1000, cancellationToken).ConfigureAwait(false);
+                        context.Progress($"  broker alive after resume: {!broker.HasExited}; restarting the daemon on the same spool");
+                        File.Delete(socket);
+                        daemon = ChildProcess.Start(context.IngestPath, args);
+                        daemons.Add(daemon);
+                        await daemon.WaitForLineAsync("bootstrap=", TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                        cpuBase = daemon.CpuNanoseconds();
+                        dead = false;
+                    }
                 }
 
                 if (!killed && t >= plan.KillAt)
@@ -96,18 +109,17 @@ internal static partial class OutageScenario
                     cpu += (daemon.CpuNanoseconds() - cpuBase) / 1e9;
                     peakRss = Math.Max(peakRss, daemon.PeakRssBytes() / 1e6);
                     _ = kill(daemon.Id, 9);
-                    context.Progress($"  daemon SIGKILLed at {t:F1} s; restarting on the same spool");
-                    await Task.Delay(200, cancellationToken).ConfigureAwait(false);
-                    File.Delete(socket);
-                    daemon = ChildProcess.Start(context.IngestPath, args);
-                    daemons.Add(daemon);
-                    await daemon.WaitForLineAsync("bootstrap=", TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-                    cpuBase = daemon.CpuNanoseconds();
+                    context.Progress($"  daemon SIGKILLed at {t:F1} s, during the outage");
                     killed = true;
+                    dead = true;
                 }
 
-                maxSpool = Math.Max(maxSpool, await SpoolBytesAsync(socket, cancellationToken).ConfigureAwait(false));
-                peakRss = Math.Max(peakRss, daemon.PeakRssBytes() / 1e6);
+                if (!dead)
+                {
+                    maxSpool = Math.Max(maxSpool, await SpoolBytesAsync(socket, cancellationToken).ConfigureAwait(false));
+                    peakRss = Math.Max(peakRss, daemon.PeakRssBytes() / 1e6);
+                }
+
                 await Task.Delay(500, cancellationToken).ConfigureAwait(false);
             }
 
@@ -118,7 +130,10 @@ internal static partial class OutageScenario
             StatsSnapshot? last = null;
             var quietSince = DateTime.UtcNow;
             long lastDistinct = -1;
-            while (DateTime.UtcNow - quietSince < TimeSpan.FromSeconds(15))
+            // A backlog still in the spool keeps the wait going (up to 3 minutes): the producer may
+            // need its own timeouts to reconnect after the freeze.
+            while (DateTime.UtcNow - quietSince < TimeSpan.FromSeconds(15)
+                || (last is { Spool.Records: > 0 } && DateTime.UtcNow - drainStart < TimeSpan.FromMinutes(3)))
             {
                 try
                 {
@@ -154,6 +169,13 @@ internal static partial class OutageScenario
             if (exit != 0)
             {
                 context.Progress($"  warning: ingest run exited with {exit}");
+            }
+
+            var logDir = Path.Combine(context.RepoRoot, "out", "bench-logs");
+            Directory.CreateDirectory(logDir);
+            for (var i = 0; i < daemons.Count; i++)
+            {
+                await File.WriteAllLinesAsync(Path.Combine(logDir, $"daemon-{tag}-{i}.log"), daemons[i].ErrorLines.Concat(daemons[i].Lines), cancellationToken).ConfigureAwait(false);
             }
 
             var noListener = snmpAfter.NoPorts - snmpBefore.NoPorts;
