@@ -95,7 +95,7 @@ EOF
 
 start_daemon() { # <host id>
 	rm -f "$rt/signal.tid"
-	"$ingest" run -c "$work/config.json" -b "$bootstrap" --host-id "$1" \
+	"$ingest" run -c "$work/config.json" -b "$bootstrap" --host-id "$1" --spool-dir "$work/spool" \
 		>"$work/daemon-$1.log" 2>&1 &
 	daemon_pid=$!
 	for _ in $(seq 600); do

@@ -11,4 +11,11 @@ namespace Ingest.Sinks.Kafka;
 /// PersistenceStatus.PossiblyPersisted: a timeout, or a purge, while the request was in flight).
 /// </param>
 /// <param name="Purged">Failed because the sink purged it at close (<see cref="KafkaRecordSink.FlushOrPurge"/>), not by the broker.</param>
-public readonly record struct DeliveryOutcome(bool Delivered, string? Error, int Partition, long Offset, TimeSpan Latency, bool PossiblyPersisted = false, bool Purged = false);
+public readonly record struct DeliveryOutcome(bool Delivered, string? Error, int Partition, long Offset, TimeSpan Latency, bool PossiblyPersisted = false, bool Purged = false)
+{
+    /// <summary>
+    /// True when the failure may pass with time (message timeout, broker or network down): sending
+    /// the same record again later can succeed. False for a record the cluster will never take.
+    /// </summary>
+    public bool Retriable { get; init; }
+}

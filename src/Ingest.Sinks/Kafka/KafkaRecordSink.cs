@@ -223,7 +223,10 @@ public sealed class KafkaRecordSink : IDisposable
             delivered ? report.Offset.Value : -1,
             Stopwatch.GetElapsedTime(context.StartTimestamp),
             PossiblyPersisted: !delivered && (report.Status == PersistenceStatus.PossiblyPersisted || code == ErrorCode.Local_PurgeInflight),
-            Purged: (code is ErrorCode.Local_PurgeQueue or ErrorCode.Local_PurgeInflight) && Volatile.Read(ref _purging) != 0);
+            Purged: (code is ErrorCode.Local_PurgeQueue or ErrorCode.Local_PurgeInflight) && Volatile.Read(ref _purging) != 0)
+        {
+            Retriable = !delivered && IsRetriable(report.Error),
+        };
         IDeliveryHandler handler = context.Handler!;
         object? state = context.State;
         ReturnContext(context);
@@ -244,6 +247,16 @@ public sealed class KafkaRecordSink : IDisposable
         {
             Interlocked.Exchange(ref _spaceFreed, null)?.TrySetResult();
         }
+    }
+
+    /// <summary>Every failure except a fatal producer error and the few a cluster gives for a record it will never take.</summary>
+    public static bool IsRetriable(Error error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return !error.IsFatal && error.Code is not (ErrorCode.MsgSizeTooLarge
+            or ErrorCode.TopicAuthorizationFailed or ErrorCode.ClusterAuthorizationFailed or ErrorCode.InvalidMsg
+            or ErrorCode.Local_BadMsg or ErrorCode.Local_InvalidArg or ErrorCode.TopicException or ErrorCode.RecordListTooLarge
+            or ErrorCode.InvalidRequiredAcks or ErrorCode.Local_Fatal or ErrorCode.UnsupportedForMessageFormat or ErrorCode.InvalidRecord);
     }
 
     private void OnError(IProducer<byte[], byte[]> producer, Error error)

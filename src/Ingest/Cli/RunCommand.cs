@@ -23,11 +23,12 @@ internal static class RunCommand
         var statsInterval = new Option<int?>("--stats-interval") { Description = "Seconds between stats lines on stdout; 0 = none (default 10)." };
         var kafkaProperty = new Option<string[]>("--kafka-property", "-X") { Description = "librdkafka producer property name=value, passed through (repeatable)." };
         var set = new Option<string[]>("--set") { Description = "Any configuration key=value, e.g. Pipeline:Batch:LingerMs=5 (repeatable)." };
+        var spoolDir = new Option<string?>("--spool-dir") { Description = "Folder of the durable spool (Spool:Directory). Default /var/lib/ingest/spool as root, else $XDG_STATE_HOME/ingest/spool." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logging." };
 
         var command = new Command("run", "Run the daemon: read kernel events and publish them to Kafka until SIGTERM/SIGINT, then flush and exit 0. Prints bootstrap=<servers> as the first line.")
         {
-            config, bootstrap, hostId, udp, noUdp, noProc, procInterval, statsInterval, kafkaProperty, set, verbose,
+            config, bootstrap, hostId, udp, noUdp, noProc, procInterval, statsInterval, kafkaProperty, spoolDir, set, verbose,
         };
 
         command.SetAction(async (parse, _) =>
@@ -64,6 +65,11 @@ internal static class RunCommand
             if (parse.GetValue(procInterval) is { } pi)
             {
                 Add("Proc:IntervalSeconds", pi.ToString(CultureInfo.InvariantCulture));
+            }
+
+            if (parse.GetValue(spoolDir) is { } sd)
+            {
+                Add("Spool:Directory", sd);
             }
 
             if (parse.GetValue(statsInterval) is { } si)

@@ -1,5 +1,6 @@
 using Ingest.Commands;
 using Ingest.Pipeline;
+using Ingest.Spool;
 using Ingest.Telemetry;
 
 namespace Ingest.Configuration;
@@ -40,6 +41,9 @@ public sealed class IngestOptions
 
     public RingOptions Ring { get; set; } = new();
 
+    /// <summary>The durable spool for what the broker cannot take (docs/architecture.md).</summary>
+    public SpoolOptions Spool { get; set; } = new();
+
     /// <summary>
     /// Where the daemon's sockets and files live (control socket, upcall socket, signal TID file)
     /// unless set one by one. Default: /run/ingest as root, else $XDG_RUNTIME_DIR/ingest or
@@ -79,6 +83,7 @@ public sealed class IngestOptions
         Proc.Validate();
         Signals.Validate();
         Ring.Validate();
+        Spool.Validate();
         Commands.Validate();
         Telemetry.Validate();
         if (ShutdownTimeoutSeconds is < 0 or > 3600)

@@ -5,6 +5,7 @@ using Ingest.Kafka;
 using Ingest.Pipeline;
 using Ingest.Sinks.Broker;
 using Ingest.Sinks.Kafka;
+using Ingest.Spool;
 using Ingest.Telemetry;
 using Ingest.Transports.Events;
 using Microsoft.Extensions.Logging;
@@ -72,6 +73,29 @@ public sealed class IngestDaemon
         }
 
         sources.AddRange(ExtraSources);
+        SegmentLog? spool = null;
+        if (_options.Spool.Mode != SpoolMode.Off)
+        {
+            var directory = _options.Spool.ResolvedDirectory;
+            try
+            {
+                spool = SegmentLog.Open(directory, _options.Spool.MaxBytes, _options.Spool.EffectiveSegmentBytes, _options.Spool.Fsync, _options.Spool.FsyncIntervalMs);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogError("cannot open the spool at {Directory}: {Message} (set --spool-dir, or Spool:Mode=off)", directory, e.Message);
+                foreach (var source in sources.OfType<IDisposable>())
+                {
+                    source.Dispose();
+                }
+
+                return 1;
+            }
+
+            _logger.LogInformation("spool ({Mode}) at {Directory}: {Records} records ({Bytes} bytes) waiting from an earlier run", _options.Spool.Mode, directory, spool.Records, spool.Bytes);
+        }
+
+        using var spoolLog = spool;
         EmbeddedBroker? broker = null;
         var bootstrap = _options.Kafka.Bootstrap;
         if (string.IsNullOrWhiteSpace(bootstrap))
@@ -95,9 +119,18 @@ public sealed class IngestDaemon
             line => kafkaLog.LogWarning("{Line}", line));
         var publisher = new KafkaRecordPublisher(sink);
         var graph = new PipelineGraph(_options.Pipeline, _options.ResolvedHostId, sources, publisher, _loggers.CreateLogger("pipeline"));
+        if (spool is not null)
+        {
+            graph.UseSpool(spool, _options.Spool);
+        }
         using var metrics = new IngestMetrics { BatchSpanRatio = _options.Telemetry.BatchSpanSampleRatio };
         metrics.AddSources(graph.Stats);
         metrics.AddSink(sink.Counters, () => graph.SinkQueueDepth);
+        if (graph.Spool is { } spoolSender)
+        {
+            metrics.AddSpool(spoolSender.Snapshot);
+        }
+
         foreach (var ring in sources.OfType<Ingest.Transports.Ring.RingSource>())
         {
             metrics.AddRingLag(ring.Channel, ring.Name, () => ring.Lag);
@@ -251,6 +284,7 @@ public sealed class IngestDaemon
             Commands = Commands?.Snapshot().ToDictionary(StringComparer.Ordinal),
             CommandPath = Commands?.Describe(),
             RingLag = metrics.RingLags(),
+            Spool = graph.Spool?.Snapshot(),
         };
     }
 }

@@ -53,6 +53,10 @@ internal sealed class KafkaRecordPublisher : IRecordPublisher, IDeliveryHandler,
         {
             record.Delivered();
         }
+        else if (outcome.Purged ? record.TrySpill() : outcome.Retriable && record.TryRetry())
+        {
+            // The spool took it: published again later (a possibly persisted one may then appear twice).
+        }
         else if (outcome.PossiblyPersisted)
         {
             // The broker may have it: not a certain loss, and not counted as one.

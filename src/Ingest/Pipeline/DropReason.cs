@@ -21,11 +21,14 @@ public enum DropReason
     /// in the topic; counted apart from the certain losses above.
     /// </summary>
     PossiblyDelivered,
+
+    /// <summary>The broker could not take the record and the spool had no room (Spool:MaxBytes or a full disk).</summary>
+    SpoolFull,
 }
 
 public static class DropReasonNames
 {
-    private static readonly string[] Names = ["queue_full", "sink_queue_full", "delivery_failed", "shutdown", "possibly_delivered"];
+    private static readonly string[] Names = ["queue_full", "sink_queue_full", "delivery_failed", "shutdown", "possibly_delivered", "spool_full"];
 
     public static int Count => Names.Length;
 

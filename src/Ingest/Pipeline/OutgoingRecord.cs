@@ -40,6 +40,18 @@ public sealed class OutgoingRecord
 
     public SourceStats Stats { get; }
 
+    /// <summary>True for a record of a source that resumes from acknowledged positions (the ring).</summary>
+    public bool IsAcknowledged => Stats.Acknowledgements is not null;
+
+    /// <summary>The spool's view of this record (null when the spool is off): told of its outcome.</summary>
+    internal IRecordListener? Listener { get; set; }
+
+    /// <summary>Order in which the record left its batcher (set by the spool's sender).</summary>
+    internal long Ordinal { get; set; }
+
+    /// <summary>The listener's own note on this record.</summary>
+    internal object? ListenerState { get; set; }
+
     /// <summary>Stopwatch ticks of the last hand-over to the producer; the start of delivery latency.</summary>
     public long PublishedTimestamp => Volatile.Read(ref _publishedTimestamp);
 
@@ -66,6 +78,27 @@ public sealed class OutgoingRecord
             // Publishes this record's checkpoint only once every record before it is acknowledged too.
             Stats.Acknowledgements!.Acknowledged(acknowledgement);
         }
+
+        Listener?.OnDelivered(this);
+    }
+
+    /// <summary>
+    /// A delivery failed for a reason that may pass (timeout, broker down): true when the spool
+    /// took the record over to publish it again; false when the caller must count it failed.
+    /// </summary>
+    public bool TryRetry() => !IsCompleted && Listener is { } listener && listener.OnRetriableFailure(this);
+
+    /// <summary>At shutdown, for a record still unacknowledged: true when the spool keeps it for the next start.</summary>
+    public bool TrySpill()
+    {
+        if (IsCompleted || Listener is not { } listener || !listener.OnShutdown(this))
+        {
+            return false;
+        }
+
+        // Kept for the next start: a late report from the closing producer changes nothing now.
+        Interlocked.Exchange(ref _completed, 1);
+        return true;
     }
 
     public void Failed(DropReason reason)
@@ -79,6 +112,7 @@ public sealed class OutgoingRecord
 
         // An acknowledging source re-reads from its last published position: duplicates, no gap.
         Stats.Acknowledgements?.Lost(Generation);
+        Listener?.OnFailed(this);
     }
 
     /// <summary>A spool took the record: its events count as spooled until <see cref="Unspooled"/>.</summary>

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Ingest.Encoding;
+using Ingest.Spool;
 using Ingest.Transports.Events;
 using Microsoft.Extensions.Logging;
 
@@ -22,6 +23,9 @@ public sealed class PipelineGraph : IAsyncDisposable
     private readonly CancellationTokenSource _senderDeadline = new();
     private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _sender;
+    private SpoolingSender? _spool;
+    private SourceStats? _recovered;
+    private bool _recoveredShown;
     private bool _stopped;
 
     public PipelineGraph(PipelineOptions options, string hostId, IEnumerable<IEventSource> sources, IRecordPublisher publisher, ILogger logger)
@@ -65,7 +69,39 @@ public sealed class PipelineGraph : IAsyncDisposable
         }
     }
 
-    public IReadOnlyList<SourceStats> Stats => _chains.ConvertAll(c => c.Stats);
+    public IReadOnlyList<SourceStats> Stats
+    {
+        get
+        {
+            var stats = _chains.ConvertAll(c => c.Stats);
+            if (_recovered is not null && _recoveredShown)
+            {
+                stats.Add(_recovered);
+            }
+
+            return stats;
+        }
+    }
+
+    /// <summary>The durable spool's sender, when <see cref="UseSpool"/> was called.</summary>
+    internal SpoolingSender? Spool => _spool;
+
+    /// <summary>
+    /// Puts the durable spool between the sink edge and the publisher; call before <see cref="Start"/>.
+    /// Records an earlier run left in <paramref name="log"/> are counted by a source of their own,
+    /// "spool/recovered", so that every source's accounting stays exact.
+    /// </summary>
+    public void UseSpool(SegmentLog log, SpoolOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(options);
+        _recovered = new SourceStats("spool", "recovered", new CounterSet());
+
+        // Only frames found at start are counted there: without any, the source would stay at 0.
+        _recoveredShown = log.Records > 0;
+        var live = _chains.ToDictionary(c => (c.Stats.Channel, c.Stats.Name), c => c.Stats);
+        _spool = new SpoolingSender(_sinkEdge.Reader, _publisher, log, options, (channel, source) => live.GetValueOrDefault((channel, source)), _recovered, _logger);
+    }
 
     /// <summary>Sets the observer every source's acknowledged records are reported to; call before <see cref="Start"/>.</summary>
     public void Observe(IRecordObserver observer)
@@ -74,6 +110,8 @@ public sealed class PipelineGraph : IAsyncDisposable
         {
             chain.Stats.Observer = observer;
         }
+
+        _recovered?.Observer = observer;
     }
 
     /// <summary>Records on the sink edge, waiting for the producer.</summary>
@@ -84,7 +122,9 @@ public sealed class PipelineGraph : IAsyncDisposable
 
     public void Start()
     {
-        _sender = Task.Run(() => new RecordSender(_sinkEdge.Reader, _publisher, _logger).RunAsync(_senderDeadline.Token));
+        _sender = _spool is { } spool
+            ? Task.Run(() => spool.RunAsync(_senderDeadline.Token))
+            : Task.Run(() => new RecordSender(_sinkEdge.Reader, _publisher, _logger).RunAsync(_senderDeadline.Token));
         foreach (var chain in _chains)
         {
             chain.BatcherTask = Task.Run(chain.Batcher.RunAsync);

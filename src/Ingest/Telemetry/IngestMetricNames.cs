@@ -28,4 +28,10 @@ public static class IngestMetricNames
     public const string CommandsRejectedUnverified = "ingest.commands.rejected_unverified";
     public const string CommandPathUp = "ingest.commands.path.up";
     public const string RingLag = "ingest.ring.lag";
+    public const string SpoolBytes = "ingest.spool.bytes";
+    public const string SpoolRecords = "ingest.spool.records";
+    public const string SpoolOldestAge = "ingest.spool.oldest_age";
+    public const string SpoolReplayRate = "ingest.spool.replay_rate";
+    public const string SpoolFrames = "ingest.spool.frames";
+    public const string SpoolReplayedBytes = "ingest.spool.replayed.bytes";
 }

@@ -22,6 +22,11 @@ public static class StatsFormatter
         }
 
         sb.Append(CultureInfo.InvariantCulture, $" in_flight_records={snapshot.InFlight} sink_queue={snapshot.SinkQueue}");
+        if (snapshot.Spool is { } spool)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"; spool: records={spool.Records} bytes={spool.Bytes} oldest_age_s={spool.OldestAgeSeconds:F0} replay_rate={spool.ReplayRate:F0} spool_full={spool.Full} spool_corrupt={spool.Corrupt}");
+        }
+
         if (snapshot.Commands is { } commands)
         {
             sb.Append(CultureInfo.InvariantCulture, $"; command path: {snapshot.CommandPath}; commands:");
@@ -65,6 +70,12 @@ public static class StatsFormatter
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"command path  {snapshot.CommandPath}");
             sb.AppendLine("commands  " + string.Join("  ", commands.Select(c => $"{c.Key} {N(c.Value)}")));
+        }
+
+        if (snapshot.Spool is { } spool)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"spool  {spool.Mode}  {spool.Directory}  {N(spool.Records)} records  {N(spool.Bytes)} of {N(spool.MaxBytes)} bytes  oldest {spool.OldestAgeSeconds:F0} s  backlog {(spool.Backlog ? "yes" : "no")}");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"spool  spooled {N(spool.SpooledRecords)}  replayed {N(spool.ReplayedRecords)} records ({N(spool.ReplayedBytes)} bytes, {spool.ReplayRate:F0} events/s)  spool_full {N(spool.Full)}  spool_corrupt {N(spool.Corrupt)} ({N(spool.CorruptBytes)} bytes)");
         }
 
         foreach (var (ring, lag) in snapshot.RingLag)

@@ -43,6 +43,10 @@ public sealed class StatsSnapshot
     [JsonPropertyName("ring_lag")]
     public Dictionary<string, long> RingLag { get; set; } = [];
 
+    /// <summary>The durable spool; null when Spool:Mode is off.</summary>
+    [JsonPropertyName("spool")]
+    public SpoolSnapshot? Spool { get; set; }
+
     public static SourceSnapshot Capture(SourceStats stats)
     {
         // One consistent read: received = delivered + dropped + in_flight + spooled holds in it.
@@ -91,7 +95,7 @@ public sealed class SourceSnapshot
     [JsonPropertyName("in_flight")]
     public long InFlight { get; set; }
 
-    /// <summary>Events in records the spool holds.</summary>
+    /// <summary>Events in records the spool holds (on disk, or in memory for a retry).</summary>
     [JsonPropertyName("spooled")]
     public long Spooled { get; set; }
 
@@ -123,6 +127,64 @@ public sealed class SourceSnapshot
     /// <summary>received - delivered - dropped - in_flight - spooled: 0 in every snapshot.</summary>
     [JsonIgnore]
     public long Unaccounted => Received - Delivered - DroppedTotal - InFlight - Spooled;
+}
+
+/// <summary>The durable spool's figures (docs/operations.md).</summary>
+public sealed class SpoolSnapshot
+{
+    [JsonPropertyName("mode")]
+    public string Mode { get; set; } = "";
+
+    [JsonPropertyName("directory")]
+    public string Directory { get; set; } = "";
+
+    /// <summary>Size of the segment files.</summary>
+    [JsonPropertyName("bytes")]
+    public long Bytes { get; set; }
+
+    [JsonPropertyName("max_bytes")]
+    public long MaxBytes { get; set; }
+
+    /// <summary>Records in the log not yet published.</summary>
+    [JsonPropertyName("records")]
+    public long Records { get; set; }
+
+    [JsonPropertyName("oldest_age_seconds")]
+    public double OldestAgeSeconds { get; set; }
+
+    /// <summary>True while new records queue behind a backlog.</summary>
+    [JsonPropertyName("backlog")]
+    public bool Backlog { get; set; }
+
+    /// <summary>Records written to the log by this run.</summary>
+    [JsonPropertyName("spooled_records")]
+    public long SpooledRecords { get; set; }
+
+    /// <summary>Events in the records written to the log by this run.</summary>
+    [JsonPropertyName("spooled_events")]
+    public long SpooledEvents { get; set; }
+
+    /// <summary>Records published from the spool and acknowledged.</summary>
+    [JsonPropertyName("replayed_records")]
+    public long ReplayedRecords { get; set; }
+
+    [JsonPropertyName("replayed_bytes")]
+    public long ReplayedBytes { get; set; }
+
+    /// <summary>Events per second published from the spool, over the last second.</summary>
+    [JsonPropertyName("replay_rate")]
+    public double ReplayRate { get; set; }
+
+    /// <summary>Appends refused for lack of room (the records' events count as dropped spool_full).</summary>
+    [JsonPropertyName("spool_full")]
+    public long Full { get; set; }
+
+    /// <summary>Damaged regions (torn or failing their CRC) skipped.</summary>
+    [JsonPropertyName("spool_corrupt")]
+    public long Corrupt { get; set; }
+
+    [JsonPropertyName("corrupt_bytes")]
+    public long CorruptBytes { get; set; }
 }
 
 public sealed class LatencySnapshot

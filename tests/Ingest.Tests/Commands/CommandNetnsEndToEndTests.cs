@@ -37,6 +37,7 @@ public sealed class CommandNetnsEndToEndTests : IDisposable
               "Proc": { "Enabled": false },
               "Stats": { "IntervalSeconds": 0, "ControlSocket": "{{_dir}}/control.sock" },
               "RuntimeDirectory": "{{_dir}}/run",
+              "Spool": { "Directory": "{{_dir}}/spool" },
               "Commands": {
                 "Enabled": true,
                 "TrustedKeys": [ "{{_dir}}/ops.pub" ],

@@ -52,6 +52,8 @@ internal sealed partial class CliProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Pid => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     public static CliProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
@@ -75,6 +77,8 @@ internal sealed partial class CliProcess : IDisposable
             psi.ArgumentList.Add(a);
         }
 
+        // Every daemon a test starts gets a spool of its own (a flag or --set still wins).
+        psi.Environment["INGEST_SPOOL__DIRECTORY"] = Path.Combine(Path.GetTempPath(), $"ingest-test-spool-{Guid.NewGuid():N}");
         return new CliProcess(Process.Start(psi) ?? throw new InvalidOperationException("could not start ingest"));
     }
 

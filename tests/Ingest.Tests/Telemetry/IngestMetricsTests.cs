@@ -69,7 +69,8 @@ public sealed class IngestMetricsTests
         using var broker = EmbeddedBroker.Start();
         await using var daemon = new RunningDaemon(
             broker.BootstrapServers,
-            new KeyValuePair<string, string?>("Kafka:Properties:message.timeout.ms", "1500"));
+            new KeyValuePair<string, string?>("Kafka:Properties:message.timeout.ms", "1500"),
+            new KeyValuePair<string, string?>("Spool:Mode", "off"));
         await daemon.StartedAsync();
         using var recorder = new MetricsRecorder(daemon.Daemon.Metrics!.Meter);
 
