@@ -4,6 +4,8 @@
 #   deps-apt.sh run    what `make run` needs: a C toolchain and librdkafka's build dependencies
 #   deps-apt.sh test   that plus the test tools: kcat, python3-msgpack, iproute2, and the
 #                      Debian kernel, headers, QEMU and busybox for the kernel-module guest tests
+#   deps-apt.sh kernel <ver>...   the image and headers of these exact Debian kernels (the module's
+#                      build and guest matrix: kmodule/scripts/kernels.sh finds the versions)
 set -euo pipefail
 group=${1:-test}
 run_pkgs=(
@@ -23,7 +25,13 @@ test_pkgs=(
 case "$group" in
   run) pkgs=("${run_pkgs[@]}") ;;
   test) pkgs=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+  kernel)
+    shift
+    pkgs=()
+    for v in "$@"; do pkgs+=("linux-image-$v" "linux-headers-$v"); done
+    [ ${#pkgs[@]} -gt 0 ] || { echo "usage: $0 kernel <version>..." >&2; exit 2; }
+    ;;
+  *) echo "usage: $0 run|test|kernel <version>..." >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do
