@@ -267,6 +267,9 @@ static long ioctl_wait_read(struct file *file, void __user *uarg)
 		if (ret < 0)
 			return -EINTR;
 		w.available = ring_unread(w.read_pos);
+		/* The producer moved a whole ring past it: it went stale. */
+		if (w.available == U64_MAX)
+			return -EINVAL;
 	}
 	w.producer_pos = w.read_pos + w.available;
 	return copy_to_user(uarg, &w, sizeof(w)) ? -EFAULT : 0;
