@@ -201,6 +201,8 @@ static void test_forged(void)
 	int status = -1, i, seen_queue = 0, seen_poll = 0, lookalike = 0;
 	siginfo_t si;
 
+	while (take(&si, 0) == SIGNO)
+		;	/* nothing left over from the tests before */
 	child = fork();
 	if (child == 0) {
 		struct f_owner_ex owner = { F_OWNER_TID, tid };
