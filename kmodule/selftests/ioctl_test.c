@@ -28,7 +28,7 @@ static void test_info(int fd)
 static void test_unknown(int fd)
 {
 	KT_ERRNO(ioctl(fd, _IO(KINGEST_IOC_MAGIC, 0x7f)), ENOTTY, "unknown command -> ENOTTY");
-	KT_ERRNO(ioctl(fd, _IOW(KINGEST_IOC_MAGIC, 0x09, int), 0), ENOTTY,
+	KT_ERRNO(ioctl(fd, _IOW(KINGEST_IOC_MAGIC, 0x0a, int), 0), ENOTTY,
 		 "next unused command number -> ENOTTY");
 	KT_ERRNO(ioctl(fd, _IOW('T', 0x00, int), 0), ENOTTY, "foreign magic -> ENOTTY");
 	KT_ERRNO(ioctl(fd, _IOR(KINGEST_IOC_MAGIC, 0x07, struct kingest_info), 0), EINVAL,

@@ -231,7 +231,7 @@ static void test_forged(void)
 	waitpid(child, &status, 0);
 	kt_ok(WIFEXITED(status) && !(WEXITSTATUS(status) & 2),
 	      "forged: rt_tgsigqueueinfo with the module's si_code from another process -> EPERM");
-	for (i = 0; i < 4 && take(&si, 300) == SIGNO; i++) {
+	for (i = 0; i < 8 && take(&si, 300) == SIGNO; i++) {
 		if (si.si_code == KINGEST_SIG_CODE && si.si_band == KINGEST_SIG_BAND)
 			lookalike++;
 		else if (si.si_code == SI_QUEUE && si.si_pid == 0)
@@ -241,8 +241,11 @@ static void test_forged(void)
 	}
 	kt_ok(WIFEXITED(status) && !(WEXITSTATUS(status) & 1) && seen_queue == 1 && !lookalike,
 	      "forged: SI_QUEUE/si_pid 0 from a user process arrives, with si_code SI_QUEUE");
-	kt_ok(WIFEXITED(status) && !(WEXITSTATUS(status) & 4) && seen_poll == 1 && !lookalike,
+	/* The write, and the write end's close at exit, each queue one. */
+	kt_ok(WIFEXITED(status) && !(WEXITSTATUS(status) & 4) && seen_poll >= 1 && !lookalike,
 	      "forged: F_SETSIG's positive si_code carries a poll band, not KINGEST_SIG_BAND");
+	kt_diag("forger exit %d, SI_QUEUE seen %d, positive seen %d, look-alikes %d",
+		WIFEXITED(status) ? WEXITSTATUS(status) : -1, seen_queue, seen_poll, lookalike);
 }
 
 int main(void)
@@ -259,12 +262,12 @@ int main(void)
 	kt_plan(23);
 	kt_quiet(KINGEST_CHF_SIGNAL);
 	test_hostile(fd);
+	test_forged();
 	test_payload_order(fd);
 	test_thread_directed();
 	test_close_ends(fd);
 	test_limit();
 	test_overflow(fd);
-	test_forged();
 	close(fd);
 	return kt_done();
 }
