@@ -28,7 +28,7 @@ FROM mcr.microsoft.com/dotnet/runtime:10.0-noble AS runtime
 COPY --from=build /out /opt/ingest
 # Runs as uid 0 because it opens /dev/kingest, writes allow-listed sysctls under the host's
 # /proc/sys (bind-mounted at /host/proc/sys) and forces netlink receive buffers; the capability
-# set is cut down at run time (compose: cap_drop ALL, cap_add NET_ADMIN, SYS_ADMIN).
+# set is cut down at run time (compose: cap_drop ALL, cap_add NET_ADMIN).
 ENV INGEST_RUNTIMEDIRECTORY=/run/ingest \
     INGEST_COMMANDS__SYSCTLROOT=/host/proc/sys \
     INGEST_COMMANDS__STATEDIRECTORY=/var/lib/ingest \

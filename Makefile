@@ -56,10 +56,11 @@ validate:
 vm-test:
 	@if [ -f kmodule/Makefile ]; then $(MAKE) -C kmodule vm-test; else echo "vm-test: no kmodule yet"; fi
 
-# The end-to-end scenario in the QEMU guest: all six channels, hostile input, ioctl commands,
-# SIGKILL and restart (tests/guest/run.sh; results in .vm/out/guest-test).
+# The end-to-end scenario in the QEMU guest, once per kernel of KVERS (default: Debian 12's 6.1
+# and 6.12 lines): all six channels, hostile input, ioctl commands, SIGKILL and restart
+# (tests/guest/run.sh; results in .vm/out/guest-test/<kernel>).
 guest-test: build
-	@bash tests/guest/run.sh
+	@bash kmodule/scripts/for-kernels.sh guest-test bash tests/guest/run.sh
 
 # The UDP load generator the benchmarks (and anyone) drive: out/bench/udpgen --help.
 UDPGEN := out/bench/udpgen

@@ -5,6 +5,8 @@
 #                      (librdkafka comes prebuilt from NuGet's librdkafka.redist)
 #   deps-apt.sh test   that plus the test tools: kcat, python3-msgpack, python3-cryptography, iproute2, and the
 #                      Debian kernel, headers, QEMU and busybox for the kernel-module guest tests
+#   deps-apt.sh kernel <ver>...   the image and headers of these exact Debian kernels (the module's
+#                      build and guest matrix: kmodule/scripts/kernels.sh finds the versions)
 set -euo pipefail
 group=${1:-test}
 run_pkgs=(
@@ -24,7 +26,13 @@ test_pkgs=(
 case "$group" in
   run) pkgs=("${run_pkgs[@]}") ;;
   test) pkgs=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+  kernel)
+    shift
+    pkgs=()
+    for v in "$@"; do pkgs+=("linux-image-$v" "linux-headers-$v"); done
+    [ ${#pkgs[@]} -gt 0 ] || { echo "usage: $0 kernel <version>..." >&2; exit 2; }
+    ;;
+  *) echo "usage: $0 run|test|kernel <version>..." >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

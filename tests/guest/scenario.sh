@@ -95,14 +95,17 @@ EOF
 
 start_daemon() { # <host id>
 	rm -f "$rt/signal.tid"
-	"$ingest" run -c "$work/config.json" -b "$bootstrap" --host-id "$1" --spool-dir "$work/spool" \
+	# With the systemd unit's capability set: CAP_NET_ADMIN only (no CAP_SYS_ADMIN: the
+	# module's state-changing ioctls need /dev/kingest opened for writing, not a capability).
+	setpriv --bounding-set=-all,+net_admin -- \
+		"$ingest" run -c "$work/config.json" -b "$bootstrap" --host-id "$1" --spool-dir "$work/spool" \
 		>"$work/daemon-$1.log" 2>&1 &
 	daemon_pid=$!
 	for _ in $(seq 600); do
 		# Upcall socket, signal reader, control socket, and UDP port 5555 (0x15B3) bound.
 		if [ -S "$rt/upcall.sock" ] && [ -s "$rt/signal.tid" ] && [ -S "$rt/control.sock" ] &&
 			grep -q ':15B3 ' /proc/net/udp; then
-			log "daemon $1 ready (pid $daemon_pid)"
+			log "daemon $1 ready (pid $daemon_pid, $(grep CapEff /proc/$daemon_pid/status | tr -s "\t" " "))"
 			stamp "daemon-$1-ready"
 			return 0
 		fi
