@@ -73,23 +73,26 @@ export KINGEST_KO=$work/kmodule/kingest.ko
 note module-build "$(since "$t")"
 echo "debug-test: kingest.ko built against the debug tree, W=1 clean"
 
-verdict_of() { sed -n "s/^$2 //p" "$1/verdict.txt"; }
+verdict_of() { sed -n "s/^$2 //p" "$1/verdict.txt" 2>/dev/null; }
 
 # ---------------------------------------------------------------- canary
 run_canary() {
 	local res=$out/canary rc=0 fail=0 n=0
 	build_ext canary "$here/canary/Kbuild" "$here/canary/kingest_canary.c"
+	rm -rf "$res"
 	t=$(now)
 	VM_NO_MODULE=1 KINGEST_GUEST_ENV_CANARY_KO=$work/canary/kingest_canary.ko \
 		bash "$here/guest.sh" "$here/canary.sh" "$res" >"$out/canary.log" 2>&1 || rc=$?
 	note canary-guest "$(since "$t")"
+	: >"$out/canary.tap"
 	check() { # <0 if fine> <what>
 		n=$((n + 1))
-		if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi
+		local r="ok"
+		[ "$1" = 0 ] || { r="not ok"; fail=1; }
+		echo "$r $n - $2" | tee -a "$out/canary.tap"
 	}
 	has() { grep -qE "$1" "$res/dmesg.txt" 2>/dev/null; }
-	echo "TAP version 13"
-	echo "1..9"
+	printf 'TAP version 13\n1..9\n' | tee -a "$out/canary.tap"
 	check "$([ "$(cat "$res/script.rc" 2>/dev/null)" = 0 ]; echo $?)" "every canary load ran (script exit 0)"
 	check "$([ "$rc" = 2 ] && grep -qx 'verdict fail' "$res/verdict.txt"; echo $?)" \
 		"the harness's verdict on the canary is fail (exit $rc)"
@@ -105,7 +108,7 @@ run_canary() {
 	check "$([ "$(verdict_of "$res" kasan)" -ge 2 ] && [ "$(verdict_of "$res" lockdep)" -ge 1 ] &&
 		[ "$(verdict_of "$res" atomic_sleep)" -ge 1 ] && [ "$(verdict_of "$res" ubsan)" -ge 1 ] &&
 		[ "$(verdict_of "$res" kmemleak)" -ge 1 ]; echo $?)" \
-		"the harness counted each detector: $(grep -v verdict "$res/verdict.txt" | tr '\n' ' ')"
+		"the harness counted each detector: $(grep -v verdict "$res/verdict.txt" 2>/dev/null | tr '\n' ' ')"
 	if [ $fail != 0 ]; then
 		echo "debug-test: the canary did not make every detector fire; guest output:"
 		cat "$out/canary.log"
@@ -118,6 +121,7 @@ run_canary() {
 run_selftests() {
 	local rc=0
 	[ -x "$root/.vm/out/selftests/ioctl_test" ] || die "selftests not built (make -C kmodule selftests)"
+	rm -rf "$out/selftests"
 	t=$(now)
 	bash "$here/guest.sh" "$kmod/selftests/run-selftests.sh" "$out/selftests" || rc=$?
 	note selftests-guest "$(since "$t")"

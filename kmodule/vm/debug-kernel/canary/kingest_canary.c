@@ -8,6 +8,7 @@
  *
  *   insmod kingest_canary.ko mode=oob|uaf|lockorder|sleep|leak|ubsan
  */
+#include <linux/compiler.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
@@ -26,25 +27,25 @@ static void *canary_leaked;
 static noinline void canary_oob(void)
 {
 	char *p = kmalloc(16, GFP_KERNEL);
-	volatile char *q = p;
 
 	if (!p)
 		return;
+	OPTIMIZER_HIDE_VAR(p);
 	pr_info("kingest_canary: reading p[16] of a 16-byte object\n");
-	(void)q[16];
+	(void)READ_ONCE(p[16]);
 	kfree(p);
 }
 
 static noinline void canary_uaf(void)
 {
 	char *p = kmalloc(32, GFP_KERNEL);
-	volatile char *q = p;
 
 	if (!p)
 		return;
 	kfree(p);
+	OPTIMIZER_HIDE_VAR(p);
 	pr_info("kingest_canary: reading a freed object\n");
-	(void)q[0];
+	(void)READ_ONCE(p[0]);
 }
 
 /* A then B, later B then A: lockdep reports the cycle without a deadlock. */
@@ -80,9 +81,12 @@ static noinline void canary_leak(void)
 
 static noinline void canary_ubsan(void)
 {
-	volatile int shift = 40;
-	volatile int one = 1;
+	int shift = 40;
+	int one = 1;
 
+	/* Opaque to the compiler: the shift happens, and is checked, at run time. */
+	OPTIMIZER_HIDE_VAR(shift);
+	OPTIMIZER_HIDE_VAR(one);
 	pr_info("kingest_canary: 1 << %d = %d\n", shift, one << shift);
 }
 
