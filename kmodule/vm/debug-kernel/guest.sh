@@ -174,7 +174,7 @@ set +e
 timeout -k 10 "$vm_timeout" qemu-system-x86_64 \
 	-accel tcg,thread=multi -cpu max -smp "${VM_SMP:-2}" -m "${VM_MEM:-2048}" \
 	-kernel "$kimg" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=4 panic=-1 pci=noacpi kasan_multi_shot ${VM_APPEND:-}" \
+	-append "console=ttyS0 loglevel=4 log_buf_len=4M panic=-1 pci=noacpi kasan_multi_shot ${VM_APPEND:-}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$results",mount_tag=results,security_model=none,multidevs=remap \
 	-nic none -display none -monitor none -serial "file:$results/console.log" -no-reboot
@@ -201,12 +201,17 @@ if [ -f "$results/rmmod.rc" ] && [ "$(cat "$results/rmmod.rc")" != 0 ]; then
 	echo "debug-guest: FAIL: kingest did not unload after the script" >&2
 	verdict=1
 fi
-# Each detector's reports, from the whole boot's kernel log (the console's
-# if the guest died before saving it). A lockdep splat is also a WARNING:,
-# and a sleep in atomic context also a BUG:: counted in both.
-if [ -s "$results/dmesg.txt" ]; then log=$(cat "$results/dmesg.txt")
-else log=$(cat "$results/console.log" 2>/dev/null || true); fi
-count() { grep -cE "$1" <<<"$log" || true; }
+# Each detector's reports in the whole boot's kernel log: the larger count of
+# dmesg (everything, if the 4 MB buffer held it) and the serial console
+# (loglevel <= 4, every report; it survives a guest that died). A lockdep
+# splat is also a WARNING:, and a sleep in atomic context also a BUG::
+# counted in both.
+count() {
+	local a b
+	a=$(grep -cE "$1" "$results/dmesg.txt" 2>/dev/null || true)
+	b=$(grep -cE "$1" "$results/console.log" 2>/dev/null || true)
+	echo $((${a:-0} > ${b:-0} ? ${a:-0} : ${b:-0}))
+}
 kasan=$(count 'BUG: KASAN: ')
 lockdep=$(count 'WARNING: (possible (circular|recursive) locking|inconsistent lock state|possible irq lock inversion|suspicious RCU usage|lock held when returning|bad unlock balance|held lock freed|Nested lock was not taken)|BUG: (held lock freed|MAX_LOCKDEP|lock held when returning)|INFO: lockdep is turned off')
 ubsan=$(count 'UBSAN: ')
