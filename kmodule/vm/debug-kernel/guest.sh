@@ -174,7 +174,7 @@ set +e
 timeout -k 10 "$vm_timeout" qemu-system-x86_64 \
 	-accel tcg,thread=multi -cpu max -smp "${VM_SMP:-2}" -m "${VM_MEM:-2048}" \
 	-kernel "$kimg" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=4 log_buf_len=4M panic=-1 pci=noacpi kasan_multi_shot ${VM_APPEND:-}" \
+	-append "console=ttyS0 loglevel=5 log_buf_len=4M panic=-1 pci=noacpi kasan_multi_shot ${VM_APPEND:-}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$results",mount_tag=results,security_model=none,multidevs=remap \
 	-nic none -display none -monitor none -serial "file:$results/console.log" -no-reboot
@@ -203,7 +203,7 @@ if [ -f "$results/rmmod.rc" ] && [ "$(cat "$results/rmmod.rc")" != 0 ]; then
 fi
 # Each detector's reports in the whole boot's kernel log: the larger count of
 # dmesg (everything, if the 4 MB buffer held it) and the serial console
-# (loglevel <= 4, every report; it survives a guest that died). A lockdep
+# (loglevel 5: errors and warnings; it survives a guest that died). A lockdep
 # splat is also a WARNING:, and a sleep in atomic context also a BUG::
 # counted in both.
 count() {
