@@ -19,10 +19,7 @@ die() { echo "guest-test: $*" >&2; exit 1; }
 [ -x "$root/out/ingest/ingest" ] || die "no out/ingest/ingest: run make build"
 command -v kcat >/dev/null || die "kcat missing (make deps-test)"
 /usr/bin/python3 -c 'import msgpack' 2>/dev/null || die "python3-msgpack missing (make deps-test)"
-# GUEST_RUNNER: another runner with run-guest.sh's interface (the debug kernel's,
-# kmodule/vm/debug-kernel/guest.sh); a caller that sets KINGEST_KO built that module itself.
-runner=${GUEST_RUNNER:-$root/kmodule/vm/run-guest.sh}
-[ -n "${KINGEST_KO:-}" ] || make -s -C "$root/kmodule" module >/dev/null || die "kingest.ko does not build"
+make -s -C "$root/kmodule" module >/dev/null || die "kingest.ko does not build"
 
 mkdir -p "$tools"
 gcc -O2 -Wall -Wextra -Werror -I"$root/kmodule/include/uapi" \
@@ -41,7 +38,9 @@ rm -rf "$results"
 mkdir -p "$results"
 start=$(date +%s)
 rc=0
-VM_TIMEOUT=${VM_TIMEOUT:-420} "$runner" "$root/tests/guest/scenario.sh" "$results" || rc=$?
+# GUEST_RUNNER: another runner with run-guest.sh's interface (kmodule/vm/debug-kernel/guest.sh).
+VM_TIMEOUT=${VM_TIMEOUT:-420} "${GUEST_RUNNER:-$root/kmodule/vm/run-guest.sh}" \
+	"$root/tests/guest/scenario.sh" "$results" || rc=$?
 wall=$(( $(date +%s) - start ))
 # The verdict, on the host (python under TCG is slow): the guest left its dumps and counters.
 if [ "$(cat "$results/script.rc" 2>/dev/null)" = 0 ]; then

@@ -135,8 +135,10 @@ run_selftests() {
 # ---------------------------------------------------------------- scenario
 run_scenario() {
 	local rc=0
+	# run.sh also builds kingest.ko for a Debian kernel (not booted here): the 6.1 line's.
+	local kver=${KVER:-$(ls -d /lib/modules/6.1.*/build 2>/dev/null | sort -V | tail -n1 | cut -d/ -f4)}
 	t=$(now)
-	GUEST_RUNNER=$here/guest.sh VM_TIMEOUT=${VM_TIMEOUT:-900} \
+	KVER=$kver GUEST_RUNNER=$here/guest.sh VM_TIMEOUT=${VM_TIMEOUT:-900} \
 		bash "$root/tests/guest/run.sh" "$out/scenario" || rc=$?
 	note scenario-guest "$(since "$t")"
 	[ "$rc" = 0 ] || die "guest scenario under the debug kernel (exit $rc, results in $out/scenario)"
