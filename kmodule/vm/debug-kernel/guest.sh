@@ -104,9 +104,16 @@ if [ $rc = 0 ]; then
 	rc=$?
 fi
 echo $rc >/results/script.rc
-# The module must unload; its leaks show only once it has.
+# The module must unload (processes the script left may need a moment to
+# exit); its leaks show only once it has.
 mrc=0
-grep -q '^kingest ' /proc/modules && { rmmod kingest; mrc=$?; }
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	grep -q '^kingest ' /proc/modules || break
+	rmmod kingest && break
+	mrc=1
+	sleep 1
+done
+grep -q '^kingest ' /proc/modules || mrc=0
 echo $mrc >/results/rmmod.rc
 # No kmemleak.txt unless every scan worked: a disabled kmemleak fails the run.
 sleep 6; echo scan >$kml && sleep 6 && echo scan >$kml && cat $kml >/results/kmemleak.tmp &&
