@@ -32,8 +32,11 @@ log() { echo "debug-kernel: $*" >&2; }
 
 # ------------------------------------------------------------------ packages
 pkgs=(build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils "linux-source-$series")
+# One dpkg-query for all (a cached run must stay well under a second).
 missing=()
-for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+installed=" $(dpkg-query -W -f='${Package}=${db:Status-Abbrev}\n' "${pkgs[@]}" 2>/dev/null |
+	sed -n 's/=ii *$//p' | tr '\n' ' ') "
+for p in "${pkgs[@]}"; do [[ $installed == *" $p "* ]] || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing ${missing[*]}"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null || {
