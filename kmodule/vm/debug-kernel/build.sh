@@ -35,7 +35,7 @@ pkgs=(build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils "linux-s
 # One dpkg-query for all (a cached run must stay well under a second).
 missing=()
 installed=" $(dpkg-query -W -f='${Package}=${db:Status-Abbrev}\n' "${pkgs[@]}" 2>/dev/null |
-	sed -n 's/=ii *$//p' | tr '\n' ' ') "
+	sed -n 's/=ii *$//p' | tr '\n' ' ' || true) "
 for p in "${pkgs[@]}"; do [[ $installed == *" $p "* ]] || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing ${missing[*]}"
