@@ -10,7 +10,8 @@ if [ -f "$log" ]; then
     failed=$((failed + f)); passed=$((passed + p)); skipped=$((skipped + s))
   done < <(sed -n 's/.*Failed: *\([0-9]*\), Passed: *\([0-9]*\), Skipped: *\([0-9]*\).*/\1 \2 \3/p' "$log")
 fi
-for tap in .vm/out/*/results/*.tap; do
+# The module selftests on each Debian kernel, then under the debug kernel, and its canary control.
+for tap in .vm/out/*/results/*.tap .vm/out/debug/selftests/*.tap .vm/out/debug/canary.tap; do
   [ -f "$tap" ] || continue
   passed=$((passed + $(grep -cE '^ *ok ' "$tap" || true)))
   failed=$((failed + $(grep -cE '^ *not ok ' "$tap" || true)))

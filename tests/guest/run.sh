@@ -45,7 +45,9 @@ rm -rf "$results"
 mkdir -p "$results"
 start=$(date +%s)
 rc=0
-VM_TIMEOUT=${VM_TIMEOUT:-900} "$root/kmodule/vm/run-guest.sh" "$root/tests/guest/scenario.sh" "$results" || rc=$?
+# GUEST_RUNNER: another runner with run-guest.sh's interface (kmodule/vm/debug-kernel/guest.sh).
+VM_TIMEOUT=${VM_TIMEOUT:-900} "${GUEST_RUNNER:-$root/kmodule/vm/run-guest.sh}" \
+	"$root/tests/guest/scenario.sh" "$results" || rc=$?
 wall=$(( $(date +%s) - start ))
 # The verdict, on the host (python under TCG is slow): the guest left its dumps and counters.
 if [ "$(cat "$results/script.rc" 2>/dev/null)" = 0 ]; then

@@ -15,6 +15,8 @@ ingest=$root/out/ingest/ingest
 tools=$root/.vm/guest-tools
 ctl=$tools/kingest-ctl
 res=${KINGEST_RESULTS:?}
+# Every wait below is multiplied by this (the debug kernel's run sets 4: KASAN+lockdep under TCG).
+scale=${GUEST_TIME_SCALE:-1}
 work=/tmp/guest-test
 rt=/tmp/ingest
 mkdir -p "$work" "$rt"
@@ -56,7 +58,7 @@ log "module quiet: $(tr '\n' ';' <"$res/stats-0.txt")"
 # --- broker, its own process: a SIGKILL of the daemon keeps the records
 "$ingest" broker >"$work/broker.log" 2>&1 &
 broker_pid=$!
-for _ in $(seq 200); do
+for _ in $(seq $((200 * scale))); do
 	bootstrap=$(sed -n 's/^bootstrap=//p' "$work/broker.log" | head -n1)
 	[ -n "$bootstrap" ] && break
 	kill -0 "$broker_pid" 2>/dev/null || fail "broker exited"
@@ -101,7 +103,7 @@ start_daemon() { # <host id>
 		"$ingest" run -c "$work/config.json" -b "$bootstrap" --host-id "$1" --spool-dir "$work/spool" \
 		>"$work/daemon-$1.log" 2>&1 &
 	daemon_pid=$!
-	for _ in $(seq 600); do
+	for _ in $(seq $((600 * scale))); do
 		# Upcall socket, signal reader, control socket, and UDP port 5555 (0x15B3) bound.
 		if [ -S "$rt/upcall.sock" ] && [ -s "$rt/signal.tid" ] && [ -S "$rt/control.sock" ] &&
 			grep -q ':15B3 ' /proc/net/udp; then
@@ -112,17 +114,17 @@ start_daemon() { # <host id>
 		kill -0 "$daemon_pid" 2>/dev/null || fail "daemon $1 exited: $(tail -n 5 "$work/daemon-$1.log")"
 		sleep 0.1
 	done
-	fail "daemon $1 not ready after 60 s"
+	fail "daemon $1 not ready after $((60 * scale)) s"
 }
 
 quiesce() { # <label>
 	/usr/bin/python3 "$root/tests/guest/drained.py" "$rt/control.sock" "$daemon_pid" \
-		"$res/daemon-stats-$1.json" 90 || fail "pipeline did not drain ($1); see daemon-stats-$1.json"
+		"$res/daemon-stats-$1.json" $((90 * scale)) || fail "pipeline did not drain ($1); see daemon-stats-$1.json"
 	log "quiet ($1)"
 }
 
 dump() { # <file>
-	timeout 60 kcat -b "$bootstrap" -C -t kernel.events -o beginning -e -q \
+	timeout $((60 * scale)) kcat -b "$bootstrap" -C -t kernel.events -o beginning -e -q \
 		-f '%R%s' >"$1" || fail "kcat could not read kernel.events"
 }
 
@@ -130,12 +132,12 @@ start_daemon guest-a
 # The genl channel numbers events only while someone listens: wait until the
 # daemon joined the group (an empty genl-only probe is accepted). Accepted
 # probes are ordinary events and are checked like the others.
-for _ in $(seq 300); do
+for _ in $(seq $((300 * scale))); do
 	probe=$("$ctl" raw 0x2 4 0) || fail "kingest-ctl raw"
 	[ $((probe & 2)) != 0 ] && break
 	sleep 0.1
 done
-[ $((probe & 2)) != 0 ] || fail "the daemon did not join the kingest genl group within 30 s"
+[ $((probe & 2)) != 0 ] || fail "the daemon did not join the kingest genl group within $((30 * scale)) s"
 
 # --- phase A: injected events on every push channel ----------------------
 kset upcall_helper "/host$tools/ingest-upcall"
@@ -161,7 +163,8 @@ kset image_size 256
 kset netdev_enable 1
 stamp sensors-start
 kset sensors_enable 1
-if modprobe veth 2>/dev/null && ip link add gt0 type veth peer name gt1 2>/dev/null; then
+modprobe veth 2>/dev/null || true	# built in (no modprobe) on the debug kernel
+if ip link add gt0 type veth peer name gt1 2>/dev/null; then
 	ip link set gt0 up && ip link set gt0 mtu 1400 && ip link set gt0 down
 	ip link del gt0
 	echo netdev=veth >>"$res/timeline.txt"
@@ -174,7 +177,7 @@ sleep 3
 # Sent by sendcmd.py (python3-cryptography + kcat): an independent signer,
 # and no .NET start-up (tens of seconds under TCG) per command.
 send() {
-	timeout 120 /usr/bin/python3 "$root/tests/guest/sendcmd.py" "$bootstrap" guest-a "$keys/ops.key" "$keys/guest-a.pub" "$@"
+	GUEST_TIME_SCALE=$scale timeout $((120 * scale)) /usr/bin/python3 "$root/tests/guest/sendcmd.py" "$bootstrap" guest-a "$keys/ops.key" "$keys/guest-a.pub" "$@"
 }
 stamp threshold-send
 send set_threshold sensor_id=1 threshold_mc=-50000 >"$res/send-threshold.txt" 2>&1 ||

@@ -49,8 +49,10 @@ def verified(value):
 spki = priv.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 kid = hashlib.sha256(spki).digest()[:8].hex()
 cid = "py-" + os.urandom(8).hex()
+# GUEST_TIME_SCALE: the scenario's wait multiplier (a debug kernel under TCG is slow).
+scale = int(os.environ.get("GUEST_TIME_SCALE", "1"))
 now = int(time.time() * 1000)
-body = msgpack.packb({"v": 1, "id": cid, "host": host, "issued_at": now, "expires_at": now + 60_000,
+body = msgpack.packb({"v": 1, "id": cid, "host": host, "issued_at": now, "expires_at": now + 60_000 * scale,
                       "op": "ioctl", "args": args})
 r, s = utils.decode_dss_signature(priv.sign(body, ec.ECDSA(hashes.SHA256())))
 envelope = msgpack.packb({"v": 1, "kid": kid, "body": body, "sig": r.to_bytes(32, "big") + s.to_bytes(32, "big")})
@@ -59,12 +61,12 @@ with tempfile.NamedTemporaryFile(suffix=".cmd") as f:
     f.write(envelope)
     f.flush()
     subprocess.run(["kcat", "-b", bootstrap, "-P", "-t", "kernel.commands", "-k", host, f.name],
-                   check=True, timeout=60)
+                   check=True, timeout=60 * scale)
 
-deadline = time.monotonic() + 90
+deadline = time.monotonic() + 90 * scale
 while time.monotonic() < deadline:
     out = subprocess.run(["kcat", "-b", bootstrap, "-C", "-t", "kernel.command-results", "-o", "beginning",
-                          "-e", "-q", "-f", "%R%s"], capture_output=True, timeout=60).stdout
+                          "-e", "-q", "-f", "%R%s"], capture_output=True, timeout=60 * scale).stdout
     pos = 0
     while pos + 4 <= len(out):
         (n,) = struct.unpack(">i", out[pos:pos + 4])
