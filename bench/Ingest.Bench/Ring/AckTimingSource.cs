@@ -31,6 +31,10 @@ internal sealed class AckTimingSource(RingSource inner) : IAcknowledgingSource
         inner.OnDelivered(checkpoint);
     }
 
+    public void Rewind() => inner.Rewind();
+
+    public int Generation => inner.Generation;
+
     /// <summary>Waits until everything before <paramref name="position"/> is acknowledged.</summary>
     public async Task WaitForAsync(ulong position, TimeSpan timeout, CancellationToken cancellationToken)
     {
