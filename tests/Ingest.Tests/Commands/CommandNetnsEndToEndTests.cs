@@ -33,6 +33,7 @@ public sealed class CommandNetnsEndToEndTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "config.json"), $$"""
             {
               "HostId": "netns-host",
+              "RuntimeDirectory": "{{_dir}}/run",
               "Udp": { "Enabled": false },
               "Proc": { "Enabled": false },
               "Stats": { "IntervalSeconds": 0, "ControlSocket": "{{_dir}}/control.sock" },
