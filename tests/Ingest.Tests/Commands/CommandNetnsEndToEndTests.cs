@@ -37,7 +37,6 @@ public sealed class CommandNetnsEndToEndTests : IDisposable
               "Udp": { "Enabled": false },
               "Proc": { "Enabled": false },
               "Stats": { "IntervalSeconds": 0, "ControlSocket": "{{_dir}}/control.sock" },
-              "RuntimeDirectory": "{{_dir}}/run",
               "Spool": { "Directory": "{{_dir}}/spool" },
               "Commands": {
                 "Enabled": true,
