@@ -38,7 +38,7 @@ rm -rf "$results"
 mkdir -p "$results"
 start=$(date +%s)
 rc=0
-VM_TIMEOUT=${VM_TIMEOUT:-420} "$root/kmodule/vm/run-guest.sh" "$root/tests/guest/scenario.sh" "$results" || rc=$?
+VM_TIMEOUT=${VM_TIMEOUT:-900} "$root/kmodule/vm/run-guest.sh" "$root/tests/guest/scenario.sh" "$results" || rc=$?
 wall=$(( $(date +%s) - start ))
 # The verdict, on the host (python under TCG is slow): the guest left its dumps and counters.
 if [ "$(cat "$results/script.rc" 2>/dev/null)" = 0 ]; then

@@ -204,22 +204,82 @@ dump "$res/dump-a.bin"
 kset proc_enable 1
 log "phase A/B done: $(tr '\n' ';' <"$res/stats-1.txt")"
 
-# --- SIGKILL mid-stream and restart: the ring must lose nothing ----------
-kset genl_enable 0	# keep the topic well under the mock broker's 5 MiB
+# --- SIGKILL stress: the ring must lose nothing across many kills ---------
+# KILLS daemons (ring only: fast to start, and the topic stays well under the
+# mock broker's 5 MiB) are each SIGKILLed at a random moment while bursts of
+# 300..1500 ring records arrive. The kill-phase daemons batch in 4 KiB chunks
+# and 256-event records, so one burst spans many chunks and several records:
+# records split bursts, which is where a checkpoint can run ahead of its events.
+# A last daemon (guest-b) then drains the ring; check.py wants every ring
+# kseq 1..last in the topic (duplicates allowed and counted) and no drop.
+kills=${KINGEST_KILLS:-20}
+echo "kills=$kills" >>"$res/timeline.txt"
+cat >"$work/kill.json" <<EOF
+{
+  "RuntimeDirectory": "$rt",
+  "Udp": { "Enabled": false },
+  "Proc": { "Enabled": false },
+  "Netlink": { "Enabled": false },
+  "Signals": { "Enabled": false },
+  "Upcall": { "Enabled": false },
+  "Ring": { "Enabled": "on" },
+  "Stats": { "IntervalSeconds": 0, "ControlSocket": "$rt/control.sock" },
+  "Pipeline": { "Batch": { "LingerMs": 20, "ChunkBytes": 4096, "MaxEvents": 256 } }
+}
+EOF
+
+start_ring_daemon() { # <host id>
+	rm -f "$rt/control.sock"
+	"$ingest" run -c "$work/kill.json" -b "$bootstrap" --host-id "$1" \
+		>"$work/daemon-$1.log" 2>&1 &
+	daemon_pid=$!
+	for _ in $(seq 600); do
+		if [ -S "$rt/control.sock" ] && grep -q 'running 1 source' "$work/daemon-$1.log"; then
+			stamp "daemon-$1-ready"
+			return 0
+		fi
+		kill -0 "$daemon_pid" 2>/dev/null || fail "daemon $1 exited: $(tail -n 5 "$work/daemon-$1.log")"
+		sleep 0.1
+	done
+	fail "daemon $1 not ready after 60 s"
+}
+
+bursts() { # <tag>: ring bursts of 300..1500 records, 50..250 ms apart, until killed
+	local n=0
+	while :; do
+		"$ctl" inject 0x1 $((300 + RANDOM % 1201)) "$1-$n" 0 >/dev/null || exit 1
+		n=$((n + 1))
+		sleep "0.$((5 + RANDOM % 21))"
+	done
+}
+
+kill "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null || true
+daemon_pid=
+kset genl_enable 0
 kset signal_enable 0
 kset udp_enable 0
+kset upcall_enable 0
 kset image_size 0
-kset rate_hz 50	# 200 events/s: the ring (1 MiB) holds a slow restart
+kset rate_hz 50	# a steady trickle under the bursts
 stamp kill-phase-start
 kset sensors_enable 1
-sleep 3
-kill -9 "$daemon_pid"
-wait "$daemon_pid" 2>/dev/null || true
-stamp killed
-log "daemon SIGKILLed mid-stream"
-sleep 1
-start_daemon guest-b
-sleep 3
+for i in $(seq "$kills"); do
+	start_ring_daemon "guest-k$i"
+	bursts "K$i" &
+	bursts_pid=$!
+	# A random moment 0.2..2.9 s into the bursts.
+	sleep "$((RANDOM % 3)).$((2 + RANDOM % 8))"
+	kill -9 "$daemon_pid"
+	wait "$daemon_pid" 2>/dev/null || true
+	kill "$bursts_pid" 2>/dev/null || true
+	wait "$bursts_pid" 2>/dev/null || true
+	stamp "killed-$i"
+	daemon_pid=
+done
+log "$kills SIGKILLs under ring bursts"
+start_ring_daemon guest-b
+sleep 2
 kset sensors_enable 0
 stamp kill-phase-end
 sleep 1

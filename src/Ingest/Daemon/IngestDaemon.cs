@@ -183,6 +183,7 @@ public sealed class IngestDaemon
 
             await graph.StopAsync(TimeSpan.FromSeconds(_options.ShutdownTimeoutSeconds)).ConfigureAwait(false);
             await _stdout.WriteLineAsync(StatsFormatter.Line(Snapshot())).ConfigureAwait(false);
+            await WriteFinalAccountingAsync(graph).ConfigureAwait(false);
             await _stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             if (control is not null)
             {
@@ -200,6 +201,27 @@ public sealed class IngestDaemon
         }
 
         return exitCode;
+    }
+
+    /// <summary>
+    /// One line per source once every record has its outcome: the exit check of
+    /// received = delivered + dropped + in_flight + spooled (in_flight is 0 by then). A source
+    /// whose figures do not add up is logged as an error.
+    /// </summary>
+    private async Task WriteFinalAccountingAsync(PipelineGraph graph)
+    {
+        foreach (var stats in graph.Stats)
+        {
+            var f = stats.Read();
+            var reasons = string.Join(' ', Enum.GetValues<DropReason>().Select(r => $"{r.Name()}={f.Dropped(r)}"));
+            await _stdout.WriteLineAsync($"final {stats.Channel}/{stats.Name}: received={f.Received} delivered={f.Delivered} dropped={f.DroppedTotal} in_flight={f.InFlight} spooled={f.Spooled} rewinds={f.Rewinds} unaccounted={f.Unaccounted} ({reasons})").ConfigureAwait(false);
+            if (f.Unaccounted != 0 || f.InFlight != 0)
+            {
+                _logger.LogError("{Channel}/{Source}: at exit received={Received} is not delivered={Delivered} + dropped={Dropped} + spooled={Spooled} with nothing in flight (in_flight={InFlight})", stats.Channel, stats.Name, f.Received, f.Delivered, f.DroppedTotal, f.Spooled, f.InFlight);
+            }
+        }
+
+        await _stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task<int> WaitAsync(PipelineGraph graph, Task? commands, CancellationToken stopping)

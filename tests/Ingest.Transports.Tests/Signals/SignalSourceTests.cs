@@ -132,6 +132,25 @@ public sealed class SignalSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Signals_queued_before_the_stop_are_read_not_lost()
+    {
+        var source = await StartAsync(new SignalSourceOptions());
+        const int count = 200;
+        for (var i = 0; i < count; i++)
+        {
+            Assert.Equal(0, RealtimeSignal.TryQueue(source.ProcessId, source.ThreadId, RealtimeSignal.Default, i));
+        }
+
+        // Stop at once: the wake-up fd and the signalfd are both readable; the queue is drained.
+        await _stop.CancelAsync();
+        await _run!.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+
+        var events = _writer.Snapshot();
+        Assert.Equal(Enumerable.Range(0, count).Select(i => (long)i), events.Select(e => e.Get<long>("value")));
+        Assert.Equal(count, source.Counters["received"].Value);
+    }
+
+    [Fact]
     public async Task Stopping_ends_the_reader_and_removes_the_thread_id_file()
     {
         var path = Path.Combine(_dir, "run", "signal.tid");
