@@ -16,7 +16,8 @@ summary=$results/summary.txt
 run() {
 	local name=$1; shift
 	local start=$(date +%s)
-	timeout 120 "$@" >"$results/$name.tap" 2>&1
+	# GUEST_TIME_SCALE: the debug kernel's run (KASAN+lockdep under TCG) sets 4.
+	timeout $((120 * ${GUEST_TIME_SCALE:-1})) "$@" >"$results/$name.tap" 2>&1
 	local rc=$?
 	local passed=$(grep -c '^ok ' "$results/$name.tap")
 	local notok=$(grep -c '^not ok ' "$results/$name.tap")

@@ -124,7 +124,10 @@ run_selftests() {
 	[ -x "$root/.vm/out/selftests/ioctl_test" ] || die "selftests not built (make -C kmodule selftests)"
 	rm -rf "$out/selftests"
 	t=$(now)
-	bash "$here/guest.sh" "$kmod/selftests/run-selftests.sh" "$out/selftests" || rc=$?
+	# Each test's time limit x4 (GUEST_TIME_SCALE): under load, unload_test's rmmod after
+	# SIGKILLing the holder took over 2 min on this kernel, past the default 120 s.
+	KINGEST_GUEST_ENV_GUEST_TIME_SCALE=${GUEST_TIME_SCALE:-4} VM_TIMEOUT=${VM_TIMEOUT:-2400} \
+		bash "$here/guest.sh" "$kmod/selftests/run-selftests.sh" "$out/selftests" || rc=$?
 	note selftests-guest "$(since "$t")"
 	echo "debug-test: selftests: $(cat "$out/selftests"/*.tap 2>/dev/null | grep -c '^ok ') TAP checks ok," \
 		"$(cat "$out/selftests"/*.tap 2>/dev/null | grep -c '^not ok ') not ok; guest boot to script" \
