@@ -82,17 +82,14 @@ internal sealed partial class ChildProcess : IDisposable
     }
 
     /// <summary>Peak resident set size (VmHWM) in bytes.</summary>
-    public long PeakRssBytes()
-    {
-        foreach (var line in File.ReadLines($"/proc/{Id}/status"))
-        {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-            {
-                return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
-            }
-        }
+    public long PeakRssBytes() => ProcStat.PeakRssBytes(Id);
 
-        return 0;
+    /// <summary>Waits for the process to exit by itself (and its stdout to close); returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+        return _process.ExitCode;
     }
 
     public async Task<int> TerminateAsync(TimeSpan timeout)
