@@ -11,8 +11,8 @@ namespace Ingest.Bench.Idle;
 /// </summary>
 public sealed class IdleBenchmark : IBenchmark
 {
-    // Overridable for a quick look: INGEST_BENCH_IDLE_SECONDS.
-    private static readonly int Seconds = int.TryParse(Environment.GetEnvironmentVariable("INGEST_BENCH_IDLE_SECONDS"), out var s) ? s : 60;
+    // Overridable for a quick look: BENCH_IDLE_SECONDS.
+    private static readonly int Seconds = int.TryParse(Environment.GetEnvironmentVariable("BENCH_IDLE_SECONDS"), out var s) ? s : 60;
 
     public string Name => "idle";
 

@@ -13,6 +13,7 @@ internal sealed partial class ChildProcess : IDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<string> _errors = new();
 
     private ChildProcess(Process process)
     {
@@ -24,7 +25,14 @@ internal sealed partial class ChildProcess : IDisposable
                 _lines.Enqueue(e.Data);
             }
         };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            // The last lines are kept for the error when the process fails to start.
+            if (e.Data is not null && _errors.Count < 50)
+            {
+                _errors.Enqueue(e.Data);
+            }
+        };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
@@ -58,7 +66,7 @@ internal sealed partial class ChildProcess : IDisposable
             await Task.Delay(20).ConfigureAwait(false);
         }
 
-        throw new TimeoutException($"{_process.StartInfo.FileName}: no '{prefix}' line (exited={_process.HasExited})");
+        throw new TimeoutException($"{_process.StartInfo.FileName}: no '{prefix}' line (exited={_process.HasExited}); stderr: {string.Join(" | ", _errors)}");
     }
 
     /// <summary>CPU time of all threads so far, from /proc/PID/task/*/schedstat (ns, exact).</summary>
