@@ -76,7 +76,13 @@ $(UDPGEN): bench/udpgen/udpgen.c
 	@mkdir -p $(@D)
 	gcc -O2 -Wall -Wextra -Werror -o $@ $<
 
-bench: build $(UDPGEN)
+# The floor the UDP benchmarks compare against: a bare recvmmsg loop that only counts (out/bench/udpfloor --help).
+UDPFLOOR := out/bench/udpfloor
+$(UDPFLOOR): bench/udpfloor/udpfloor.c
+	@mkdir -p $(@D)
+	gcc -O2 -Wall -Wextra -Werror -o $@ $<
+
+bench: build $(UDPGEN) $(UDPFLOOR)
 	$(DOTNET) run -c $(CONFIG) --project bench/Ingest.Bench -- $(BENCH)
 
 format:

@@ -9,8 +9,14 @@ public sealed class BenchContext(int runs, string repoRoot, BenchReport report)
 
     public string RepoRoot { get; } = repoRoot;
 
-    /// <summary>The published daemon (`make build` puts it there).</summary>
-    public string IngestPath => Path.Combine(RepoRoot, "out", "ingest", "ingest");
+    /// <summary>
+    /// The published daemon (`make build` puts it there), or BENCH_INGEST_PATH: another build of
+    /// it, for a before/after comparison (e.g. a ReadyToRun publish). Not INGEST_*: the daemon
+    /// reads those as its configuration and rejects unknown keys.
+    /// </summary>
+    public string IngestPath => Environment.GetEnvironmentVariable("BENCH_INGEST_PATH") is { Length: > 0 } other
+        ? Path.GetFullPath(other)
+        : Path.Combine(RepoRoot, "out", "ingest", "ingest");
 
     public BenchReport Report { get; } = report;
 

@@ -7,6 +7,7 @@ namespace Ingest.Bench;
 public sealed class BenchReport
 {
     private readonly List<(string Benchmark, string Metric, double Value, string Unit, string Note)> _rows = [];
+    private readonly List<(string Title, string Markdown)> _tables = [];
 
     public void Add(string benchmark, string metric, double value, string unit, string note = "")
     {
@@ -16,6 +17,17 @@ public sealed class BenchReport
         }
 
         Console.Error.WriteLine($"  {benchmark}: {metric} = {Format(value)} {unit} {note}");
+    }
+
+    /// <summary>A table of its own shape (a per-thread split, a side-by-side comparison), printed after the rows.</summary>
+    public void AddTable(string title, string markdown)
+    {
+        lock (_tables)
+        {
+            _tables.Add((title, markdown));
+        }
+
+        Console.Error.WriteLine($"  {title}:{Environment.NewLine}{markdown}");
     }
 
     public string ToMarkdown()
@@ -28,10 +40,15 @@ public sealed class BenchReport
             sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Benchmark} | {r.Metric} | {Format(r.Value)} | {r.Unit} | {r.Note} |");
         }
 
+        foreach (var (title, markdown) in _tables)
+        {
+            sb.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"**{title}**").AppendLine().Append(markdown);
+        }
+
         return sb.ToString();
     }
 
-    private static string Format(double v) => v switch
+    public static string Format(double v) => v switch
     {
         double.NaN => "n/a",
         >= 1000 => v.ToString("N0", CultureInfo.InvariantCulture),

@@ -27,7 +27,8 @@ internal sealed partial class ChildProcess : IDisposable
         };
         _process.ErrorDataReceived += (_, e) =>
         {
-            if (e.Data is not null)
+            // The last lines are kept for the error when the process fails to start.
+            if (e.Data is not null && _errors.Count < 50)
             {
                 _errors.Enqueue(e.Data);
             }
@@ -70,7 +71,7 @@ internal sealed partial class ChildProcess : IDisposable
             await Task.Delay(20).ConfigureAwait(false);
         }
 
-        throw new TimeoutException($"{_process.StartInfo.FileName}: no '{prefix}' line (exited={_process.HasExited})");
+        throw new TimeoutException($"{_process.StartInfo.FileName}: no '{prefix}' line (exited={_process.HasExited}); stderr: {string.Join(" | ", _errors)}");
     }
 
     /// <summary>CPU time of all threads so far, from /proc/PID/task/*/schedstat (ns, exact).</summary>
@@ -94,17 +95,14 @@ internal sealed partial class ChildProcess : IDisposable
     }
 
     /// <summary>Peak resident set size (VmHWM) in bytes.</summary>
-    public long PeakRssBytes()
-    {
-        foreach (var line in File.ReadLines($"/proc/{Id}/status"))
-        {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-            {
-                return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
-            }
-        }
+    public long PeakRssBytes() => ProcStat.PeakRssBytes(Id);
 
-        return 0;
+    /// <summary>Waits for the process to exit by itself (and its stdout to close); returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+        return _process.ExitCode;
     }
 
     public async Task<int> TerminateAsync(TimeSpan timeout)

@@ -1,8 +1,5 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Ingest.Bench.Support;
-using Ingest.Telemetry;
 
 namespace Ingest.Bench.Udp;
 
@@ -23,11 +20,6 @@ public sealed class UdpDaemonBenchmark : IBenchmark
 
     public async Task RunAsync(BenchContext context, CancellationToken cancellationToken)
     {
-        if (!File.Exists(context.IngestPath))
-        {
-            throw new InvalidOperationException($"{context.IngestPath} is missing: run `make build` (make bench does)");
-        }
-
         var udpgen = await UdpGen.LocateAsync(context, cancellationToken).ConfigureAwait(false);
         foreach (var generators in new[] { 1, 2 })
         {
@@ -43,23 +35,11 @@ public sealed class UdpDaemonBenchmark : IBenchmark
 
     private static async Task<Sample> OnceAsync(BenchContext context, string udpgen, int generators, CancellationToken cancellationToken)
     {
-        using var broker = ChildProcess.Start(context.IngestPath, "broker");
-        var bootstrap = (await broker.WaitForLineAsync("bootstrap=", TimeSpan.FromSeconds(30)).ConfigureAwait(false)).Split('=', 2)[1];
-        var port = FreeUdpPort();
-        var socket = Path.Combine(Path.GetTempPath(), $"ingest-bench-{Environment.ProcessId}-{port}.sock");
-        using var daemon = ChildProcess.Start(context.IngestPath, "run", "--bootstrap", bootstrap, "--udp", $"127.0.0.1:{port}", "--no-proc",
-            "--stats-interval", "0", "--set", $"Stats:ControlSocket={socket}", "--set", "Udp:ReceiveBufferBytes=33554432",
-            "--spool-dir", Path.Combine(Path.GetTempPath(), $"ingest-bench-spool-{Environment.ProcessId}-{port}"));
-        await daemon.WaitForLineAsync("bootstrap=", TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        for (var i = 0; i < 500 && !File.Exists(socket); i++)
-        {
-            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
-        }
-
-        await Task.Delay(500, cancellationToken).ConfigureAwait(false); // producer connected, JIT warm-up of startup paths
+        await using var ingest = await IngestUnderTest.StartAsync(context, TimeSpan.FromMilliseconds(500), cancellationToken,
+            "--no-proc", "--stats-interval", "0", "--set", "Udp:ReceiveBufferBytes=33554432").ConfigureAwait(false);
+        var daemon = ingest.Daemon;
         var cpuBefore = daemon.CpuNanoseconds();
-        var target = new IPEndPoint(IPAddress.Loopback, port);
-        var gens = Enumerable.Range(0, generators).Select(_ => UdpGen.Start(udpgen, target, Seconds, Size, 64)).ToList();
+        var gens = Enumerable.Range(0, generators).Select(_ => UdpGen.Start(udpgen, ingest.Udp, Seconds, Size, 64)).ToList();
         long sent = 0;
         double genSeconds = 0;
         foreach (var g in gens)
@@ -70,41 +50,11 @@ public sealed class UdpDaemonBenchmark : IBenchmark
             g.Dispose();
         }
 
-        // Wait until every datagram is accounted for (delivered or counted) or nothing moves for 2 s.
-        SourceSnapshot udp;
-        long last = -1;
-        var stableSince = DateTime.UtcNow;
-        while (true)
-        {
-            var snapshot = await ControlSocket.ReadAsync(socket, cancellationToken).ConfigureAwait(false);
-            udp = snapshot.Sources.Single(s => s.Channel == "udp");
-            var accounted = udp.Delivered + udp.DroppedTotal + udp.Transport.GetValueOrDefault("kernel_dropped");
-            if (accounted >= sent)
-            {
-                break;
-            }
-
-            if (accounted != last)
-            {
-                last = accounted;
-                stableSince = DateTime.UtcNow;
-            }
-            else if (DateTime.UtcNow - stableSince > TimeSpan.FromSeconds(2))
-            {
-                break;
-            }
-
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-        }
-
+        // Every datagram accounted for (delivered or counted), or nothing moved for 2 s.
+        var udp = await ingest.WaitAccountedAsync(sent, TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
         var cpu = daemon.CpuNanoseconds() - cpuBefore;
         var rss = daemon.PeakRssBytes();
-        var exit = await daemon.TerminateAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
-        await broker.TerminateAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        if (exit != 0)
-        {
-            throw new InvalidOperationException($"ingest run exited with {exit}");
-        }
+        await ingest.StopAsync().ConfigureAwait(false);
 
         var kernelDropped = udp.Transport.GetValueOrDefault("kernel_dropped");
         var lost = sent - udp.Delivered;
@@ -117,12 +67,6 @@ public sealed class UdpDaemonBenchmark : IBenchmark
             PeakRssMb: rss / 1e6);
         context.Progress(string.Create(CultureInfo.InvariantCulture, $"  sent {sent:N0}, delivered {udp.Delivered:N0}, kernel_dropped {kernelDropped:N0}, dropped {udp.DroppedTotal:N0}, CPU {cpu / 1e9:F2} s, RSS {rss / 1e6:F0} MB"));
         return sample;
-    }
-
-    private static int FreeUdpPort()
-    {
-        using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
     }
 
     private sealed record Sample(double Offered, double Delivered, double LossPercent, long Unexplained, double CpuNsPerEvent, double PeakRssMb);

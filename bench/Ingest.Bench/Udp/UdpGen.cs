@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Ingest.Bench.Support;
 
 namespace Ingest.Bench.Udp;
 
@@ -9,34 +11,25 @@ internal static class UdpGen
 {
     public sealed record Result(long Sent, long Errors, double Seconds);
 
-    public static async Task<string> LocateAsync(BenchContext context, CancellationToken cancellationToken)
-    {
-        var path = Path.Combine(context.RepoRoot, "out", "bench", "udpgen");
-        var source = Path.Combine(context.RepoRoot, "bench", "udpgen", "udpgen.c");
-        if (File.Exists(path) && File.GetLastWriteTimeUtc(path) >= File.GetLastWriteTimeUtc(source))
-        {
-            return path;
-        }
+    public static Task<string> LocateAsync(BenchContext context, CancellationToken cancellationToken) =>
+        NativeTool.LocateAsync(context, "udpgen", cancellationToken);
 
-        // `make bench` builds it; a bare `dotnet run` of the bench builds it the same way.
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        context.Progress($"building {path}");
-        using var gcc = Process.Start(new ProcessStartInfo("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-o", path, source]))
-            ?? throw new InvalidOperationException("cannot start gcc");
-        await gcc.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-        return gcc.ExitCode == 0 ? path : throw new InvalidOperationException($"gcc failed building udpgen (exit {gcc.ExitCode})");
-    }
+    /// <summary>Sends for <paramref name="seconds"/>, at <paramref name="rate"/> a second (0: as fast as the socket takes them).</summary>
+    public static Process Start(string udpgen, IPEndPoint target, double seconds, int size, int batch, double rate = 0) =>
+        Start(udpgen, target, size, batch, ["--duration", seconds.ToString("R", CultureInfo.InvariantCulture), "--rate", rate.ToString("R", CultureInfo.InvariantCulture)]);
 
-    public static Process Start(string udpgen, IPEndPoint target, double seconds, int size, int batch, double rate = 0)
+    /// <summary>Sends <paramref name="count"/> datagrams, at <paramref name="rate"/> a second (0: as fast as the socket takes them).</summary>
+    public static Process StartCount(string udpgen, IPEndPoint target, long count, double rate, int size, int batch) =>
+        Start(udpgen, target, size, batch, ["--count", count.ToString(CultureInfo.InvariantCulture), "--rate", rate.ToString("R", CultureInfo.InvariantCulture)]);
+
+    private static Process Start(string udpgen, IPEndPoint target, int size, int batch, string[] limits)
     {
         var start = new ProcessStartInfo(udpgen)
         {
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (var arg in (string[])["--target", target.ToString(), "--duration", seconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-            "--size", size.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", batch.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--rate", rate.ToString("R", System.Globalization.CultureInfo.InvariantCulture)])
+        foreach (var arg in (string[])["--target", target.ToString(), "--size", size.ToString(CultureInfo.InvariantCulture), "--batch", batch.ToString(CultureInfo.InvariantCulture), .. limits])
         {
             start.ArgumentList.Add(arg);
         }

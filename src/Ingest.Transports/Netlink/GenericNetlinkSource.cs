@@ -11,7 +11,8 @@ namespace Ingest.Transports.Netlink;
 /// family is resolved by name when the source starts; while it is absent (the module is not
 /// loaded) the source says so, counts "family_absent" and retries every
 /// <see cref="RetryInterval"/>. It also listens to the controller's "notify" group, so it joins
-/// as soon as the family registers and lets go when it unregisters ("family_removed").
+/// as soon as the family registers and lets go when it unregisters ("family_removed"); the retry
+/// is only a safety net, so it is rare: an idle daemon should not wake for it.
 /// kingest events are decoded (type <c>kingest</c>); other families are written generically
 /// (type <c>genl</c>: {family, cmd, version, attrs: [[type, bytes], ...]}).
 /// </summary>
@@ -63,8 +64,11 @@ public sealed class GenericNetlinkSource : NetlinkSource
 
     public override string Name { get; }
 
-    /// <summary>How often to look for the family again while it is absent.</summary>
-    public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How often to look for the family again while it is absent. The controller's notify group
+    /// already reports its registration at once; this only covers a missed notification.
+    /// </summary>
+    public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>The family as last resolved; null while it is absent.</summary>
     public GenericNetlinkFamily? Family => _family;
