@@ -220,14 +220,16 @@ public sealed class CommandProcessor
 
     private CommandResult Finish(CommandRequest request, CommandStatus status, string? error, long now, string? before = null, string? after = null, int? errno = null)
     {
-        Stats.OnResult(status);
-        return new CommandResult(request.Id, _hostId, status, error, before, after, now, request.Op, errno);
+        var result = new CommandResult(request.Id, _hostId, status, error, before, after, now, request.Op, errno);
+        Stats.OnResult(result);
+        return result;
     }
 
     private CommandResult Finish(string? claimedId, CommandStatus status, string? error, long now)
     {
-        Stats.OnResult(status);
-        return new CommandResult(claimedId, _hostId, status, error, null, null, now);
+        var result = new CommandResult(claimedId, _hostId, status, error, null, null, now);
+        Stats.OnResult(result);
+        return result;
     }
 
     private CommandResult? Ignore(string reason)

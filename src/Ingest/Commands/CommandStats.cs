@@ -6,6 +6,7 @@ public sealed class CommandStats
     private readonly long[] _byStatus = new long[Enum.GetValues<CommandStatus>().Length];
     private long _wrongHost;
     private long _publishRetries;
+    private CommandOutcome? _last;
 
     public long WrongHost => Interlocked.Read(ref _wrongHost);
 
@@ -13,7 +14,17 @@ public sealed class CommandStats
 
     public long this[CommandStatus status] => Interlocked.Read(ref _byStatus[(int)status]);
 
+    /// <summary>The latest decided command (heartbeats carry it); null before the first.</summary>
+    public CommandOutcome? Last => Volatile.Read(ref _last);
+
     public void OnResult(CommandStatus status) => Interlocked.Increment(ref _byStatus[(int)status]);
+
+    public void OnResult(CommandResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        OnResult(result.Status);
+        Volatile.Write(ref _last, new CommandOutcome(result.Id, result.Status, result.Op, result.AtMs));
+    }
 
     public void OnWrongHost() => Interlocked.Increment(ref _wrongHost);
 

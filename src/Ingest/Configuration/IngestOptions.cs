@@ -47,6 +47,9 @@ public sealed class IngestOptions
     /// <summary>Signed commands from Kafka applied as sysctl writes and ioctls (docs/commands.md).</summary>
     public CommandOptions Commands { get; set; } = new();
 
+    /// <summary>The daemon's own health event on kernel.events (docs/events/heartbeat.md).</summary>
+    public Ingest.Heartbeat.HeartbeatOptions Heartbeat { get; set; } = new();
+
     /// <summary>How long SIGTERM waits for in-flight batches before counting them as dropped.</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 30;
 
@@ -61,6 +64,7 @@ public sealed class IngestOptions
         Ring.Validate();
         Commands.Validate();
         Telemetry.Validate();
+        Heartbeat.Validate();
         if (ShutdownTimeoutSeconds is < 0 or > 3600)
         {
             throw new ConfigurationException($"ShutdownTimeoutSeconds must be between 0 and 3600 (got {ShutdownTimeoutSeconds})");

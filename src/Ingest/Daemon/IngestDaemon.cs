@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Ingest.Commands;
 using Ingest.Configuration;
+using Ingest.Heartbeat;
 using Ingest.Kafka;
 using Ingest.Pipeline;
 using Ingest.Sinks.Broker;
@@ -64,6 +65,12 @@ public sealed class IngestDaemon
         }
 
         sources.AddRange(ExtraSources);
+        var heartbeat = _options.Heartbeat.Enabled ? new HeartbeatSource(_options.Heartbeat) : null;
+        if (heartbeat is not null)
+        {
+            sources.Add(heartbeat);
+        }
+
         EmbeddedBroker? broker = null;
         var bootstrap = _options.Kafka.Bootstrap;
         if (string.IsNullOrWhiteSpace(bootstrap))
@@ -98,6 +105,11 @@ public sealed class IngestDaemon
         graph.Observe(metrics);
         Metrics = metrics;
         Snapshot = () => Capture(graph, publisher, bootstrap, metrics);
+        if (heartbeat is not null)
+        {
+            heartbeat.Stats = Snapshot;
+        }
+
         using var otlp = _options.Telemetry.ExportEnabled ? OtlpTelemetry.Start(_options.Telemetry, _options.ResolvedHostId) : null;
         if (otlp is not null)
         {
@@ -134,6 +146,12 @@ public sealed class IngestDaemon
 
                 Commands = commands.Stats;
                 metrics.AddCommands(commands.Stats);
+                if (heartbeat is not null)
+                {
+                    var running = commands;
+                    heartbeat.CommandState = () => running.Completion.IsFaulted ? CommandPathState.Failed : CommandPathState.Running;
+                    heartbeat.LastCommand = () => running.Stats.Last;
+                }
             }
 
             graph.Start();

@@ -95,6 +95,15 @@ internal sealed partial class CliProcess : IDisposable
 
     public void Terminate() => Assert.Equal(0, kill(_process.Id, 15));
 
+    /// <summary>SIGKILL: no shutdown path runs.</summary>
+    public void Kill()
+    {
+        Assert.Equal(0, kill(_process.Id, 9));
+        _process.WaitForExit();
+    }
+
+    public int ProcessId => _process.Id;
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Ingest.Bench.Support;
+using Ingest.Sinks.Broker;
+using Ingest.Sinks.Kafka;
+
+namespace Ingest.Bench.Fleet;
+
+/// <summary>
+/// N real idle daemons (default 200; FLEET_N overrides) on this machine against one embedded
+/// broker, each with its own HostId, runtime directory and UDP port, heartbeating at the default
+/// 10 s: per-host idle CPU and RSS, broker bytes/s per host (every record value and key on
+/// kernel.events over the window), and `ingest fleet` CPU following them.
+/// </summary>
+public sealed class FleetHostsBenchmark : IBenchmark
+{
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(60);
+
+    public string Name => "fleet-hosts";
+
+    public string Description => $"{Count} idle daemons: per-host CPU, RSS, broker bytes/s; `ingest fleet` CPU";
+
+    private static int Count => int.TryParse(Environment.GetEnvironmentVariable("FLEET_N"), CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 200;
+
+    public async Task RunAsync(BenchContext context, CancellationToken cancellationToken)
+    {
+        var samples = await context.RepeatAsync("fleet-hosts", _ => OnceAsync(context, Count, cancellationToken)).ConfigureAwait(false);
+        var note = $"N={Count}, heartbeat 10 s, UDP source idle, /proc scrapes on (10 s), {Window.TotalSeconds:0} s window";
+        context.Report.Add("fleet-hosts", "daemon idle CPU per host", BenchContext.Median(samples.Select(s => s.CpuPercentPerHost)), "% of one core", note);
+        context.Report.Add("fleet-hosts", "daemon RSS per host (median)", BenchContext.Median(samples.Select(s => s.RssMiB)), "MiB");
+        context.Report.Add("fleet-hosts", "broker bytes/s per host", BenchContext.Median(samples.Select(s => s.BytesPerSecondPerHost)), "B/s", "kernel.events values + keys");
+        context.Report.Add("fleet-hosts", "heartbeat record size", BenchContext.Median(samples.Select(s => s.HeartbeatBytes)), "B");
+        context.Report.Add("fleet-hosts", "ingest fleet CPU at N", BenchContext.Median(samples.Select(s => s.FleetCpuPercent)), "% of one core");
+        context.Report.Add("fleet-hosts", "hosts in the fleet view", BenchContext.Median(samples.Select(s => (double)s.HostsSeen)), "hosts");
+    }
+
+    private static async Task<Sample> OnceAsync(BenchContext context, int count, CancellationToken cancellationToken)
+    {
+        using var broker = EmbeddedBroker.Start();
+        broker.CreateTopic("kernel.events", 4);
+        var root = Path.Combine(Path.GetTempPath(), $"ingest-fleet-bench-{Guid.NewGuid():N}");
+        var daemons = new List<ChildProcess>();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var runtime = Path.Combine(root, $"h{i}");
+                Directory.CreateDirectory(runtime);
+                daemons.Add(ChildProcess.Start(
+                    context.IngestPath, "run", "--bootstrap", broker.BootstrapServers, "--host-id", $"bench-{i:D4}", "--udp", $"127.0.0.1:{FreeUdpPort()}", "--stats-interval", "0",
+                    "--set", $"RuntimeDirectory={runtime}", "--set", "Netlink:Enabled=false", "--set", "Signals:Enabled=false", "--set", "Upcall:Enabled=false", "--set", "Ring:Enabled=off"));
+                if (i % 20 == 19)
+                {
+                    context.Progress($"fleet-hosts: {i + 1}/{count} daemons started");
+                    await Task.WhenAll(daemons.Skip(i - 19).Select(d => d.WaitForLineAsync("bootstrap=", TimeSpan.FromMinutes(5)))).ConfigureAwait(false);
+                }
+            }
+
+            await Task.WhenAll(daemons.Select(d => d.WaitForLineAsync("bootstrap=", TimeSpan.FromMinutes(5)))).ConfigureAwait(false);
+            context.Progress($"fleet-hosts: {count} daemons up; settling 20 s");
+            await Task.Delay(TimeSpan.FromSeconds(20), cancellationToken).ConfigureAwait(false);
+
+            using var fleet = ChildProcess.Start(context.IngestPath, "fleet", "--bootstrap", broker.BootstrapServers, "--json", "--since", "60", "--refresh", "1");
+            using var reader = new KafkaRecentReader(broker.BootstrapServers, "kernel.events", DateTimeOffset.UtcNow);
+            while (!reader.Assigned)
+            {
+                reader.Read(TimeSpan.FromMilliseconds(200));
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            var cpuBefore = daemons.Select(d => d.CpuNanoseconds()).ToArray();
+            var fleetBefore = fleet.CpuNanoseconds();
+            var clock = Stopwatch.StartNew();
+            long bytes = 0;
+            long heartbeatBytes = 0;
+            while (clock.Elapsed < Window)
+            {
+                var record = reader.Read(TimeSpan.FromMilliseconds(100));
+                if (record is not null)
+                {
+                    bytes += record.Value.Length + (record.Key?.Length ?? 0);
+                    if (heartbeatBytes == 0 && record.Value.AsSpan().IndexOf("heartbeat"u8) >= 0)
+                    {
+                        heartbeatBytes = record.Value.Length + (record.Key?.Length ?? 0);
+                    }
+                }
+            }
+
+            var seconds = clock.Elapsed.TotalSeconds;
+            var cpu = daemons.Select((d, i) => (d.CpuNanoseconds() - cpuBefore[i]) / 1e9 / seconds * 100).ToArray();
+            var fleetCpu = (fleet.CpuNanoseconds() - fleetBefore) / 1e9 / seconds * 100;
+            var rss = daemons.Select(d => d.RssBytes() / 1048576.0).ToArray();
+            var last = fleet.Lines.LastOrDefault(l => l.StartsWith('{'));
+            var seen = last is null ? 0 : JsonDocument.Parse(last).RootElement.GetProperty("hosts_total").GetInt32();
+            context.Progress($"fleet-hosts: CPU per host median {BenchContext.Median(cpu):F3} % (max {cpu.Max():F3}), RSS median {BenchContext.Median(rss):F1} MiB (max {rss.Max():F1}), {bytes / seconds / count:F1} B/s per host, fleet {fleetCpu:F2} %, {seen} hosts seen");
+            await fleet.TerminateAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            return new Sample(BenchContext.Median(cpu), BenchContext.Median(rss), bytes / seconds / count, heartbeatBytes, fleetCpu, seen);
+        }
+        finally
+        {
+            await Task.WhenAll(daemons.Select(async d =>
+            {
+                try
+                {
+                    await d.TerminateAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                d.Dispose();
+            })).ConfigureAwait(false);
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static int FreeUdpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    private sealed record Sample(double CpuPercentPerHost, double RssMiB, double BytesPerSecondPerHost, double HeartbeatBytes, double FleetCpuPercent, int HostsSeen);
+}
