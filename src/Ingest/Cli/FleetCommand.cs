@@ -49,6 +49,12 @@ internal static class FleetCommand
                 rows = Math.Max(5, (Console.IsOutputRedirected ? 50 : Console.WindowHeight) - 7);
             }
 
+            if (Console.IsOutputRedirected)
+            {
+                // A table written to a file or pipe is not cut to 80 columns.
+                AnsiConsole.Profile.Width = 200;
+            }
+
             var query = new FleetQuery { HostGlob = parse.GetValue(hostGlob), Sort = parse.GetValue(sort), Limit = rows };
             var state = new FleetState();
             using var shutdown = new Shutdown();

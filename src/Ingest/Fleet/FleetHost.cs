@@ -52,6 +52,7 @@ public sealed class FleetHost(string host)
     /// <summary>The latest kingest `sensor` event with alarm set; null = none seen.</summary>
     public FleetAlarm? Alarm { get; internal set; }
 
+    /// <summary>Events/s over the kernel-facing channels (the heartbeats' own `ingest` channel left out).</summary>
     public double EventsPerSecond
     {
         get
@@ -59,7 +60,10 @@ public sealed class FleetHost(string host)
             double sum = 0;
             foreach (var c in _channels)
             {
-                sum += c.ReceivedPerSecond;
+                if (!c.IsHeartbeat)
+                {
+                    sum += c.ReceivedPerSecond;
+                }
             }
 
             return sum;
@@ -129,6 +133,9 @@ public sealed class FleetChannel(byte[] nameUtf8)
     internal byte[] NameUtf8 { get; } = nameUtf8;
 
     public string Name { get; } = System.Text.Encoding.UTF8.GetString(nameUtf8);
+
+    /// <summary>The `ingest` channel: the heartbeats themselves.</summary>
+    public bool IsHeartbeat => NameUtf8.AsSpan().SequenceEqual("ingest"u8);
 
     public long Received { get; internal set; }
 

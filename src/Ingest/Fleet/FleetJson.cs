@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Ingest.Fleet;
@@ -8,7 +9,7 @@ public static class FleetJson
 {
     public static void Write(Stream output, FleetState state, IReadOnlyList<FleetHost> rows, long nowMs)
     {
-        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = false });
+        using var json = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
         json.WriteString("now", Iso(nowMs));
         json.WriteNumber("hosts_total", state.Hosts.Count);

@@ -78,7 +78,7 @@ public static class FleetTable
         var text = new StringBuilder();
         foreach (var c in row.Channels)
         {
-            if (c.ReceivedPerSecond <= 0 && c.Dropped == 0)
+            if (c.IsHeartbeat || (c.ReceivedPerSecond <= 0 && c.Dropped == 0))
             {
                 continue;
             }
