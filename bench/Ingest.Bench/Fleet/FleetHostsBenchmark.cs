@@ -28,7 +28,7 @@ public sealed class FleetHostsBenchmark : IBenchmark
     public async Task RunAsync(BenchContext context, CancellationToken cancellationToken)
     {
         var samples = await context.RepeatAsync("fleet-hosts", _ => OnceAsync(context, Count, cancellationToken)).ConfigureAwait(false);
-        var note = $"N={Count}, heartbeat 10 s, UDP source idle, /proc scrapes on (10 s), {Window.TotalSeconds:0} s window";
+        var note = $"N={samples.Min(s => s.Hosts)} (asked {Count}), heartbeat 10 s, UDP source idle, /proc scrapes on (10 s), {Window.TotalSeconds:0} s window";
         context.Report.Add("fleet-hosts", "daemon idle CPU per host", BenchContext.Median(samples.Select(s => s.CpuPercentPerHost)), "% of one core", note);
         context.Report.Add("fleet-hosts", "daemon RSS per host (median)", BenchContext.Median(samples.Select(s => s.RssMiB)), "MiB");
         context.Report.Add("fleet-hosts", "broker bytes/s per host", BenchContext.Median(samples.Select(s => s.BytesPerSecondPerHost)), "B/s", "kernel.events values + keys");
@@ -47,6 +47,15 @@ public sealed class FleetHostsBenchmark : IBenchmark
         {
             for (var i = 0; i < count; i++)
             {
+                // The largest N this machine holds: stop adding daemons before memory runs short
+                // (other work shares the machine).
+                if (MemAvailableBytes() < MinFreeBytes)
+                {
+                    context.Progress($"fleet-hosts: stopping at {i} daemons: MemAvailable below {MinFreeBytes >> 30} GiB");
+                    count = i;
+                    break;
+                }
+
                 var runtime = Path.Combine(root, $"h{i}");
                 Directory.CreateDirectory(runtime);
                 daemons.Add(ChildProcess.Start(
@@ -54,8 +63,9 @@ public sealed class FleetHostsBenchmark : IBenchmark
                     "--set", $"RuntimeDirectory={runtime}", "--set", "Netlink:Enabled=false", "--set", "Signals:Enabled=false", "--set", "Upcall:Enabled=false", "--set", "Ring:Enabled=off"));
                 if (i % 20 == 19)
                 {
-                    context.Progress($"fleet-hosts: {i + 1}/{count} daemons started");
+                    // Start in waves so start-up (JIT) does not starve the ones already running.
                     await Task.WhenAll(daemons.Skip(i - 19).Select(d => d.WaitForLineAsync("bootstrap=", TimeSpan.FromMinutes(5)))).ConfigureAwait(false);
+                    context.Progress($"fleet-hosts: {i + 1}/{count} daemons up");
                 }
             }
 
@@ -63,7 +73,7 @@ public sealed class FleetHostsBenchmark : IBenchmark
             context.Progress($"fleet-hosts: {count} daemons up; settling 20 s");
             await Task.Delay(TimeSpan.FromSeconds(20), cancellationToken).ConfigureAwait(false);
 
-            using var fleet = ChildProcess.Start(context.IngestPath, "fleet", "--bootstrap", broker.BootstrapServers, "--json", "--since", "60", "--refresh", "1");
+            using var fleet = ChildProcess.Start(context.IngestPath, "fleet", "--bootstrap", broker.BootstrapServers, "--json", "--limit", "40", "--sort", "seen", "--since", "60", "--refresh", "1");
             using var reader = new KafkaRecentReader(broker.BootstrapServers, "kernel.events", DateTimeOffset.UtcNow);
             while (!reader.Assigned)
             {
@@ -97,7 +107,7 @@ public sealed class FleetHostsBenchmark : IBenchmark
             var seen = last is null ? 0 : JsonDocument.Parse(last).RootElement.GetProperty("hosts_total").GetInt32();
             context.Progress($"fleet-hosts: CPU per host median {BenchContext.Median(cpu):F3} % (max {cpu.Max():F3}), RSS median {BenchContext.Median(rss):F1} MiB (max {rss.Max():F1}), {bytes / seconds / count:F1} B/s per host, fleet {fleetCpu:F2} %, {seen} hosts seen");
             await fleet.TerminateAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-            return new Sample(BenchContext.Median(cpu), BenchContext.Median(rss), bytes / seconds / count, heartbeatBytes, fleetCpu, seen);
+            return new Sample(count, BenchContext.Median(cpu), BenchContext.Median(rss), bytes / seconds / count, heartbeatBytes, fleetCpu, seen);
         }
         finally
         {
@@ -123,6 +133,21 @@ public sealed class FleetHostsBenchmark : IBenchmark
         }
     }
 
+    private const long MinFreeBytes = 3L << 30;
+
+    private static long MemAvailableBytes()
+    {
+        foreach (var line in File.ReadLines("/proc/meminfo"))
+        {
+            if (line.StartsWith("MemAvailable:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.AsSpan(13).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return long.MaxValue;
+    }
+
     private static int FreeUdpPort()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -130,5 +155,5 @@ public sealed class FleetHostsBenchmark : IBenchmark
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
-    private sealed record Sample(double CpuPercentPerHost, double RssMiB, double BytesPerSecondPerHost, double HeartbeatBytes, double FleetCpuPercent, int HostsSeen);
+    private sealed record Sample(int Hosts, double CpuPercentPerHost, double RssMiB, double BytesPerSecondPerHost, double HeartbeatBytes, double FleetCpuPercent, int HostsSeen);
 }

@@ -26,7 +26,7 @@ public sealed class FleetViewBenchmark : IBenchmark
     {
         var template = await HeartbeatRecords.TemplateEventAsync().ConfigureAwait(false);
         var samples = await context.RepeatAsync("fleet-view", _ => OnceAsync(context, template, cancellationToken)).ConfigureAwait(false);
-        context.Report.Add("fleet-view", "ingest fleet CPU, following", BenchContext.Median(samples.Select(s => s.CpuPercent)), "% of one core", $"{Hosts:N0} hosts, {Hosts / IntervalSeconds:N0} heartbeats/s, refresh 1 s, --json");
+        context.Report.Add("fleet-view", "ingest fleet CPU, following", BenchContext.Median(samples.Select(s => s.CpuPercent)), "% of one core", $"{Hosts:N0} hosts, {Hosts / IntervalSeconds:N0} heartbeats/s, refresh 1 s, --json --limit 40 --sort seen (a terminal's worth of rows, all hosts sorted)");
         context.Report.Add("fleet-view", "hosts in its last view", BenchContext.Median(samples.Select(s => (double)s.HostsSeen)), "hosts");
         context.Report.Add("fleet-view", "ingest fleet --once catch-up", BenchContext.Median(samples.Select(s => s.CatchUpPerSecond)), "records/s", "what the embedded broker retains (about 5 MiB per partition), process start included");
     }
@@ -36,7 +36,7 @@ public sealed class FleetViewBenchmark : IBenchmark
         using var broker = EmbeddedBroker.Start();
         broker.CreateTopic("kernel.events", 4);
         using var sink = new KafkaRecordSink(new KafkaProducerOptions { BootstrapServers = broker.BootstrapServers }, _ => { });
-        using var fleet = ChildProcess.Start(context.IngestPath, "fleet", "--bootstrap", broker.BootstrapServers, "--json", "--since", "0", "--refresh", "1");
+        using var fleet = ChildProcess.Start(context.IngestPath, "fleet", "--bootstrap", broker.BootstrapServers, "--json", "--limit", "40", "--sort", "seen", "--since", "0", "--refresh", "1");
         await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken).ConfigureAwait(false);
 
         var keys = Enumerable.Range(0, Hosts).Select(i => System.Text.Encoding.UTF8.GetBytes($"sensor-{i:D6}")).ToArray();

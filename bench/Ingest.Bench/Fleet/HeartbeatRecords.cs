@@ -50,7 +50,8 @@ internal static class HeartbeatRecords
     public static byte[] WithTimestamp(byte[] rawEvent, long tsNs)
     {
         var copy = (byte[])rawEvent.Clone();
-        var at = copy.AsSpan().IndexOf("\xa2ts"u8) + 3;
+        ReadOnlySpan<byte> tsKey = [0xa2, (byte)'t', (byte)'s'];
+        var at = copy.AsSpan().IndexOf(tsKey) + 3;
         if (copy[at] != 0xcf)
         {
             throw new InvalidOperationException("template ts is not a uint64");
