@@ -149,7 +149,7 @@ public sealed class IngestDaemon
                 if (heartbeat is not null)
                 {
                     var running = commands;
-                    heartbeat.CommandState = () => running.Completion.IsFaulted ? CommandPathState.Failed : CommandPathState.Running;
+                    heartbeat.CommandState = () => running.Completion.IsFaulted ? "failed" : "running";
                     heartbeat.LastCommand = () => running.Stats.Last;
                 }
             }

@@ -40,7 +40,8 @@ public sealed class HeartbeatSource : IEventSource
     /// <summary>The daemon's figures; set before the pipeline starts. Null = no channels reported.</summary>
     public Func<StatsSnapshot>? Stats { get; set; }
 
-    public Func<CommandPathState> CommandState { get; set; } = static () => CommandPathState.Off;
+    /// <summary>The command path's state as a heartbeat reports it: "off" when Commands:Enabled is false, else the path's own state.</summary>
+    public Func<string> CommandState { get; set; } = static () => "off";
 
     public Func<CommandOutcome?> LastCommand { get; set; } = static () => null;
 
@@ -115,7 +116,7 @@ public sealed class HeartbeatSource : IEventSource
 
         writer.WriteKey(Names.Commands);
         writer.WriteMapHeader(2);
-        writer.WriteString(Names.State, CommandState().ToWire());
+        writer.WriteString(Names.State, CommandState());
         writer.WriteKey(Names.Last);
         if (LastCommand() is { } last)
         {

@@ -20,7 +20,7 @@ public class HeartbeatSourceTests
         var publisher = new FakePublisher();
         await using var graph = new PipelineGraph(new PipelineOptions(), "sensor-7", [udp, heartbeat], publisher, NullLogger.Instance);
         heartbeat.Stats = () => new StatsSnapshot { UptimeSeconds = 42, Sources = graph.Stats.Select(StatsSnapshot.Capture).ToList() };
-        heartbeat.CommandState = () => CommandPathState.Running;
+        heartbeat.CommandState = () => "running";
         heartbeat.LastCommand = () => new CommandOutcome("c-9", CommandStatus.Denied, "sysctl", 1234);
         heartbeat.Spool = () => new SpoolBacklog(3, 4096);
         graph.Start();
