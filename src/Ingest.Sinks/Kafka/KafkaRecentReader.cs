@@ -12,18 +12,23 @@ public sealed class KafkaRecentReader : IDisposable
 {
     private readonly IConsumer<byte[], byte[]> _consumer;
     private readonly string _topic;
-    private readonly DateTimeOffset _since;
+    private readonly DateTimeOffset? _since;
     private readonly Dictionary<int, long> _endAtStart = [];
     private readonly HashSet<int> _behind = [];
     private bool _assigned;
     private bool _skipOlder;
+    private bool _missingAtStart;
 
     /// <param name="bootstrap">librdkafka <c>bootstrap.servers</c>.</param>
     /// <param name="topic">Topic to read.</param>
-    /// <param name="since">Start each partition at the first record at or after this time.</param>
+    /// <param name="since">
+    /// Start each partition at the first record at or after this time; null = at the partitions'
+    /// current end (only what is written from now on; if the topic does not exist yet, everything
+    /// it will ever hold is new, so it is then read from its beginning).
+    /// </param>
     /// <param name="properties">Any librdkafka consumer property, overriding the defaults.</param>
     /// <param name="log">Receives client errors; ignored when null.</param>
-    public KafkaRecentReader(string bootstrap, string topic, DateTimeOffset since, IReadOnlyDictionary<string, string>? properties = null, Action<string>? log = null)
+    public KafkaRecentReader(string bootstrap, string topic, DateTimeOffset? since, IReadOnlyDictionary<string, string>? properties = null, Action<string>? log = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(bootstrap);
         ArgumentException.ThrowIfNullOrEmpty(topic);
@@ -97,7 +102,7 @@ public sealed class KafkaRecentReader : IDisposable
             }
 
             var message = result.Message;
-            if (_skipOlder && message.Timestamp.UnixTimestampMs < _since.ToUnixTimeMilliseconds())
+            if (_skipOlder && message.Timestamp.UnixTimestampMs < _since!.Value.ToUnixTimeMilliseconds())
             {
                 SkippedOlder++;
                 timeout = TimeSpan.Zero;
@@ -140,11 +145,30 @@ public sealed class KafkaRecentReader : IDisposable
         var topic = metadata.Topics.FirstOrDefault(t => t.Topic == _topic);
         if (topic is null || topic.Error.IsError || topic.Partitions.Count == 0)
         {
+            _missingAtStart = true;
             Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(200, wait.TotalMilliseconds)));
             return false;
         }
 
-        var timestamp = new Timestamp(_since.UtcDateTime);
+        if (_since is null)
+        {
+            // From the end: nothing before now is wanted. A topic that did not exist when reading
+            // began holds only new records: read it all.
+            var fromEnd = new List<TopicPartitionOffset>();
+            foreach (var p in topic.Partitions)
+            {
+                var partition = new TopicPartition(_topic, p.PartitionId);
+                var marks = _consumer.QueryWatermarkOffsets(partition, wait);
+                fromEnd.Add(new TopicPartitionOffset(partition, _missingAtStart ? marks.Low : marks.High));
+                _endAtStart[p.PartitionId] = marks.High.Value;
+            }
+
+            _consumer.Assign(fromEnd);
+            _assigned = true;
+            return true;
+        }
+
+        var timestamp = new Timestamp(_since.Value.UtcDateTime);
         var wanted = topic.Partitions.Select(p => new TopicPartitionTimestamp(_topic, p.PartitionId, timestamp)).ToList();
         List<TopicPartitionOffset> starts;
         try
@@ -197,7 +221,7 @@ public sealed class KafkaRecentReader : IDisposable
                 var result = _consumer.Consume(TimeSpan.FromMilliseconds(100));
                 if (result?.Message is { } message)
                 {
-                    return message.Timestamp.UnixTimestampMs >= _since.ToUnixTimeMilliseconds();
+                    return message.Timestamp.UnixTimestampMs >= _since!.Value.ToUnixTimeMilliseconds();
                 }
             }
 

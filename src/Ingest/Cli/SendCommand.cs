@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Ingest.Commands;
+using Ingest.Fleet;
 
 namespace Ingest.Cli;
 
@@ -12,16 +13,20 @@ internal static class SendCommand
     public static Command Create()
     {
         var bootstrap = new Option<string?>("--bootstrap", "-b") { Description = "Kafka bootstrap servers (default: INGEST_KAFKA__BOOTSTRAP)." };
-        var host = new Option<string>("--host") { Description = "Target host id (the daemon's --host-id).", Required = true };
+        var host = new Option<string[]>("--host") { Description = "Target host id (the daemon's --host-id); repeat for several hosts." };
+        var hostsFile = new Option<FileInfo?>("--hosts-file") { Description = "Target the hosts listed in FILE, one per line (# comments)." };
+        var hostsSeen = new Option<string?>("--hosts-seen") { Description = "Target the hosts matching GLOB with a heartbeat on kernel.events in the last minute." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "List the target hosts and exit without sending." };
+        var parallel = new Option<int>("--parallel") { Description = "Hosts whose command is sent and unanswered at most at once.", DefaultValueFactory = _ => 64 };
         var key = new Option<FileInfo>("--key", "-k") { Description = "Private key file from `ingest keygen` (must be mode 0600).", Required = true };
         var sysctl = new Option<string?>("--sysctl") { Description = "KEY=VALUE: write a sysctl, e.g. net.ipv4.tcp_keepalive_time=600." };
         var ioctl = new Option<string[]>("--ioctl") { Description = "NAME [ARG=INT ...]: run an ioctl on /dev/kingest, e.g. set_rate hz=100.", AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.OneOrMore };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for the result.", DefaultValueFactory = _ => 30 };
         var ttl = new Option<double>("--ttl") { Description = "Seconds the command stays valid (expires_at - issued_at).", DefaultValueFactory = _ => 60 };
         var id = new Option<string?>("--id") { Description = "Command id (default: random)." };
-        var command = new Command("send", "Sign a command, publish it to kernel.commands for one host, wait for its result and print it. Exit 0 only when applied; 1 with the status and error otherwise; 3 on timeout.")
+        var command = new Command("send", "Sign a command for each target host, publish it to kernel.commands, wait for each host's result and print it (one line per host, then a summary for several). Exit 0 only when every host applied; 1 if any refused or failed; 3 if any timed out (naming them).")
         {
-            bootstrap, host, key, sysctl, ioctl, timeout, ttl, id,
+            bootstrap, host, hostsFile, hostsSeen, dryRun, parallel, key, sysctl, ioctl, timeout, ttl, id,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -31,7 +36,14 @@ internal static class SendCommand
                 return await Usage("--bootstrap is required");
             }
 
-            var target = parse.GetValue(host)!;
+            var named = parse.GetValue(host) ?? [];
+            var file = parse.GetValue(hostsFile);
+            var seenGlob = parse.GetValue(hostsSeen);
+            if (named.Length == 0 && file is null && seenGlob is null)
+            {
+                return await Usage("give the targets: --host HOST (repeatable), --hosts-file FILE or --hosts-seen GLOB");
+            }
+
             var sysctlText = parse.GetValue(sysctl);
             var ioctlWords = parse.GetValue(ioctl) ?? [];
             if ((sysctlText is null) == (ioctlWords.Length == 0))
@@ -51,7 +63,7 @@ internal static class SendCommand
                 return await Usage("--ttl must be positive");
             }
 
-            CommandRequest request;
+            Func<string, CommandRequest> requestFor;
             if (sysctlText is not null)
             {
                 var eq = sysctlText.IndexOf('=', StringComparison.Ordinal);
@@ -60,7 +72,7 @@ internal static class SendCommand
                     return await Usage($"--sysctl expects KEY=VALUE (got '{sysctlText}')");
                 }
 
-                request = CommandRequest.Sysctl(commandId, target, DateTimeOffset.UtcNow, lifetime, sysctlText[..eq], sysctlText[(eq + 1)..]);
+                requestFor = target => CommandRequest.Sysctl(commandId, target, DateTimeOffset.UtcNow, lifetime, sysctlText[..eq], sysctlText[(eq + 1)..]);
             }
             else
             {
@@ -76,9 +88,54 @@ internal static class SendCommand
                     arguments.Add(new(word[..eq], number));
                 }
 
-                request = CommandRequest.Ioctl(commandId, target, DateTimeOffset.UtcNow, lifetime, ioctlWords[0], arguments);
+                requestFor = target => CommandRequest.Ioctl(commandId, target, DateTimeOffset.UtcNow, lifetime, ioctlWords[0], arguments);
             }
 
+            List<string> targets;
+            try
+            {
+                var all = new List<string>(named);
+                if (file is not null)
+                {
+                    all.AddRange(FleetTargets.FromFile(file.FullName));
+                }
+
+                if (seenGlob is not null)
+                {
+                    all.AddRange(FleetTargets.Seen(servers, "kernel.events", seenGlob, TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(30)));
+                }
+
+                targets = FleetTargets.Distinct(all);
+            }
+            catch (IOException e)
+            {
+                return await Usage($"--hosts-file: {e.Message}");
+            }
+
+            if (parse.GetValue(dryRun))
+            {
+                foreach (var target in targets)
+                {
+                    Console.WriteLine($"target {target}");
+                }
+
+                Console.WriteLine($"{targets.Count} target(s); nothing sent (--dry-run)");
+                return 0;
+            }
+
+            if (targets.Count == 0)
+            {
+                await Console.Error.WriteLineAsync("ingest send: no target host (none listed, or none seen in the last minute)");
+                return 2;
+            }
+
+            if (named.Length != 1 || file is not null || seenGlob is not null)
+            {
+                return await SendToFleetAsync(servers, parse.GetValue(key)!, targets, requestFor, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(parallel), commandId, ct);
+            }
+
+            var request = requestFor(targets[0]);
+            var single = targets[0];
             try
             {
                 using var signer = CommandSigner.Load(parse.GetValue(key)!.FullName);
@@ -86,7 +143,7 @@ internal static class SendCommand
                 var result = await sender.SendAsync(request, TimeSpan.FromSeconds(parse.GetValue(timeout)), ct);
                 if (result is null)
                 {
-                    await Console.Error.WriteLineAsync($"ingest send: no result for command {commandId} from host {target} within {parse.GetValue(timeout)} s (is the daemon running with Commands:Enabled?)");
+                    await Console.Error.WriteLineAsync($"ingest send: no result for command {commandId} from host {single} within {parse.GetValue(timeout)} s (is the daemon running with Commands:Enabled?)");
                     return TimedOut;
                 }
 
@@ -105,6 +162,51 @@ internal static class SendCommand
             }
         });
         return command;
+    }
+
+    /// <summary>One command per host, with bounded concurrency: a line per host as it finishes, then a summary.</summary>
+    private static async Task<int> SendToFleetAsync(string servers, FileInfo key, IReadOnlyList<string> targets, Func<string, CommandRequest> requestFor, TimeSpan timeout, int parallel, string commandId, CancellationToken ct)
+    {
+        try
+        {
+            using var signer = CommandSigner.Load(key.FullName);
+            using var sender = new FleetCommandSender(servers, signer, VerifyResult) { Parallelism = parallel };
+            sender.Unverifiable = note => Console.Error.WriteLine($"ingest send: {note}");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var outcomes = await sender.SendAsync(targets, requestFor, timeout, outcome => Console.WriteLine(outcome.ToString()), ct);
+            var applied = outcomes.Count(o => o.Applied);
+            var refused = outcomes.Where(o => !o.Applied && !o.TimedOut).Select(o => o.Host).ToList();
+            var timedOut = outcomes.Where(o => o.TimedOut).Select(o => o.Host).ToList();
+            Console.WriteLine($"summary: id={commandId} {applied} applied, {refused.Count} refused or failed, {timedOut.Count} timed out, of {targets.Count} host(s) in {clock.Elapsed.TotalSeconds:0.0} s");
+            if (refused.Count > 0)
+            {
+                Console.WriteLine($"refused or failed: {string.Join(' ', refused)}");
+            }
+
+            if (timedOut.Count > 0)
+            {
+                Console.WriteLine($"timed out: {string.Join(' ', timedOut)}");
+            }
+
+            return refused.Count > 0 ? 1 : timedOut.Count > 0 ? TimedOut : 0;
+        }
+        catch (CommandKeyException e)
+        {
+            await Console.Error.WriteLineAsync($"ingest send: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or Confluent.Kafka.KafkaException)
+        {
+            await Console.Error.WriteLineAsync($"ingest send: {e.Message}");
+            return 1;
+        }
+    }
+
+    /// <summary>A results record counts when it is a result of the host that keys it.</summary>
+    private static (CommandResult? Result, string? Error) VerifyResult(string host, byte[] value)
+    {
+        var result = CommandResult.TryDecode(value);
+        return result is null ? (null, "not a command result") : result.Host != host ? (null, $"result names host {result.Host}") : (result, null);
     }
 
     private static async Task<int> Usage(string message)
