@@ -54,9 +54,12 @@ internal sealed partial class CliProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public static CliProcess Start(params string[] args)
+    public static CliProcess Start(params string[] args) => StartProgram(ExecutablePath, args);
+
+    /// <summary>Any program (e.g. `ip netns exec NAME ingest ...`), collected the same way.</summary>
+    public static CliProcess StartProgram(string program, params string[] args)
     {
-        var psi = new ProcessStartInfo(ExecutablePath)
+        var psi = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
