@@ -67,7 +67,7 @@ public static class FleetTable
 
     private static string Alarm(FleetAlarm? alarm, long nowMs) => alarm is null
         ? "-"
-        : $"[red]sensor {alarm.SensorId} {alarm.MilliCelsius / 1000.0:0.0}°C > {alarm.ThresholdMilliCelsius / 1000.0:0.0}[/] {Age(nowMs - (alarm.TimestampNs / 1_000_000))} ago";
+        : string.Create(CultureInfo.InvariantCulture, $"[red]sensor {alarm.SensorId} {alarm.MilliCelsius / 1000.0:0.0}°C > {alarm.ThresholdMilliCelsius / 1000.0:0.0}[/] {Age(nowMs - (alarm.TimestampNs / 1_000_000))} ago");
 
     private static string Command(FleetHost row) => row.LastCommandStatus is null
         ? row.CommandState ?? "-"
@@ -108,16 +108,16 @@ public static class FleetTable
 
     private static string Bytes(long bytes) => bytes switch
     {
-        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0}G",
-        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0}M",
-        >= 1L << 10 => $"{bytes / 1024.0:0.0}k",
+        >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.0}G"),
+        >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.0}M"),
+        >= 1L << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0}k"),
         _ => bytes.ToString(CultureInfo.InvariantCulture),
     };
 
     private static string Age(long ms) => ms switch
     {
         < 0 => "0s",
-        < 60_000 => $"{ms / 1000.0:0.0}s",
+        < 60_000 => string.Create(CultureInfo.InvariantCulture, $"{ms / 1000.0:0.0}s"),
         < 3_600_000 => $"{ms / 60_000}m{ms / 1000 % 60}s",
         _ => $"{ms / 3_600_000}h{ms / 60_000 % 60}m",
     };

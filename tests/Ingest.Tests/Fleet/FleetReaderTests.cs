@@ -132,6 +132,30 @@ public class FleetReaderTests
         }
     }
 
+    [Fact]
+    public async Task Fleet_once_prints_a_table_of_the_hosts_and_says_when_the_topic_is_missing()
+    {
+        using var broker = EmbeddedBroker.Start();
+        var missing = await ProcessRunner.RunAsync(CliProcess.ExecutablePath, ["fleet", "-b", broker.BootstrapServers, "--once", "--timeout", "2"]);
+        Assert.True(missing.ExitCode == 0, missing.Stderr);
+        Assert.Contains("topic not found", missing.Stderr, StringComparison.Ordinal);
+
+        using var sink = new KafkaRecordSink(new KafkaProducerOptions { BootstrapServers = broker.BootstrapServers }, _ => { });
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        await ProduceAsync(sink, "kernel.events", "press-7", FleetRecords.Heartbeat("press-7", now, udpReceived: 900, udpRate: 90, dropped: 4, lastStatus: "applied"));
+        await ProduceAsync(sink, "kernel.events", "press-8", FleetRecords.Heartbeat("press-8", now - 600_000));
+        await ProduceAsync(sink, "kernel.events", "press-7", FleetRecords.Sensor("press-7", "ring", now * 1_000_000, 12, 95_000, 80_000));
+        var table = await ProcessRunner.RunAsync(CliProcess.ExecutablePath, ["fleet", "-b", broker.BootstrapServers, "--once", "--since", "3600", "--host", "press-*", "--sort", "seen"]);
+        Assert.True(table.ExitCode == 0, table.Stderr);
+        var rows = table.StdoutText.Split('\n').Where(l => l.TrimStart().StartsWith("press-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.StartsWith("press-8", rows[0].TrimStart(), StringComparison.Ordinal); // silent longest: first
+        Assert.Contains("STALE", rows[0], StringComparison.Ordinal);
+        Assert.Contains("udp 90", rows[1], StringComparison.Ordinal);
+        Assert.Contains("sensor 12 95.0", rows[1], StringComparison.Ordinal);
+        Assert.Contains("applied sysctl c-1", rows[1], StringComparison.Ordinal);
+    }
+
     private static List<string> Drain(KafkaRecentReader reader)
     {
         var keys = new List<string>();
