@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Ingest needs. Idempotent: it asks apt only for what is missing,
 # so a second run costs a dpkg query.
-#   deps-apt.sh run    what `make run` needs: a C toolchain and librdkafka's build dependencies
-#   deps-apt.sh test   that plus the test tools: kcat, python3-msgpack, iproute2, and the
+#   deps-apt.sh run    what `make run` needs: a C toolchain for the static upcall helper
+#                      (librdkafka comes prebuilt from NuGet's librdkafka.redist)
+#   deps-apt.sh test   that plus the test tools: kcat, python3-msgpack, python3-cryptography, iproute2, and the
 #                      Debian kernel, headers, QEMU and busybox for the kernel-module guest tests
+#   deps-apt.sh kernel <ver>...   the image and headers of these exact Debian kernels (the module's
+#                      build and guest matrix: kmodule/scripts/kernels.sh finds the versions)
 set -euo pipefail
 group=${1:-test}
 run_pkgs=(
-  # librdkafka 2.15.1 source build (scripts/build-librdkafka.sh) and the upcall helper
-  build-essential pkg-config libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev
+  # the upcall helper (static C: src/Ingest.Transports/Upcall/helper)
+  build-essential
 )
 test_pkgs=(
   # independent Kafka and MessagePack clients for black-box tests
-  kcat python3-msgpack
+  kcat python3-msgpack python3-cryptography
   # deployment-file validation (scripts/validate-deploy.sh)
   python3-yaml python3-jsonschema systemd
   # network namespaces, veth, setpriv
@@ -23,7 +26,13 @@ test_pkgs=(
 case "$group" in
   run) pkgs=("${run_pkgs[@]}") ;;
   test) pkgs=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+  kernel)
+    shift
+    pkgs=()
+    for v in "$@"; do pkgs+=("linux-image-$v" "linux-headers-$v"); done
+    [ ${#pkgs[@]} -gt 0 ] || { echo "usage: $0 kernel <version>..." >&2; exit 2; }
+    ;;
+  *) echo "usage: $0 run|test|kernel <version>..." >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do

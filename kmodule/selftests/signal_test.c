@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /* RT signals: thread-directed delivery, payload, order, hostile subscribes. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,14 +73,15 @@ static void test_payload_order(int fd)
 		v = (uint32_t)si.si_value.sival_int;
 		if (first < 0)
 			first = KINGEST_SIG_SEQ(v);
-		if (si.si_code != SI_QUEUE || si.si_pid != 0 || KINGEST_SIG_TYPE(v) != 0x42 ||
+		if (si.si_code != KINGEST_SIG_CODE || si.si_band != KINGEST_SIG_BAND ||
+		    (uint32_t)si.si_fd != v || KINGEST_SIG_TYPE(v) != 0x42 ||
 		    KINGEST_SIG_DETAIL(v) != (uint32_t)(0xA000 | i) ||
 		    KINGEST_SIG_SEQ(v) != (uint32_t)((first + i) & 0xff))
 			bad++;
 		got++;
 	}
 	kt_ok(got == N, "signals: %d of %d queued signals taken", got, N);
-	kt_ok(bad == 0, "signals: SI_QUEUE, type, detail and seq order correct (%d bad)", bad);
+	kt_ok(bad == 0, "signals: module si_code and si_band, type, detail and seq order correct (%d bad)", bad);
 	ioctl(fd, KINGEST_IOC_UNSUBSCRIBE_SIGNAL);
 }
 
@@ -186,6 +191,63 @@ static void test_overflow(int fd)
 	ioctl(fd, KINGEST_IOC_UNSUBSCRIBE_SIGNAL);
 }
 
+/*
+ * What another process can make arrive at a subscribed thread: it must
+ * never look like the module's signal (positive si_code + KINGEST_SIG_BAND).
+ */
+static void test_forged(void)
+{
+	pid_t self = getpid(), tid = (pid_t)syscall(SYS_gettid), child;
+	int status = -1, i, seen_queue = 0, seen_poll = 0, lookalike = 0;
+	siginfo_t si;
+
+	while (take(&si, 0) == SIGNO)
+		;	/* nothing left over from the tests before */
+	child = fork();
+	if (child == 0) {
+		struct f_owner_ex owner = { F_OWNER_TID, tid };
+		siginfo_t f;
+		int bad = 0, p[2];
+
+		/* ABI 1's module signal, forged exactly: SI_QUEUE, si_pid 0. */
+		memset(&f, 0, sizeof(f));
+		f.si_signo = SIGNO;
+		f.si_code = SI_QUEUE;
+		f.si_pid = 0;
+		f.si_value.sival_int = 0x42000000;
+		bad |= syscall(SYS_rt_tgsigqueueinfo, self, tid, SIGNO, &f) != 0;
+		/* The module's si_code: the kernel refuses it from another process. */
+		f.si_code = KINGEST_SIG_CODE;
+		f.si_band = KINGEST_SIG_BAND;
+		bad |= (syscall(SYS_rt_tgsigqueueinfo, self, tid, SIGNO, &f) != -1 ||
+			errno != EPERM) << 1;
+		/* A positive si_code the kernel queues for us: F_SETSIG on a pipe. */
+		bad |= (pipe(p) || fcntl(p[0], F_SETOWN_EX, &owner) ||
+			fcntl(p[0], F_SETSIG, SIGNO) ||
+			fcntl(p[0], F_SETFL, O_ASYNC | O_NONBLOCK) ||
+			write(p[1], "x", 1) != 1) << 2;
+		_exit(bad);
+	}
+	waitpid(child, &status, 0);
+	kt_ok(WIFEXITED(status) && !(WEXITSTATUS(status) & 2),
+	      "forged: rt_tgsigqueueinfo with the module's si_code from another process -> EPERM");
+	for (i = 0; i < 8 && take(&si, 300) == SIGNO; i++) {
+		if (si.si_code == KINGEST_SIG_CODE && si.si_band == KINGEST_SIG_BAND)
+			lookalike++;
+		else if (si.si_code == SI_QUEUE && si.si_pid == 0)
+			seen_queue++;
+		else if (si.si_code > 0)
+			seen_poll++;
+	}
+	kt_ok(WIFEXITED(status) && !(WEXITSTATUS(status) & 1) && seen_queue == 1 && !lookalike,
+	      "forged: SI_QUEUE/si_pid 0 from a user process arrives, with si_code SI_QUEUE");
+	/* The write, and the write end's close at exit, each queue one. */
+	kt_ok(WIFEXITED(status) && !(WEXITSTATUS(status) & 4) && seen_poll >= 1 && !lookalike,
+	      "forged: F_SETSIG's positive si_code carries a poll band, not KINGEST_SIG_BAND");
+	kt_diag("forger exit %d, SI_QUEUE seen %d, positive seen %d, look-alikes %d",
+		WIFEXITED(status) ? WEXITSTATUS(status) : -1, seen_queue, seen_poll, lookalike);
+}
+
 int main(void)
 {
 	sigset_t set;
@@ -197,9 +259,10 @@ int main(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	fd = kt_open();
-	kt_plan(20);
+	kt_plan(23);
 	kt_quiet(KINGEST_CHF_SIGNAL);
 	test_hostile(fd);
+	test_forged();
 	test_payload_order(fd);
 	test_thread_directed();
 	test_close_ends(fd);

@@ -32,7 +32,7 @@ start_helper() {
 }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..12"
 
 busy
 start_helper dev
@@ -59,8 +59,23 @@ rmmod kingest
 ok $? "rmmod under load without open files succeeds"
 kill "$reader" "$HELPER_PID" 2>/dev/null; wait "$reader" "$HELPER_PID" 2>/dev/null
 
-good=$("$bin/modloop" "$ko" kingest 50)
-ok $? "load/unload 50 times in a row ($good cycles)"
+# A reader asleep in KINGEST_IOC_WAIT_READ while unload is attempted.
+insmod "$ko"
+ok $? "reload"
+sysctl -qw kingest.rate_hz=1000 kingest.sensors_enable=1
+start_helper wait
+ok $? "a reader sleeps in WAIT_READ, sensors at 1 kHz"
+rmmod kingest 2>/dev/null
+r=$?
+loaded
+ok $(( r != 0 && $? == 0 ? 0 : 1 )) "rmmod racing a WAIT_READ sleeper is refused, module stays"
+kill -9 "$HELPER_PID"; wait "$HELPER_PID" 2>/dev/null
+rmmod kingest
+ok $? "rmmod succeeds once the sleeper is gone"
+
+good=$("$bin/modloop" "$ko" kingest 50 "${KINGEST_UPCALL_HELPER:-/sbin/kingest-upcall}")
+ok $? "load/unload 50 times in a row, unloading while upcalls fire ($good cycles)"
+[ -n "${KINGEST_UPCALL_LOG:-}" ] && echo "# upcall log: $(wc -l <"$KINGEST_UPCALL_LOG" 2>/dev/null || echo 0) lines"
 
 insmod "$ko"
 ok $? "module loaded again for the tests that follow"

@@ -15,7 +15,6 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/umh.h>
-#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
@@ -41,12 +40,12 @@ struct kingest_defer {
 	unsigned long window_start;
 	unsigned int window_count;
 	struct work_struct work;
+	/* One ordered queue per channel: an upcall waits for its exec. */
+	struct workqueue_struct *wq;
 	void (*send)(struct kingest_pending *p);
 };
 
-static struct workqueue_struct *defer_wq;
 static struct socket *udp_sock;
-static atomic_t upcalls_in_flight = ATOMIC_INIT(0);
 
 static void udp_send(struct kingest_pending *p);
 static void upcall_send(struct kingest_pending *p);
@@ -109,7 +108,7 @@ static bool defer_enqueue(struct kingest_defer *dc, const struct kingest_event *
 out:
 	spin_unlock_irqrestore(&dc->lock, flags);
 	if (ok) {
-		queue_work(defer_wq, &dc->work);
+		queue_work(dc->wq, &dc->work);
 	} else {
 		kfree(p);
 		/* Emitted is counted once the send worked. */
@@ -163,7 +162,7 @@ static void udp_send(struct kingest_pending *p)
 #define UPCALL_ARGC	6
 #define UPCALL_ENVC	8
 
-/* Everything one upcall needs, freed by the usermode helper's cleanup. */
+/* Everything one upcall needs, freed by upcall_cleanup(). */
 struct kingest_upcall {
 	char *argv[UPCALL_ARGC + 1];
 	char *envp[UPCALL_ENVC + 1];
@@ -173,15 +172,15 @@ struct kingest_upcall {
 	char env[UPCALL_ENVC][2 * KINGEST_UPCALL_MAX_HEX + 32];
 };
 
+/*
+ * With UMH_WAIT_EXEC this runs inside call_usermodehelper_exec(), on our
+ * own workqueue, so flushing that queue before unload means no module code
+ * runs afterwards (with UMH_NO_WAIT it ran from the kernel's umh worker,
+ * which unload could not wait for).
+ */
 static void upcall_cleanup(struct subprocess_info *info)
 {
-	/* retval holds the exec result even with UMH_NO_WAIT. */
-	kingest_count(KINGEST_CH_UPCALL, info->retval == 0);
-	if (info->retval)
-		kingest_count_error(KINGEST_CH_UPCALL);
 	kfree(info->data);
-	if (atomic_dec_and_test(&upcalls_in_flight))
-		wake_up_var(&upcalls_in_flight);
 }
 
 static void upcall_send(struct kingest_pending *p)
@@ -190,6 +189,7 @@ static void upcall_send(struct kingest_pending *p)
 	struct subprocess_info *info;
 	struct kingest_upcall *u;
 	unsigned int i;
+	int ret;
 
 	u = kzalloc(sizeof(*u), GFP_KERNEL);
 	if (!u)
@@ -226,9 +226,15 @@ static void upcall_send(struct kingest_pending *p)
 		kfree(u);
 		goto fail;
 	}
-	/* The helper's cleanup runs on every path, success or not. */
-	atomic_inc(&upcalls_in_flight);
-	call_usermodehelper_exec(info, UMH_NO_WAIT);
+	/*
+	 * Returns once the helper was exec'd (not when it exits), having
+	 * called upcall_cleanup() on every path: only our worker waits, and
+	 * upcall_rate bounds how often.
+	 */
+	ret = call_usermodehelper_exec(info, UMH_WAIT_EXEC);
+	kingest_count(KINGEST_CH_UPCALL, ret == 0);
+	if (ret)
+		kingest_count_error(KINGEST_CH_UPCALL);
 	kfree(p);
 	return;
 fail:
@@ -257,20 +263,27 @@ static void defer_chan_init(struct kingest_defer *dc)
 
 int kingest_defer_init(void)
 {
-	int err;
+	int err = -ENOMEM;
 
 	defer_chan_init(&udp_chan);
 	defer_chan_init(&upcall_chan);
-	defer_wq = alloc_ordered_workqueue("kingest", 0);
-	if (!defer_wq)
+	udp_chan.wq = alloc_ordered_workqueue("kingest_udp", 0);
+	if (!udp_chan.wq)
 		return -ENOMEM;
+	upcall_chan.wq = alloc_ordered_workqueue("kingest_upcall", 0);
+	if (!upcall_chan.wq)
+		goto err_udp;
 	err = sock_create_kern(&init_net, AF_INET, SOCK_DGRAM, IPPROTO_UDP,
 			       &udp_sock);
-	if (err) {
-		destroy_workqueue(defer_wq);
-		return err;
-	}
+	if (err)
+		goto err_upcall;
 	return 0;
+
+err_upcall:
+	destroy_workqueue(upcall_chan.wq);
+err_udp:
+	destroy_workqueue(udp_chan.wq);
+	return err;
 }
 
 static void defer_chan_stop(struct kingest_defer *dc)
@@ -287,13 +300,14 @@ void kingest_defer_stop(void)
 {
 	defer_chan_stop(&udp_chan);
 	defer_chan_stop(&upcall_chan);
-	flush_workqueue(defer_wq);
-	/* upcall_cleanup() is module code: wait until the last one ran. */
-	wait_var_event(&upcalls_in_flight, !atomic_read(&upcalls_in_flight));
+	/* Every upcall_cleanup() has returned once its worker is done. */
+	flush_workqueue(udp_chan.wq);
+	flush_workqueue(upcall_chan.wq);
 }
 
 void kingest_defer_exit(void)
 {
-	destroy_workqueue(defer_wq);
+	destroy_workqueue(upcall_chan.wq);
+	destroy_workqueue(udp_chan.wq);
 	sock_release(udp_sock);
 }

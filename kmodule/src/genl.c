@@ -14,7 +14,13 @@
 enum kingest_mcgrp { KINGEST_MCGRP_EVENTS };
 
 static const struct genl_multicast_group kingest_mcgrps[] = {
-	[KINGEST_MCGRP_EVENTS] = { .name = KINGEST_GENL_MCGRP },
+	[KINGEST_MCGRP_EVENTS] = {
+		.name = KINGEST_GENL_MCGRP,
+#ifdef GENL_MCAST_CAP_NET_ADMIN
+		/* Older kernels: any user may join (documented in kingest.h). */
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+#endif
+	},
 };
 
 /* Requests may carry CHANNEL only; event attributes are kernel-to-user. */
@@ -94,6 +100,7 @@ static const struct genl_ops kingest_genl_ops[] = {
 		.doit = kingest_get_stats_doit,
 		.policy = kingest_stats_policy,
 		.maxattr = KINGEST_A_CHANNEL,
+		.flags = GENL_ADMIN_PERM,
 	},
 };
 

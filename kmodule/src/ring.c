@@ -8,7 +8,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -45,6 +44,15 @@ struct kingest_ring {
 };
 
 static struct kingest_ring ring;
+
+/*
+ * Per open file: the read position of the last KINGEST_IOC_WAIT_READ, which
+ * poll() then uses instead of the published consumer position.
+ */
+struct kingest_file {
+	u64 read_pos;
+	bool has_read_pos;	/* store-release after read_pos */
+};
 
 static bool ring_consumer_valid(u64 cons, u64 prod, u64 cons_ok)
 {
@@ -128,10 +136,30 @@ out:
 	return ok;
 }
 
+/* Bytes the producer published beyond read_pos; U64_MAX if read_pos is bogus. */
+static u64 ring_unread(u64 read_pos)
+{
+	/* Pairs with the store-release of producer_pos in kingest_ring_emit(). */
+	u64 prod = smp_load_acquire(&ring.producer->producer_pos);
+	u64 unread = prod - read_pos;
+
+	if ((read_pos & (KINGEST_RECORD_ALIGN - 1)) || unread > ring.data_size)
+		return U64_MAX;
+	return unread;
+}
+
 static __poll_t kingest_poll(struct file *file, poll_table *pt)
 {
+	struct kingest_file *kf = file->private_data;
+	u64 pending;
+
 	poll_wait(file, &ring.wq, pt);
-	return ring_available() ? EPOLLIN | EPOLLRDNORM : 0;
+	/* Pairs with the store-release in ioctl_wait_read(). */
+	if (smp_load_acquire(&kf->has_read_pos))
+		pending = ring_unread(READ_ONCE(kf->read_pos));
+	else
+		pending = ring_available();
+	return pending ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 static int kingest_mmap(struct file *file, struct vm_area_struct *vma)
@@ -149,14 +177,29 @@ static int kingest_mmap(struct file *file, struct vm_area_struct *vma)
 			return -EPERM;
 	} else if (!consumer_only) {
 		/* No mprotect(PROT_WRITE) later on the kernel's pages. */
+#ifdef KINGEST_HAVE_VM_FLAGS_CLEAR	/* 6.3+, probed in Kbuild */
+		vm_flags_clear(vma, VM_MAYWRITE);
+#else
 		vma->vm_flags &= ~VM_MAYWRITE;
+#endif
 	}
 	return remap_vmalloc_range(vma, ring.base, pgoff);
+}
+
+static int kingest_open(struct inode *inode, struct file *file)
+{
+	struct kingest_file *kf = kzalloc(sizeof(*kf), GFP_KERNEL);
+
+	if (!kf)
+		return -ENOMEM;
+	file->private_data = kf;
+	return nonseekable_open(inode, file);
 }
 
 static int kingest_release(struct inode *inode, struct file *file)
 {
 	kingest_signal_unsubscribe(file);
+	kfree(file->private_data);
 	return 0;
 }
 
@@ -193,6 +236,42 @@ static long ioctl_wait(void __user *uarg)
 			return -EINTR;
 		w.available = ring_available();
 	}
+	return copy_to_user(uarg, &w, sizeof(w)) ? -EFAULT : 0;
+}
+
+/*
+ * ABI 2: wait for records beyond the caller's read position, not beyond the
+ * published (acknowledged) consumer position, so a reader that acknowledges
+ * late does not find the ring "readable" while its batches are in flight.
+ */
+static long ioctl_wait_read(struct file *file, void __user *uarg)
+{
+	struct kingest_file *kf = file->private_data;
+	struct kingest_wait_read w;
+	long ret;
+
+	if (copy_from_user(&w, uarg, sizeof(w)))
+		return -EFAULT;
+	if (w.reserved || w.timeout_ms > KINGEST_WAIT_MAX_MS)
+		return -EINVAL;
+	w.available = ring_unread(w.read_pos);
+	if (w.available == U64_MAX)
+		return -EINVAL;
+	WRITE_ONCE(kf->read_pos, w.read_pos);
+	/* Pairs with the load-acquire in kingest_poll(). */
+	smp_store_release(&kf->has_read_pos, true);
+	if (!w.available && w.timeout_ms) {
+		ret = wait_event_interruptible_timeout(ring.wq,
+						       ring_unread(w.read_pos) != 0,
+						       msecs_to_jiffies(w.timeout_ms));
+		if (ret < 0)
+			return -EINTR;
+		w.available = ring_unread(w.read_pos);
+		/* The producer moved a whole ring past it: it went stale. */
+		if (w.available == U64_MAX)
+			return -EINVAL;
+	}
+	w.producer_pos = w.read_pos + w.available;
 	return copy_to_user(uarg, &w, sizeof(w)) ? -EFAULT : 0;
 }
 
@@ -294,6 +373,8 @@ static long kingest_ioctl(struct file *file, unsigned int cmd,
 		return ioctl_get_info(uarg);
 	case KINGEST_IOC_WAIT:
 		return ioctl_wait(uarg);
+	case KINGEST_IOC_WAIT_READ:
+		return ioctl_wait_read(file, uarg);
 	case KINGEST_IOC_SUBSCRIBE_SIGNAL:
 		return ioctl_subscribe(file, uarg);
 	case KINGEST_IOC_UNSUBSCRIBE_SIGNAL:
@@ -309,13 +390,17 @@ static long kingest_ioctl(struct file *file, unsigned int cmd,
 	default:
 		/* Ours, but with another size or direction: a bad size. */
 		if (_IOC_TYPE(cmd) == KINGEST_IOC_MAGIC &&
-		    _IOC_NR(cmd) <= _IOC_NR(KINGEST_IOC_INJECT))
+		    _IOC_NR(cmd) <= _IOC_NR(KINGEST_IOC_WAIT_READ))
 			return -EINVAL;
 		return -ENOTTY;
 	}
 
-	/* The commands that change state. */
-	if (!capable(CAP_SYS_ADMIN))
+	/*
+	 * The commands that change state need a file opened for writing:
+	 * /dev/kingest is 0600 root, so the open decided who may, and a
+	 * daemon does not need CAP_SYS_ADMIN for them.
+	 */
+	if (!(file->f_mode & FMODE_WRITE))
 		return -EPERM;
 	switch (cmd) {
 	case KINGEST_IOC_SET_RATE:
@@ -331,13 +416,13 @@ static long kingest_ioctl(struct file *file, unsigned int cmd,
 
 static const struct file_operations kingest_fops = {
 	.owner = THIS_MODULE,
-	.open = nonseekable_open,
+	.open = kingest_open,
 	.release = kingest_release,
 	.poll = kingest_poll,
 	.mmap = kingest_mmap,
 	.unlocked_ioctl = kingest_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
+	/* No .llseek: nonseekable_open() makes lseek fail with -ESPIPE. */
 };
 
 static struct miscdevice kingest_misc = {

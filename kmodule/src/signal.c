@@ -104,10 +104,16 @@ bool kingest_signal_emit(const struct kingest_event *ev)
 	for (i = 0; i < ARRAY_SIZE(subs); i++) {
 		if (!subs[i].file)
 			continue;
+		/*
+		 * A positive si_code (SIL_POLL layout: no si_pid/si_uid for
+		 * the kernel to rewrite) that no other process can queue with
+		 * this si_band; see kingest.h.
+		 */
 		clear_siginfo(&info);
 		info.si_signo = subs[i].signo;
-		info.si_code = SI_QUEUE;
-		info.si_int = (int)payload;
+		info.si_code = KINGEST_SIG_CODE;
+		info.si_band = KINGEST_SIG_BAND;
+		info.si_fd = (int)payload;
 		/* send_sig_info() targets this one thread (PIDTYPE_PID). */
 		err = send_sig_info(subs[i].signo, &info, subs[i].task);
 		/* -EAGAIN: RLIMIT_SIGPENDING; -ESRCH: the thread has exited. */

@@ -37,11 +37,18 @@ void kingest_upcall_helper(char *buf, size_t size)
 	spin_unlock_bh(&cfg_lock);
 }
 
+/* proc_handler takes a const table since 6.11 (probed in Kbuild). */
+#ifdef KINGEST_CONST_CTL_TABLE
+#define KINGEST_CTL_TABLE const struct ctl_table
+#else
+#define KINGEST_CTL_TABLE struct ctl_table
+#endif
+
 /*
  * Reads or writes table->data through a scratch copy of scratch_len bytes
  * (bigger than the setting, so an overlong write is seen, not truncated).
  */
-static int string_handler(struct ctl_table *table, int write, void *buffer,
+static int string_handler(KINGEST_CTL_TABLE * table, int write, void *buffer,
 			  size_t *lenp, loff_t *ppos, char *scratch,
 			  size_t scratch_len)
 {
@@ -62,7 +69,7 @@ static int string_handler(struct ctl_table *table, int write, void *buffer,
 	return proc_dostring(&t, 1, buffer, lenp, ppos);
 }
 
-static int udp_addr_handler(struct ctl_table *table, int write, void *buffer,
+static int udp_addr_handler(KINGEST_CTL_TABLE *table, int write, void *buffer,
 			    size_t *lenp, loff_t *ppos)
 {
 	char tmp[32];
@@ -83,7 +90,7 @@ static int udp_addr_handler(struct ctl_table *table, int write, void *buffer,
 	return 0;
 }
 
-static int upcall_helper_handler(struct ctl_table *table, int write,
+static int upcall_helper_handler(KINGEST_CTL_TABLE *table, int write,
 				 void *buffer, size_t *lenp, loff_t *ppos)
 {
 	char *tmp;
@@ -154,7 +161,9 @@ static struct ctl_table kingest_table[] = {
 		.mode = 0644,
 		.proc_handler = upcall_helper_handler,
 	},
+#ifndef KINGEST_SIZED_SYSCTL	/* 6.6+ size it with ARRAY_SIZE() */
 	{ }
+#endif
 };
 
 static struct ctl_table_header *sysctl_header;

@@ -27,9 +27,14 @@
 # dmesg.txt and console.log. Exit status: the script's, or 1 if it failed
 # to finish, or 2 if the guest kernel logged WARNING/BUG/Oops/Call Trace.
 #
-# Settings (environment): KVER (default: newest /lib/modules/<ver> with a
-# build dir; never the host's uname -r), KINGEST_KO (default
-# kmodule/kingest.ko), VM_TIMEOUT (s, whole guest, default 300),
+# Settings (environment): KVER (an exact version, e.g. 6.12.117+deb12-amd64;
+# default: Debian 12's 6.1 line as kmodule/scripts/kernels.sh finds it in
+# apt; never the host's uname -r nor "the newest /lib/modules"),
+# VM_KERNEL_IMAGE (default /boot/vmlinuz-$KVER) and VM_MODULES_DIR (default
+# /lib/modules/$KVER; the virtio/9p modules come from there) for a kernel
+# built elsewhere (a debug kernel), KINGEST_KO (default
+# .vm/out/$KVER/kingest.ko, what `make -C kmodule module` builds),
+# VM_TIMEOUT (s, whole guest, default 300),
 # VM_SCRIPT_TIMEOUT (s, default VM_TIMEOUT - 30, or 3/4 of a short one),
 # VM_MEM (MB, 2048), VM_SMP (2), VM_NO_MODULE=1 to boot without loading
 # kingest.ko.
@@ -42,16 +47,16 @@ script=$(realpath "$script")
 results=$(realpath -m "${2:-$root/.vm/out/guest}")
 
 if [ -z "${KVER:-}" ]; then
-	KVER=$(for d in $(ls -1d /lib/modules/*/build 2>/dev/null | sort -V); do
-		basename "$(dirname "$d")"; done | tail -n1)
+	KVER=$(bash "$root/kmodule/scripts/kernels.sh" resolve 6.1)
 fi
-vmlinuz=/boot/vmlinuz-$KVER
-ko=$(realpath -m "${KINGEST_KO:-$root/kmodule/kingest.ko}")
+vmlinuz=${VM_KERNEL_IMAGE:-/boot/vmlinuz-$KVER}
+moddir=${VM_MODULES_DIR:-/lib/modules/$KVER}
+ko=$(realpath -m "${KINGEST_KO:-$root/.vm/out/$KVER/kingest.ko}")
 vm_timeout=${VM_TIMEOUT:-300}
 script_timeout=${VM_SCRIPT_TIMEOUT:-$((vm_timeout > 60 ? vm_timeout - 30 : vm_timeout * 3 / 4))}
 
 die() { echo "run-guest: $*" >&2; exit 1; }
-[ -n "$KVER" ] && [ -f "$vmlinuz" ] || die "no kernel image for '$KVER' (install linux-image-amd64)"
+[ -n "$KVER" ] && [ -f "$vmlinuz" ] || die "no kernel image $vmlinuz for '$KVER' (scripts/deps-apt.sh kernel $KVER)"
 [ -f "$script" ] || die "no script $script"
 [ "${VM_NO_MODULE:-0}" = 1 ] || [ -f "$ko" ] || die "no module $ko (make -C kmodule module)"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (scripts/deps-apt.sh)"
@@ -129,7 +134,7 @@ HELPER
 
 busybox=/bin/busybox
 [ -x "$busybox" ] || die "busybox-static missing (scripts/deps-apt.sh)"
-key=$(printf '%s\n%s\n%s\n%s\n' "$KVER" "$guest_modules" "$init_script" "$upcall_helper" |
+key=$(printf '%s\n%s\n%s\n%s\n%s\n' "$KVER" "$moddir" "$guest_modules" "$init_script" "$upcall_helper" |
 	sha256sum | cut -c1-12)
 initrd=$root/.vm/initramfs-$KVER-$key.cpio.gz
 if [ ! -f "$initrd" ]; then
@@ -144,7 +149,7 @@ if [ ! -f "$initrd" ]; then
 	done
 	: >"$stage/modules.order"
 	for m in $guest_modules; do
-		f=$(find "/lib/modules/$KVER/kernel" -name "$m.ko*" | head -n1)
+		f=$(find "$moddir/kernel" -name "$m.ko*" | head -n1)
 		[ -n "$f" ] || continue
 		case $f in
 		*.xz) xz -dc "$f" >"$stage/lib/modules/$m.ko" ;;

@@ -1,44 +1,29 @@
 using System.Net;
 using System.Net.Sockets;
-using DotNet.Testcontainers.Builders;
-using DotNet.Testcontainers.Containers;
+using Testcontainers.Kafka;
 
 namespace Ingest.RealKafka.Tests;
 
 /// <summary>
 /// Apache Kafka (apache/kafka, KRaft, one combined broker/controller node) in Docker through
-/// Testcontainers' generic builder. The host port is fixed before start so that the advertised
-/// listener stays right across a container stop/start (a restart keeps the log directory).
+/// Testcontainers.Kafka's <see cref="KafkaBuilder"/>, which knows the image's listeners and
+/// readiness. The host port is fixed before start so that the advertised listener (built from the
+/// mapped port) stays right across a container stop/start (a restart keeps the log directory).
 /// </summary>
 public sealed class ApacheKafkaContainer : IKafkaUnderTest
 {
     public const string Image = "apache/kafka:4.1.0";
 
-    private readonly IContainer _container;
+    private readonly KafkaContainer _container;
 
     private ApacheKafkaContainer(int hostPort)
     {
         Bootstrap = $"127.0.0.1:{hostPort}";
-        var builder = new ContainerBuilder(Image)
-            .WithPortBinding(hostPort, 9092)
-            .WithEnvironment("KAFKA_NODE_ID", "1")
-            .WithEnvironment("KAFKA_PROCESS_ROLES", "broker,controller")
-            .WithEnvironment("KAFKA_LISTENERS", "PLAINTEXT://:9092,CONTROLLER://:9093")
-            .WithEnvironment("KAFKA_ADVERTISED_LISTENERS", $"PLAINTEXT://{Bootstrap}")
-            .WithEnvironment("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT")
-            .WithEnvironment("KAFKA_CONTROLLER_LISTENER_NAMES", "CONTROLLER")
-            .WithEnvironment("KAFKA_CONTROLLER_QUORUM_VOTERS", "1@localhost:9093")
-            .WithEnvironment("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
-            .WithEnvironment("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
-            .WithEnvironment("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
-            .WithEnvironment("KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS", "0")
+        _container = new KafkaBuilder(Image)
+            .WithKRaft()
+            .WithPortBinding(hostPort, KafkaBuilder.KafkaPort)
             .WithEnvironment("KAFKA_NUM_PARTITIONS", "4")
-            .WithWaitStrategy(Wait.ForUnixContainer().UntilMessageIsLogged("Kafka Server started"));
-
-        // Build() is declared on an interface generic over Docker.DotNet's CreateContainerParameters;
-        // calling it late-bound keeps Docker.DotNet a run-time-only dependency, so the suite also
-        // compiles where only the Testcontainers package itself can be restored (see the csproj).
-        _container = (IContainer)typeof(ContainerBuilder).GetMethod("Build", Type.EmptyTypes)!.Invoke(builder, null)!;
+            .Build();
     }
 
     public string Bootstrap { get; }
@@ -47,6 +32,14 @@ public sealed class ApacheKafkaContainer : IKafkaUnderTest
     {
         var kafka = new ApacheKafkaContainer(FreeTcpPort());
         await kafka._container.StartAsync();
+        // The builder advertises host:mapped-port; the scenarios connect to 127.0.0.1:<fixed port>.
+        string advertised = kafka._container.GetBootstrapAddress();
+        if (!advertised.EndsWith($":{kafka.Bootstrap[(kafka.Bootstrap.LastIndexOf(':') + 1)..]}", StringComparison.Ordinal))
+        {
+            await kafka.DisposeAsync();
+            throw new InvalidOperationException($"Kafka advertises {advertised}, not the fixed port of {kafka.Bootstrap}");
+        }
+
         return kafka;
     }
 

@@ -69,11 +69,13 @@ public abstract class KafkaScenarios
             Directory.CreateDirectory(Path.GetDirectoryName(sysctl)!);
             await File.WriteAllTextAsync(sysctl, "7200\n", TestContext.Current.CancellationToken);
             CommandKeys.Generate(Path.Combine(dir, "ops.key"), Path.Combine(dir, "ops.pub"));
+            CommandKeys.Generate(Path.Combine(dir, "telemetry-host.key"), Path.Combine(dir, "telemetry-host.pub"));
 
             await using var daemon = new RunningDaemon(
                 kafka.Bootstrap,
                 new KeyValuePair<string, string?>("Commands:Enabled", "true"),
                 new KeyValuePair<string, string?>("Commands:TrustedKeys:0", Path.Combine(dir, "ops.pub")),
+                new KeyValuePair<string, string?>("Commands:HostKey", Path.Combine(dir, "telemetry-host.key")),
                 new KeyValuePair<string, string?>("Commands:StateDirectory", Path.Combine(dir, "state")),
                 new KeyValuePair<string, string?>("Commands:SysctlRoot", Path.Combine(dir, "sys")),
                 new KeyValuePair<string, string?>("Commands:Sysctl:0:Key", "net.ipv4.tcp_keepalive_time"),
@@ -83,7 +85,8 @@ public abstract class KafkaScenarios
             await daemon.WaitForAsync(() => daemon.Daemon.Commands is not null, "the command path to start");
 
             using var signer = CommandSigner.Load(Path.Combine(dir, "ops.key"));
-            using var sender = new CommandSender(kafka.Bootstrap, signer);
+            using var hostKeys = HostKeys.Open(dir);
+            using var sender = new CommandSender(kafka.Bootstrap, signer, hostKeys);
             var host = daemon.Daemon.Snapshot!().Host;
             var applied = await sender.SendAsync(
                 CommandRequest.Sysctl(CommandRequest.NewId(), host, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5), "net.ipv4.tcp_keepalive_time", "1234"),

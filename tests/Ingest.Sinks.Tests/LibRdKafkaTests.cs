@@ -6,13 +6,15 @@ namespace Ingest.Sinks.Tests;
 public sealed class LibRdKafkaTests
 {
     [Fact]
-    public void EnsureLoaded_LoadsTheBundled215LibraryOnce()
+    public void EnsureLoaded_LoadsTheRedist216LibraryOnce()
     {
         string path = LibRdKafka.EnsureLoaded();
 
-        Assert.Equal(Path.Combine(AppContext.BaseDirectory, "librdkafka.so.1"), path);
+        // A portable test build keeps the redist's layout: runtimes/linux-<arch>/native/.
+        Assert.Equal(Path.Combine(AppContext.BaseDirectory, "runtimes", LibRdKafka.NativeRid, "native"), Path.GetDirectoryName(path));
+        Assert.Contains(Path.GetFileName(path), LibRdKafka.FileNames);
         Assert.Same(path, LibRdKafka.EnsureLoaded());
-        Assert.Equal("2.15.1", Library.VersionString);
+        Assert.Equal("2.16.0", Library.VersionString);
     }
 
     [Fact]
@@ -35,18 +37,36 @@ public sealed class LibRdKafkaTests
     }
 
     [Fact]
-    public void ResolvePath_PrefersTheOverride_AndNamesThePathTriedWhenMissing()
+    public void Candidates_FlatBeforeRuntimes_OverrideAlone_AndMissingNamesEveryPathTried()
     {
-        string bundled = Path.Combine(AppContext.BaseDirectory, "librdkafka.so.1");
-        Assert.Equal(bundled, LibRdKafka.ResolvePath(null, AppContext.BaseDirectory));
-        Assert.Equal(bundled, LibRdKafka.ResolvePath("", AppContext.BaseDirectory));
-        Assert.Equal(bundled, LibRdKafka.ResolvePath(bundled, "/nonexistent"));
+        string dir = Directory.CreateTempSubdirectory("ingest-rdk-").FullName;
+        try
+        {
+            string native = Path.Combine(dir, "runtimes", LibRdKafka.NativeRid, "native");
+            Directory.CreateDirectory(native);
+            File.WriteAllText(Path.Combine(native, "centos8-librdkafka.so"), "");
+            Assert.Equal([Path.Combine(native, "centos8-librdkafka.so")], LibRdKafka.Candidates(null, dir));
 
-        var missingDefault = Assert.Throws<DllNotFoundException>(() => LibRdKafka.ResolvePath(null, "/nonexistent/dir"));
-        Assert.Contains("'/nonexistent/dir/librdkafka.so.1'", missingDefault.Message, StringComparison.Ordinal);
+            File.WriteAllText(Path.Combine(dir, "librdkafka.so"), "");
+            File.WriteAllText(Path.Combine(native, "librdkafka.so"), "");
+            Assert.Equal(
+                [Path.Combine(dir, "librdkafka.so"), Path.Combine(native, "librdkafka.so"), Path.Combine(native, "centos8-librdkafka.so")],
+                LibRdKafka.Candidates("", dir));
+
+            string chosen = Path.Combine(native, "librdkafka.so");
+            Assert.Equal([chosen], LibRdKafka.Candidates(chosen, "/nonexistent"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
+        var missingDefault = Assert.Throws<DllNotFoundException>(() => LibRdKafka.Candidates(null, "/nonexistent/dir"));
+        Assert.Contains("'/nonexistent/dir/librdkafka.so'", missingDefault.Message, StringComparison.Ordinal);
+        Assert.Contains($"'/nonexistent/dir/runtimes/{LibRdKafka.NativeRid}/native/centos8-librdkafka.so'", missingDefault.Message, StringComparison.Ordinal);
         Assert.Contains(LibRdKafka.PathVariable, missingDefault.Message, StringComparison.Ordinal);
 
-        var missingOverride = Assert.Throws<DllNotFoundException>(() => LibRdKafka.ResolvePath("/no/such/librdkafka.so.1", AppContext.BaseDirectory));
-        Assert.Contains("'/no/such/librdkafka.so.1'", missingOverride.Message, StringComparison.Ordinal);
+        var missingOverride = Assert.Throws<DllNotFoundException>(() => LibRdKafka.Candidates("/no/such/librdkafka.so", AppContext.BaseDirectory));
+        Assert.Contains("'/no/such/librdkafka.so'", missingOverride.Message, StringComparison.Ordinal);
     }
 }

@@ -79,7 +79,11 @@ info = SigInfo(signo=40, code=-1, pid=os.getpid(), uid=4242, value=0x5A5A)
 SYS_rt_tgsigqueueinfo = 297
 if libc.syscall(SYS_rt_tgsigqueueinfo, tgid, tid, 40, ctypes.byref(info)) != 0:
     sys.exit(f"rt_tgsigqueueinfo: errno {ctypes.get_errno()}")
-sent["signal"] = {"process_directed": 1, "denied_uid": 1}
+# ABI 1's module signal forged exactly (SI_QUEUE, si_pid 0, si_uid 0: an allowed uid): denied too.
+forged = SigInfo(signo=40, code=-1, pid=0, uid=0, value=0x01050000)
+if libc.syscall(SYS_rt_tgsigqueueinfo, tgid, tid, 40, ctypes.byref(forged)) != 0:
+    sys.exit(f"rt_tgsigqueueinfo (forged): errno {ctypes.get_errno()}")
+sent["signal"] = {"process_directed": 1, "denied_uid": 1, "forged_module": 1}
 
 with open(out, "w") as f:
     json.dump(sent, f, indent=1)

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Host side of the guest end-to-end scenario (make guest-test):
-#   tests/guest/run.sh [results dir]     (default .vm/out/guest-test)
+#   tests/guest/run.sh [results dir]     (default .vm/out/guest-test/<KVER>)
+# KVER: the exact kernel to boot (default: the 6.1 line, kmodule/scripts/kernels.sh);
+# `make guest-test` runs this once per kernel of KVERS (kmodule/scripts/for-kernels.sh).
 # Builds the guest tools (kingest-ctl against the uapi header; an
 # ingest-upcall whose default socket is the guest daemon's), boots the guest
 # with kingest.ko through kmodule/vm/run-guest.sh, runs scenario.sh there
@@ -12,14 +14,17 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-results=$(realpath -m "${1:-$root/.vm/out/guest-test}")
+KVER=${KVER:-$(bash "$root/kmodule/scripts/kernels.sh" resolve 6.1)}
+export KVER
+results=$(realpath -m "${1:-$root/.vm/out/guest-test/$KVER}")
 tools=$root/.vm/guest-tools
 die() { echo "guest-test: $*" >&2; exit 1; }
 
 [ -x "$root/out/ingest/ingest" ] || die "no out/ingest/ingest: run make build"
 command -v kcat >/dev/null || die "kcat missing (make deps-test)"
 /usr/bin/python3 -c 'import msgpack' 2>/dev/null || die "python3-msgpack missing (make deps-test)"
-make -s -C "$root/kmodule" module >/dev/null || die "kingest.ko does not build"
+make -s -C "$root/kmodule" module >/dev/null || die "kingest.ko does not build for $KVER"
+export KINGEST_KO=${KINGEST_KO:-$root/.vm/out/$KVER/kingest.ko}
 
 mkdir -p "$tools"
 gcc -O2 -Wall -Wextra -Werror -I"$root/kmodule/include/uapi" \
@@ -28,17 +33,21 @@ gcc -O2 -Wall -Wextra -Werror -I"$root/kmodule/include/uapi" \
 make -s -C "$root/src/Ingest.Transports/Upcall/helper" OUT="$tools" \
 	CFLAGS='-O2 -DINGEST_UPCALL_DEFAULT_SOCKET=\"/tmp/ingest/upcall.sock\"' >/dev/null
 
-# The command signing key pair, made with the product's keygen (key id, PEM forms, modes).
-if [ ! -f "$tools/keys/ops.pub" ]; then
+# The command signing key pair and the host's result key, made with the product's keygen
+# (key id, PEM forms, modes).
+if [ ! -f "$tools/keys/ops.pub" ] || [ ! -f "$tools/keys/guest-a.pub" ]; then
 	rm -rf "$tools/keys"
 	"$root/out/ingest/ingest" keygen -o "$tools/keys" -n ops >/dev/null
+	"$root/out/ingest/ingest" keygen -o "$tools/keys" --host guest-a >/dev/null
 fi
 
 rm -rf "$results"
 mkdir -p "$results"
 start=$(date +%s)
 rc=0
-VM_TIMEOUT=${VM_TIMEOUT:-420} "$root/kmodule/vm/run-guest.sh" "$root/tests/guest/scenario.sh" "$results" || rc=$?
+# GUEST_RUNNER: another runner with run-guest.sh's interface (kmodule/vm/debug-kernel/guest.sh).
+VM_TIMEOUT=${VM_TIMEOUT:-900} "${GUEST_RUNNER:-$root/kmodule/vm/run-guest.sh}" \
+	"$root/tests/guest/scenario.sh" "$results" || rc=$?
 wall=$(( $(date +%s) - start ))
 # The verdict, on the host (python under TCG is slow): the guest left its dumps and counters.
 if [ "$(cat "$results/script.rc" 2>/dev/null)" = 0 ]; then
@@ -56,7 +65,7 @@ fi
 
 echo "=== guest-test summary ($results)"
 cat "$results/summary.txt" 2>/dev/null || true
-echo "wall time: ${wall} s (boot, scenario, power-off)" | tee -a "$results/summary.txt"
+echo "kernel: $KVER; wall time: ${wall} s (boot, scenario, power-off)" | tee -a "$results/summary.txt"
 case $rc in
 0) echo "guest-test: PASS" ;;
 2) echo "guest-test: FAIL: the guest kernel logged a warning (see $results/dmesg.txt)"

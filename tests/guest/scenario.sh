@@ -15,6 +15,8 @@ ingest=$root/out/ingest/ingest
 tools=$root/.vm/guest-tools
 ctl=$tools/kingest-ctl
 res=${KINGEST_RESULTS:?}
+# Every wait below is multiplied by this (the debug kernel's run sets 4: KASAN+lockdep under TCG).
+scale=${GUEST_TIME_SCALE:-1}
 work=/tmp/guest-test
 rt=/tmp/ingest
 mkdir -p "$work" "$rt"
@@ -56,7 +58,7 @@ log "module quiet: $(tr '\n' ';' <"$res/stats-0.txt")"
 # --- broker, its own process: a SIGKILL of the daemon keeps the records
 "$ingest" broker >"$work/broker.log" 2>&1 &
 broker_pid=$!
-for _ in $(seq 200); do
+for _ in $(seq $((200 * scale))); do
 	bootstrap=$(sed -n 's/^bootstrap=//p' "$work/broker.log" | head -n1)
 	[ -n "$bootstrap" ] && break
 	kill -0 "$broker_pid" 2>/dev/null || fail "broker exited"
@@ -83,6 +85,7 @@ cat >"$work/config.json" <<EOF
   "Commands": {
     "Enabled": true,
     "TrustedKeys": ["$keys/ops.pub"],
+    "HostKey": "$keys/guest-a.key",
     "StateDirectory": "$work/state",
     "Ioctls": [
       { "Name": "set_rate", "Args": { "hz": { "Min": 1, "Max": 1000 } } },
@@ -94,31 +97,34 @@ EOF
 
 start_daemon() { # <host id>
 	rm -f "$rt/signal.tid"
-	"$ingest" run -c "$work/config.json" -b "$bootstrap" --host-id "$1" \
+	# With the systemd unit's capability set: CAP_NET_ADMIN only (no CAP_SYS_ADMIN: the
+	# module's state-changing ioctls need /dev/kingest opened for writing, not a capability).
+	setpriv --bounding-set=-all,+net_admin -- \
+		"$ingest" run -c "$work/config.json" -b "$bootstrap" --host-id "$1" --spool-dir "$work/spool" \
 		>"$work/daemon-$1.log" 2>&1 &
 	daemon_pid=$!
-	for _ in $(seq 600); do
+	for _ in $(seq $((600 * scale))); do
 		# Upcall socket, signal reader, control socket, and UDP port 5555 (0x15B3) bound.
 		if [ -S "$rt/upcall.sock" ] && [ -s "$rt/signal.tid" ] && [ -S "$rt/control.sock" ] &&
 			grep -q ':15B3 ' /proc/net/udp; then
-			log "daemon $1 ready (pid $daemon_pid)"
+			log "daemon $1 ready (pid $daemon_pid, $(grep CapEff /proc/$daemon_pid/status | tr -s "\t" " "))"
 			stamp "daemon-$1-ready"
 			return 0
 		fi
 		kill -0 "$daemon_pid" 2>/dev/null || fail "daemon $1 exited: $(tail -n 5 "$work/daemon-$1.log")"
 		sleep 0.1
 	done
-	fail "daemon $1 not ready after 60 s"
+	fail "daemon $1 not ready after $((60 * scale)) s"
 }
 
 quiesce() { # <label>
 	/usr/bin/python3 "$root/tests/guest/drained.py" "$rt/control.sock" "$daemon_pid" \
-		"$res/daemon-stats-$1.json" 90 || fail "pipeline did not drain ($1); see daemon-stats-$1.json"
+		"$res/daemon-stats-$1.json" $((90 * scale)) || fail "pipeline did not drain ($1); see daemon-stats-$1.json"
 	log "quiet ($1)"
 }
 
 dump() { # <file>
-	timeout 60 kcat -b "$bootstrap" -C -t kernel.events -o beginning -e -q \
+	timeout $((60 * scale)) kcat -b "$bootstrap" -C -t kernel.events -o beginning -e -q \
 		-f '%R%s' >"$1" || fail "kcat could not read kernel.events"
 }
 
@@ -126,12 +132,12 @@ start_daemon guest-a
 # The genl channel numbers events only while someone listens: wait until the
 # daemon joined the group (an empty genl-only probe is accepted). Accepted
 # probes are ordinary events and are checked like the others.
-for _ in $(seq 300); do
+for _ in $(seq $((300 * scale))); do
 	probe=$("$ctl" raw 0x2 4 0) || fail "kingest-ctl raw"
 	[ $((probe & 2)) != 0 ] && break
 	sleep 0.1
 done
-[ $((probe & 2)) != 0 ] || fail "the daemon did not join the kingest genl group within 30 s"
+[ $((probe & 2)) != 0 ] || fail "the daemon did not join the kingest genl group within $((30 * scale)) s"
 
 # --- phase A: injected events on every push channel ----------------------
 kset upcall_helper "/host$tools/ingest-upcall"
@@ -157,7 +163,8 @@ kset image_size 256
 kset netdev_enable 1
 stamp sensors-start
 kset sensors_enable 1
-if modprobe veth 2>/dev/null && ip link add gt0 type veth peer name gt1 2>/dev/null; then
+modprobe veth 2>/dev/null || true	# built in (no modprobe) on the debug kernel
+if ip link add gt0 type veth peer name gt1 2>/dev/null; then
 	ip link set gt0 up && ip link set gt0 mtu 1400 && ip link set gt0 down
 	ip link del gt0
 	echo netdev=veth >>"$res/timeline.txt"
@@ -170,7 +177,7 @@ sleep 3
 # Sent by sendcmd.py (python3-cryptography + kcat): an independent signer,
 # and no .NET start-up (tens of seconds under TCG) per command.
 send() {
-	timeout 120 /usr/bin/python3 "$root/tests/guest/sendcmd.py" "$bootstrap" guest-a "$keys/ops.key" "$@"
+	GUEST_TIME_SCALE=$scale timeout $((120 * scale)) /usr/bin/python3 "$root/tests/guest/sendcmd.py" "$bootstrap" guest-a "$keys/ops.key" "$keys/guest-a.pub" "$@"
 }
 stamp threshold-send
 send set_threshold sensor_id=1 threshold_mc=-50000 >"$res/send-threshold.txt" 2>&1 ||
@@ -204,22 +211,82 @@ dump "$res/dump-a.bin"
 kset proc_enable 1
 log "phase A/B done: $(tr '\n' ';' <"$res/stats-1.txt")"
 
-# --- SIGKILL mid-stream and restart: the ring must lose nothing ----------
-kset genl_enable 0	# keep the topic well under the mock broker's 5 MiB
+# --- SIGKILL stress: the ring must lose nothing across many kills ---------
+# KILLS daemons (ring only: fast to start, and the topic stays well under the
+# mock broker's 5 MiB) are each SIGKILLed at a random moment while bursts of
+# 300..1500 ring records arrive. The kill-phase daemons batch in 4 KiB chunks
+# and 256-event records, so one burst spans many chunks and several records:
+# records split bursts, which is where a checkpoint can run ahead of its events.
+# A last daemon (guest-b) then drains the ring; check.py wants every ring
+# kseq 1..last in the topic (duplicates allowed and counted) and no drop.
+kills=${KINGEST_KILLS:-20}
+echo "kills=$kills" >>"$res/timeline.txt"
+cat >"$work/kill.json" <<EOF
+{
+  "RuntimeDirectory": "$rt",
+  "Udp": { "Enabled": false },
+  "Proc": { "Enabled": false },
+  "Netlink": { "Enabled": false },
+  "Signals": { "Enabled": false },
+  "Upcall": { "Enabled": false },
+  "Ring": { "Enabled": "on" },
+  "Stats": { "IntervalSeconds": 0, "ControlSocket": "$rt/control.sock" },
+  "Pipeline": { "Batch": { "LingerMs": 20, "ChunkBytes": 4096, "MaxEvents": 256 } }
+}
+EOF
+
+start_ring_daemon() { # <host id>
+	rm -f "$rt/control.sock"
+	"$ingest" run -c "$work/kill.json" -b "$bootstrap" --host-id "$1" \
+		>"$work/daemon-$1.log" 2>&1 &
+	daemon_pid=$!
+	for _ in $(seq 600); do
+		if [ -S "$rt/control.sock" ] && grep -q 'running 1 source' "$work/daemon-$1.log"; then
+			stamp "daemon-$1-ready"
+			return 0
+		fi
+		kill -0 "$daemon_pid" 2>/dev/null || fail "daemon $1 exited: $(tail -n 5 "$work/daemon-$1.log")"
+		sleep 0.1
+	done
+	fail "daemon $1 not ready after 60 s"
+}
+
+bursts() { # <tag>: ring bursts of 300..1500 records, 50..250 ms apart, until killed
+	local n=0
+	while :; do
+		"$ctl" inject 0x1 $((300 + RANDOM % 1201)) "$1-$n" 0 >/dev/null || exit 1
+		n=$((n + 1))
+		sleep "0.$((5 + RANDOM % 21))"
+	done
+}
+
+kill "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null || true
+daemon_pid=
+kset genl_enable 0
 kset signal_enable 0
 kset udp_enable 0
+kset upcall_enable 0
 kset image_size 0
-kset rate_hz 50	# 200 events/s: the ring (1 MiB) holds a slow restart
+kset rate_hz 50	# a steady trickle under the bursts
 stamp kill-phase-start
 kset sensors_enable 1
-sleep 3
-kill -9 "$daemon_pid"
-wait "$daemon_pid" 2>/dev/null || true
-stamp killed
-log "daemon SIGKILLed mid-stream"
-sleep 1
-start_daemon guest-b
-sleep 3
+for i in $(seq "$kills"); do
+	start_ring_daemon "guest-k$i"
+	bursts "K$i" &
+	bursts_pid=$!
+	# A random moment 0.2..2.9 s into the bursts.
+	sleep "$((RANDOM % 3)).$((2 + RANDOM % 8))"
+	kill -9 "$daemon_pid"
+	wait "$daemon_pid" 2>/dev/null || true
+	kill "$bursts_pid" 2>/dev/null || true
+	wait "$bursts_pid" 2>/dev/null || true
+	stamp "killed-$i"
+	daemon_pid=
+done
+log "$kills SIGKILLs under ring bursts"
+start_ring_daemon guest-b
+sleep 2
 kset sensors_enable 0
 stamp kill-phase-end
 sleep 1

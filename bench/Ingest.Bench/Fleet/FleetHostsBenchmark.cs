@@ -54,6 +54,7 @@ public sealed class FleetHostsBenchmark : IBenchmark
         var brokerEndpoint = IPEndPoint.Parse(broker.BootstrapServers);
         var operatorKey = Path.Combine(root, "ops.key");
         Ingest.Commands.CommandKeys.Generate(operatorKey, Path.Combine(root, "ops.pub"));
+        var hostKeys = Directory.CreateDirectory(Path.Combine(root, "hosts")).FullName;
         var tag = Guid.NewGuid().ToString("N")[..6];
         try
         {
@@ -70,6 +71,8 @@ public sealed class FleetHostsBenchmark : IBenchmark
 
                 var runtime = Path.Combine(root, $"h{i}");
                 Directory.CreateDirectory(runtime);
+                var hostKey = Path.Combine(runtime, "host.key");
+                Ingest.Commands.CommandKeys.Generate(hostKey, Path.Combine(hostKeys, $"bench-{i:D4}.pub"));
                 // Each daemon in its own network namespace (commands write a per-namespace
                 // sysctl), reaching the broker through a relay opened inside it (tests/Ingest.Tests/Fleet/SimulatedFleet.cs).
                 var netns = $"ingest-b{tag}-{i:D4}";
@@ -81,7 +84,7 @@ public sealed class FleetHostsBenchmark : IBenchmark
                     "/usr/sbin/ip", "netns", "exec", netns, context.IngestPath,
                     "run", "--bootstrap", broker.BootstrapServers, "--host-id", $"bench-{i:D4}", "--udp", $"127.0.0.1:{FreeUdpPort()}", "--stats-interval", "0",
                     "--set", $"RuntimeDirectory={runtime}", "--set", "Netlink:Enabled=false", "--set", "Signals:Enabled=false", "--set", "Upcall:Enabled=false", "--set", "Ring:Enabled=off",
-                    "--set", "Commands:Enabled=true", "--set", $"Commands:TrustedKeys:0={Path.Combine(root, "ops.pub")}", "--set", $"Commands:StateDirectory={Path.Combine(runtime, "state")}",
+                    "--set", "Commands:Enabled=true", "--set", $"Commands:HostKey={hostKey}", "--set", $"Commands:TrustedKeys:0={Path.Combine(root, "ops.pub")}", "--set", $"Commands:StateDirectory={Path.Combine(runtime, "state")}",
                     "--set", "Commands:Sysctl:0:Key=net.ipv4.tcp_keepalive_time", "--set", "Commands:Sysctl:0:Min=30", "--set", "Commands:Sysctl:0:Max=7200"));
                 if (i % 20 == 19)
                 {
@@ -140,7 +143,7 @@ public sealed class FleetHostsBenchmark : IBenchmark
             for (var round = 0; round < 3; round++)
             {
                 var wall = Stopwatch.StartNew();
-                using var send = ChildProcess.Start(context.IngestPath, "send", "--bootstrap", broker.BootstrapServers, "--key", operatorKey, "--hosts-file", hostsFile,
+                using var send = ChildProcess.Start(context.IngestPath, "send", "--bootstrap", broker.BootstrapServers, "--key", operatorKey, "--host-pub", hostKeys, "--hosts-file", hostsFile,
                     "--sysctl", $"net.ipv4.tcp_keepalive_time={600 + round}", "--timeout", "60", "--parallel", "256");
                 var exit = await send.WaitForExitAsync(TimeSpan.FromMinutes(3)).ConfigureAwait(false);
                 walls.Add(wall.Elapsed.TotalSeconds);

@@ -90,6 +90,7 @@ public sealed class RingBenchmark : IBenchmark
             Upcall = { Enabled = false },
             Ring = { Enabled = "off" }, // the benchmark adds its own memory ring
             Pipeline = { Batch = { MaxBytes = BatchBytes } },
+            Spool = { Directory = Path.Combine(Path.GetTempPath(), $"ingest-bench-ring-spool-{Guid.NewGuid():N}") },
             Stats = { IntervalSeconds = 0, ControlSocket = Path.Combine(Path.GetTempPath(), $"ingest-bench-ring-{Environment.ProcessId}.sock") },
         };
         var daemon = new IngestDaemon(options, NullLoggerFactory.Instance, TextWriter.Null);

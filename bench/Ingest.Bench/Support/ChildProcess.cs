@@ -13,6 +13,7 @@ internal sealed partial class ChildProcess : IDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<string> _errors = new();
 
     private ChildProcess(Process process)
     {
@@ -24,14 +25,25 @@ internal sealed partial class ChildProcess : IDisposable
                 _lines.Enqueue(e.Data);
             }
         };
-        _process.ErrorDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                _errors.Enqueue(e.Data);
+            }
+        };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
 
     public int Id => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public IReadOnlyCollection<string> Lines => _lines;
+
+    /// <summary>Its stderr lines (logs), kept for a post-mortem.</summary>
+    public IReadOnlyCollection<string> ErrorLines => _errors;
 
     public static ChildProcess Start(string path, params string[] args)
     {

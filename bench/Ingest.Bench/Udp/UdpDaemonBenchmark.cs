@@ -48,7 +48,8 @@ public sealed class UdpDaemonBenchmark : IBenchmark
         var port = FreeUdpPort();
         var socket = Path.Combine(Path.GetTempPath(), $"ingest-bench-{Environment.ProcessId}-{port}.sock");
         using var daemon = ChildProcess.Start(context.IngestPath, "run", "--bootstrap", bootstrap, "--udp", $"127.0.0.1:{port}", "--no-proc",
-            "--stats-interval", "0", "--set", $"Stats:ControlSocket={socket}", "--set", "Udp:ReceiveBufferBytes=33554432");
+            "--stats-interval", "0", "--set", $"Stats:ControlSocket={socket}", "--set", "Udp:ReceiveBufferBytes=33554432",
+            "--spool-dir", Path.Combine(Path.GetTempPath(), $"ingest-bench-spool-{Environment.ProcessId}-{port}"));
         await daemon.WaitForLineAsync("bootstrap=", TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         for (var i = 0; i < 500 && !File.Exists(socket); i++)
         {

@@ -27,7 +27,7 @@ internal static class UdpGen
         return gcc.ExitCode == 0 ? path : throw new InvalidOperationException($"gcc failed building udpgen (exit {gcc.ExitCode})");
     }
 
-    public static Process Start(string udpgen, IPEndPoint target, double seconds, int size, int batch)
+    public static Process Start(string udpgen, IPEndPoint target, double seconds, int size, int batch, double rate = 0)
     {
         var start = new ProcessStartInfo(udpgen)
         {
@@ -35,7 +35,8 @@ internal static class UdpGen
             UseShellExecute = false,
         };
         foreach (var arg in (string[])["--target", target.ToString(), "--duration", seconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-            "--size", size.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", batch.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            "--size", size.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", batch.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--rate", rate.ToString("R", System.Globalization.CultureInfo.InvariantCulture)])
         {
             start.ArgumentList.Add(arg);
         }

@@ -4,7 +4,7 @@ using Ingest.Sinks.Kafka;
 namespace Ingest.Sinks.Broker;
 
 /// <summary>
-/// Exact declarations from librdkafka's rdkafka.h / rdkafka_mock.h (2.15.1) used to run the mock
+/// Exact declarations from librdkafka's rdkafka.h / rdkafka_mock.h (2.16.0) used to run the mock
 /// cluster. Resolved to the library <see cref="LibRdKafka.EnsureLoaded"/> loaded.
 /// </summary>
 internal static unsafe partial class MockClusterNative

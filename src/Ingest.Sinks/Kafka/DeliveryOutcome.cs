@@ -6,4 +6,16 @@ namespace Ingest.Sinks.Kafka;
 /// <param name="Partition">Partition written to, or -1 when none was assigned.</param>
 /// <param name="Offset">Offset in the partition, or -1 when not delivered.</param>
 /// <param name="Latency">Time from enqueue to delivery report.</param>
-public readonly record struct DeliveryOutcome(bool Delivered, string? Error, int Partition, long Offset, TimeSpan Latency);
+/// <param name="PossiblyPersisted">
+/// Not acknowledged, but a produce request carrying it may have reached the broker (librdkafka's
+/// PersistenceStatus.PossiblyPersisted: a timeout, or a purge, while the request was in flight).
+/// </param>
+/// <param name="Purged">Failed because the sink purged it at close (<see cref="KafkaRecordSink.FlushOrPurge"/>), not by the broker.</param>
+public readonly record struct DeliveryOutcome(bool Delivered, string? Error, int Partition, long Offset, TimeSpan Latency, bool PossiblyPersisted = false, bool Purged = false)
+{
+    /// <summary>
+    /// True when the failure may pass with time (message timeout, broker or network down): sending
+    /// the same record again later can succeed. False for a record the cluster will never take.
+    /// </summary>
+    public bool Retriable { get; init; }
+}

@@ -24,8 +24,11 @@ public sealed class KafkaRecordSink : IDisposable
     private readonly Action<string>? _log;
     private readonly TimeSpan _closeTimeout;
     private readonly ConcurrentQueue<DeliveryContext> _contexts = new();
+    private static readonly TimeSpan PurgeReportTimeout = TimeSpan.FromSeconds(5);
+
     private TaskCompletionSource? _spaceFreed;
     private int _disposed;
+    private int _purging;
 
     /// <summary>Creates the producer; librdkafka connects in the background.</summary>
     /// <param name="options">Bootstrap servers and property overrides.</param>
@@ -154,6 +157,40 @@ public sealed class KafkaRecordSink : IDisposable
     public int Flush(TimeSpan timeout) => _producer.Flush(timeout);
 
     /// <summary>
+    /// Waits up to <paramref name="timeout"/> for in-flight records, then purges what is left, so
+    /// that every accepted record has had its <see cref="IDeliveryHandler"/> call when this
+    /// returns: a purged record is reported failed with <see cref="DeliveryOutcome.Purged"/>, and
+    /// with <see cref="DeliveryOutcome.PossiblyPersisted"/> when its request was already on the
+    /// wire. Nothing is decided after the caller's final figures. Returns how many were purged.
+    /// </summary>
+    public int FlushOrPurge(TimeSpan timeout)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        int remaining = _producer.Flush(timeout);
+        if (remaining == 0)
+        {
+            return 0;
+        }
+
+        Volatile.Write(ref _purging, 1);
+        int error = ProducerNative.Purge(_producer, ProducerNative.PurgeQueue | ProducerNative.PurgeInFlight);
+        if (error != 0)
+        {
+            _log?.Invoke($"kafka sink: rd_kafka_purge failed ({error}); {remaining} records stay in flight until the sink closes");
+            return 0;
+        }
+
+        // Purged messages' reports are served by the next poll: Flush polls until they are out.
+        int left = _producer.Flush(PurgeReportTimeout);
+        if (left > 0)
+        {
+            _log?.Invoke($"kafka sink: {left} records still unreported {PurgeReportTimeout.TotalSeconds} s after the purge");
+        }
+
+        return remaining - left;
+    }
+
+    /// <summary>
     /// Flushes for up to <see cref="KafkaProducerOptions.CloseTimeout"/>, counts what is still in
     /// flight as abandoned, then destroys the producer.
     /// </summary>
@@ -178,12 +215,18 @@ public sealed class KafkaRecordSink : IDisposable
     private void OnDelivery(DeliveryContext context, DeliveryReport<byte[], byte[]> report)
     {
         bool delivered = !report.Error.IsError;
+        var code = report.Error.Code;
         var outcome = new DeliveryOutcome(
             delivered,
-            delivered ? null : $"{report.Error.Code}: {report.Error.Reason}",
+            delivered ? null : $"{code}: {report.Error.Reason}",
             report.Partition.Value,
             delivered ? report.Offset.Value : -1,
-            Stopwatch.GetElapsedTime(context.StartTimestamp));
+            Stopwatch.GetElapsedTime(context.StartTimestamp),
+            PossiblyPersisted: !delivered && (report.Status == PersistenceStatus.PossiblyPersisted || code == ErrorCode.Local_PurgeInflight),
+            Purged: (code is ErrorCode.Local_PurgeQueue or ErrorCode.Local_PurgeInflight) && Volatile.Read(ref _purging) != 0)
+        {
+            Retriable = !delivered && IsRetriable(report.Error),
+        };
         IDeliveryHandler handler = context.Handler!;
         object? state = context.State;
         ReturnContext(context);
@@ -204,6 +247,16 @@ public sealed class KafkaRecordSink : IDisposable
         {
             Interlocked.Exchange(ref _spaceFreed, null)?.TrySetResult();
         }
+    }
+
+    /// <summary>Every failure except a fatal producer error and the few a cluster gives for a record it will never take.</summary>
+    public static bool IsRetriable(Error error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return !error.IsFatal && error.Code is not (ErrorCode.MsgSizeTooLarge
+            or ErrorCode.TopicAuthorizationFailed or ErrorCode.ClusterAuthorizationFailed or ErrorCode.InvalidMsg
+            or ErrorCode.Local_BadMsg or ErrorCode.Local_InvalidArg or ErrorCode.TopicException or ErrorCode.RecordListTooLarge
+            or ErrorCode.InvalidRequiredAcks or ErrorCode.Local_Fatal or ErrorCode.UnsupportedForMessageFormat or ErrorCode.InvalidRecord);
     }
 
     private void OnError(IProducer<byte[], byte[]> producer, Error error)

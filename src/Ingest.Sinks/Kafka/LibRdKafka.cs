@@ -5,13 +5,18 @@ using Confluent.Kafka;
 namespace Ingest.Sinks.Kafka;
 
 /// <summary>
-/// Loads the librdkafka native library this project is built against (2.15.1) before anything in
-/// Confluent.Kafka can pick up another copy (Debian's librdkafka1 2.0.2 lacks entry points the
-/// consumer needs), and points this assembly's own P/Invokes (the mock cluster) at the same file.
+/// Loads the librdkafka native library from the <c>librdkafka.redist</c> package (2.16.0) before
+/// anything in Confluent.Kafka can pick up another copy (Debian's librdkafka1 2.0.2 lacks entry
+/// points the consumer needs), and points this assembly's own P/Invokes (the mock cluster) at the
+/// same file, so both share one mapped library.
 /// </summary>
 /// <remarks>
 /// Search order: the <c>INGEST_LIBRDKAFKA</c> environment variable when set (only that path is
-/// tried), else <c>librdkafka.so.1</c> next to <see cref="AppContext.BaseDirectory"/>.
+/// tried); else, next to <see cref="AppContext.BaseDirectory"/> (a RID-specific publish such as
+/// <c>make build</c>) and then under <c>runtimes/linux-&lt;arch&gt;/native/</c> (a portable build:
+/// tests, <c>dotnet run</c>), the redist's <c>librdkafka.so</c> and then its
+/// <c>centos8-librdkafka.so</c>. The first needs RHEL's <c>libsasl2.so.3</c> (GSSAPI); the second
+/// links its dependencies statically and is the one that loads on Debian and Ubuntu.
 /// </remarks>
 public static class LibRdKafka
 {
@@ -19,7 +24,10 @@ public static class LibRdKafka
     public const string PathVariable = "INGEST_LIBRDKAFKA";
 
     /// <summary>Oldest librdkafka accepted (0xMMmmrrxx, as <c>rd_kafka_version()</c>).</summary>
-    public const int MinimumVersion = 0x020f0100;
+    public const int MinimumVersion = 0x02100000;
+
+    /// <summary>The redist's glibc builds, in the order tried.</summary>
+    internal static readonly string[] FileNames = ["librdkafka.so", "centos8-librdkafka.so"];
 
     /// <summary>Library name used by this assembly's <see cref="LibraryImportAttribute"/> declarations.</summary>
     internal const string NativeName = "librdkafka";
@@ -51,21 +59,18 @@ public static class LibRdKafka
                 return s_path;
             }
 
-            string path = ResolvePath(Environment.GetEnvironmentVariable(PathVariable), AppContext.BaseDirectory);
+            IReadOnlyList<string> candidates = Candidates(Environment.GetEnvironmentVariable(PathVariable), AppContext.BaseDirectory);
             if (Library.IsLoaded)
             {
                 throw new InvalidOperationException(
                     $"librdkafka was loaded by Confluent.Kafka before {nameof(LibRdKafka)}.{nameof(EnsureLoaded)}() " +
-                    $"could load '{path}'; call it before creating any Kafka client.");
+                    "could load its own copy; call it before creating any Kafka client.");
             }
 
-            // Load by full path first so a failure names the file.
-            if (!NativeLibrary.TryLoad(path, out s_handle))
-            {
-                throw new DllNotFoundException($"librdkafka could not be loaded from '{path}' (set {PathVariable} to override).");
-            }
+            // Load by full path so a failure names the files and why each did not load.
+            string path = Load(candidates, out s_handle);
 
-            // Confluent's own P/Invokes ask for "librdkafka" (probing would find no .so.1, or
+            // Confluent's own P/Invokes ask for "librdkafka" (probing could find another copy, or
             // Debian's copy) and, for Library.Load, "libdl" (only libdl.so.2 exists without
             // libc6-dev): answer both for its assembly as for ours.
             if (!s_resolversSet)
@@ -79,7 +84,7 @@ public static class LibRdKafka
             if (Library.Version < MinimumVersion)
             {
                 throw new InvalidOperationException(
-                    $"librdkafka at '{path}' is {Library.VersionString}; Ingest needs 2.15.1 or later.");
+                    $"librdkafka at '{path}' is {Library.VersionString}; Ingest needs 2.16.0 or later.");
             }
 
             Volatile.Write(ref s_path, path);
@@ -87,19 +92,51 @@ public static class LibRdKafka
         }
     }
 
-    /// <summary>The file to load: the override when set (only that), else librdkafka.so.1 in <paramref name="baseDirectory"/>.</summary>
-    internal static string ResolvePath(string? overridePath, string baseDirectory)
+    /// <summary>
+    /// The files to try, in order: the override when set (only that), else each of
+    /// <see cref="FileNames"/> in <paramref name="baseDirectory"/> and then in its
+    /// <c>runtimes/linux-&lt;arch&gt;/native/</c>; only those that exist.
+    /// </summary>
+    /// <exception cref="DllNotFoundException">None exists; the message names every path tried.</exception>
+    internal static IReadOnlyList<string> Candidates(string? overridePath, string baseDirectory)
     {
-        string path = string.IsNullOrEmpty(overridePath)
-            ? Path.Combine(baseDirectory, "librdkafka.so.1")
-            : Path.GetFullPath(overridePath);
-        if (!File.Exists(path))
+        string[] tried = string.IsNullOrEmpty(overridePath)
+            ? [.. from dir in new[] { baseDirectory, Path.Combine(baseDirectory, "runtimes", NativeRid, "native") }
+                  from name in FileNames
+                  select Path.Combine(dir, name)]
+            : [Path.GetFullPath(overridePath)];
+        string[] present = Array.FindAll(tried, File.Exists);
+        if (present.Length == 0)
         {
             throw new DllNotFoundException(
-                $"librdkafka 2.15.1 not found at '{path}' (set {PathVariable} to its path, or run 'make deps').");
+                $"librdkafka not found at {string.Join(", ", tried.Select(p => $"'{p}'"))} " +
+                $"(set {PathVariable} to its path, or restore the librdkafka.redist package).");
         }
 
-        return path;
+        return present;
+    }
+
+    /// <summary>The redist's folder for this process: runtimes/linux-x64, linux-arm64, ...</summary>
+    internal static string NativeRid => "linux-" + RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
+
+    private static string Load(IReadOnlyList<string> candidates, out nint handle)
+    {
+        var errors = new List<string>(candidates.Count);
+        foreach (string path in candidates)
+        {
+            try
+            {
+                handle = NativeLibrary.Load(path);
+                return path;
+            }
+            catch (DllNotFoundException e)
+            {
+                // e.g. librdkafka.so needs libsasl2.so.3, which Debian does not have: try the next.
+                errors.Add($"'{path}': {e.Message}");
+            }
+        }
+
+        throw new DllNotFoundException($"librdkafka could not be loaded (set {PathVariable} to override): {string.Join("; ", errors)}");
     }
 
     private static nint Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath) => libraryName switch

@@ -23,6 +23,9 @@ public sealed class SysctlKey
     /// <summary>Path segments under the sysctl root; none is empty, ".", ".." or contains '/'.</summary>
     public IReadOnlyList<string> Segments { get; }
 
+    /// <summary>For messages: the dotted name, or the relative path when a segment has a dot (so it is unambiguous).</summary>
+    public string DisplayName => Segments.Any(static s => s.Contains('.', StringComparison.Ordinal)) ? RelativePath : Name;
+
     /// <summary>The relative path under the root ("net/ipv4/tcp_keepalive_time").</summary>
     public string RelativePath => string.Join('/', Segments);
 

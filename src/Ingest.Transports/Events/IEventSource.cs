@@ -27,9 +27,24 @@ public interface IEventSource
 /// <summary>
 /// A source that can resume from a position (the mmap ring): it is told when everything it
 /// wrote up to a checkpoint passed to <see cref="EventWriter.Flush"/> is acknowledged by the
-/// broker. Calls arrive in checkpoint order, on a thread that is not the source's.
+/// broker, and told to go back to the last such position when anything it wrote after it was
+/// lost. Calls arrive in checkpoint order, on a thread that is not the source's.
 /// </summary>
 public interface IAcknowledgingSource : IEventSource
 {
+    /// <summary>Everything written before <paramref name="checkpoint"/> is acknowledged: publish it.</summary>
     void OnDelivered(long checkpoint);
+
+    /// <summary>
+    /// Events written after the last delivered checkpoint were lost: re-read from that checkpoint.
+    /// Returns at once; the source rewinds on its own thread before it reads on, and then counts
+    /// the rewind in <see cref="Generation"/>. Calls before the source got to it collapse into one.
+    /// </summary>
+    void Rewind();
+
+    /// <summary>
+    /// Rewinds carried out so far. Read by the writer on the source's thread at each flush, it
+    /// tells apart events read before a rewind from events read after it.
+    /// </summary>
+    int Generation { get; }
 }

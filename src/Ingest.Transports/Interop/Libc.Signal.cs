@@ -13,8 +13,23 @@ internal static unsafe partial class Libc
     public const int SI_USER = 0;
     public const int SI_TKILL = -6;
 
-    public const long SYS_rt_tgsigqueueinfo = 297; // x86_64
-    public const long SYS_gettid = 186;
+    /// <summary>
+    /// rt_tgsigqueueinfo's syscall number, which differs per architecture (glibc has no wrapper):
+    /// x86_64 arch/x86/entry/syscalls/syscall_64.tbl; arm64, riscv64 and loongarch64 share
+    /// include/uapi/asm-generic/unistd.h.
+    /// </summary>
+    public static long SYS_rt_tgsigqueueinfo { get; } = RtTgSigQueueInfoNumber(RuntimeInformation.ProcessArchitecture);
+
+    internal static long RtTgSigQueueInfoNumber(Architecture architecture) => architecture switch
+    {
+        Architecture.X64 => 297,
+        Architecture.Arm64 or Architecture.RiscV64 or Architecture.LoongArch64 => 240,
+        Architecture.X86 => 335,
+        Architecture.Arm => 363,
+        Architecture.S390x => 330,
+        Architecture.Ppc64le => 322,
+        _ => throw new PlatformNotSupportedException($"rt_tgsigqueueinfo: no syscall number known for {architecture}"),
+    };
 
     /// <summary>SIGRTMIN as glibc reports it (34 on glibc: two are reserved for NPTL).</summary>
     [LibraryImport(Lib, EntryPoint = "__libc_current_sigrtmin")]

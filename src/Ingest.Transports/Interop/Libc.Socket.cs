@@ -63,19 +63,10 @@ internal static unsafe partial class Libc
     public static partial nint recvmsg(int fd, msghdr* msg, int flags);
 
     [LibraryImport(Lib, SetLastError = true)]
-    public static partial nint sendmsg(int fd, msghdr* msg, int flags);
-
-    [LibraryImport(Lib, SetLastError = true)]
     public static partial nint sendto(int fd, void* buf, nuint len, int flags, void* addr, uint addrlen);
 
     [LibraryImport(Lib, SetLastError = true)]
-    public static partial nint recvfrom(int fd, void* buf, nuint len, int flags, void* addr, uint* addrlen);
-
-    [LibraryImport(Lib, SetLastError = true)]
     public static partial int recvmmsg(int fd, mmsghdr* msgvec, uint vlen, int flags, timespec* timeout);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial int sendmmsg(int fd, mmsghdr* msgvec, uint vlen, int flags);
 
     public static void SetSocketOption(int fd, int level, int name, int value)
     {

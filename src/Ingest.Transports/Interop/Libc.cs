@@ -52,9 +52,6 @@ internal static unsafe partial class Libc
     public static partial int ioctl(int fd, nuint request, nint arg);
 
     [LibraryImport(Lib)]
-    public static partial int getpid();
-
-    [LibraryImport(Lib)]
     public static partial int gettid();
 
     [LibraryImport(Lib)]

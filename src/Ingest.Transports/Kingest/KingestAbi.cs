@@ -7,7 +7,8 @@ namespace Ingest.Transports.Kingest;
 /// </summary>
 public static class KingestAbi
 {
-    public const uint AbiVersion = 1;
+    /// <summary>2: KINGEST_IOC_WAIT_READ, signals with si_code KINGEST_SIG_CODE and si_band KINGEST_SIG_BAND.</summary>
+    public const uint AbiVersion = 2;
     public const string DeviceName = "kingest";
     public const string DevicePath = "/dev/kingest";
     public const string ProcDirectory = "kingest";
@@ -25,6 +26,12 @@ public static class KingestAbi
 
     public const uint WaitMaxMs = 60000;
     public const int MaxSignalSubscriptions = 16;
+
+    /// <summary>KINGEST_SIG_CODE: the module's signals' si_code (POLL_MSG), which no other process can queue.</summary>
+    public const int SignalCode = 3;
+
+    /// <summary>KINGEST_SIG_BAND: the module's signals' si_band (ssi_band); never a poll mask.</summary>
+    public const uint SignalBand = 0x4b494e47;
     public const uint RateMinHz = 1;
     public const uint RateMaxHz = 10000;
     public const int ThresholdMinMc = -100000;

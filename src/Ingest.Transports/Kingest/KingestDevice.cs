@@ -46,6 +46,27 @@ public sealed unsafe class KingestDevice : IDisposable
         return wait.Available;
     }
 
+    /// <summary>
+    /// KINGEST_IOC_WAIT_READ (ABI 2): sleeps until the producer has published beyond
+    /// <paramref name="readPosition"/> (the caller's read position, not the acknowledged one) or the
+    /// timeout passes; returns the bytes beyond it (0 on timeout). Also makes poll(2) on this file
+    /// report readable only for records beyond <paramref name="readPosition"/>.
+    /// </summary>
+    public ulong WaitRead(ulong readPosition, uint timeoutMs)
+    {
+        var wait = new KingestWaitRead { ReadPos = readPosition, TimeoutMs = timeoutMs };
+        while (Libc.ioctl(Fd, KingestIoctl.WaitRead, &wait) < 0)
+        {
+            int errno = Libc.LastErrno;
+            if (errno != Libc.EINTR)
+            {
+                throw new ErrnoException("ioctl KINGEST_IOC_WAIT_READ", errno);
+            }
+        }
+
+        return wait.Available;
+    }
+
     public void SubscribeSignal(int signo)
     {
         var sub = new KingestSignalSubscription { Signo = signo };

@@ -29,6 +29,7 @@ public static class KingestIoctl
     public static readonly uint ResetStats = Io(0x06);
     public static readonly uint GetStats = Ior<KingestStats>(0x07);
     public static readonly uint Inject = Iow<KingestInject>(0x08);
+    public static readonly uint WaitRead = Iowr<KingestWaitRead>(0x09);
 
     /// <summary>_IOC(dir, type, nr, size).</summary>
     public static uint Ioc(uint direction, byte type, byte number, int size)

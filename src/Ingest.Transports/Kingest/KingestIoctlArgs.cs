@@ -29,6 +29,22 @@ public struct KingestWait
     public ulong Available;
 }
 
+/// <summary>
+/// struct kingest_wait_read: KINGEST_IOC_WAIT_READ (ABI 2; in: the reader's read position and a
+/// timeout; out: bytes published beyond it and the producer position they were computed from).
+/// </summary>
+[StructLayout(LayoutKind.Sequential, Size = Size)]
+public struct KingestWaitRead
+{
+    public const int Size = 32;
+
+    public ulong ReadPos;
+    public uint TimeoutMs;
+    public uint Reserved;
+    public ulong Available;
+    public ulong ProducerPos;
+}
+
 /// <summary>struct kingest_signal_sub: KINGEST_IOC_SUBSCRIBE_SIGNAL.</summary>
 [StructLayout(LayoutKind.Sequential, Size = Size)]
 public struct KingestSignalSubscription

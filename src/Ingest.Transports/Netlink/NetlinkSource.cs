@@ -71,11 +71,7 @@ public abstract class NetlinkSource : IEventSource
             throw new InvalidOperationException($"{Name}: RunAsync is called once");
         }
 
-        return Task.Factory.StartNew(
-            () => Run(writer, cancellationToken),
-            CancellationToken.None,
-            TaskCreationOptions.LongRunning,
-            TaskScheduler.Default);
+        return SourceThread.Start($"netlink:{Name}", () => Run(writer, cancellationToken));
     }
 
     /// <summary>Joins groups or resolves what the source needs, on the receive thread.</summary>

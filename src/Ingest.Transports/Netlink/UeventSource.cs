@@ -22,7 +22,13 @@ public sealed class UeventSource : NetlinkSource
     private static readonly EventName SeqNum = new("seqnum");
     private static readonly EventName Env = new("env");
 
-    private readonly UeventKeyCache _keys = new();
+    /// <summary>Longest environment key accepted; longer ones make the datagram malformed.</summary>
+    public const int MaxKeyLength = 256;
+
+    /// <summary>Distinct uevent keys remembered: the kernel's set (ACTION, DEVPATH, ...) is small and stable.</summary>
+    public const int KeyCacheCapacity = 1024;
+
+    private readonly EventNameCache _keys = new(KeyCacheCapacity);
     private readonly Counter _libudev;
     private readonly Counter _duplicateKey;
 
@@ -51,11 +57,11 @@ public sealed class UeventSource : NetlinkSource
 
     /// <summary>
     /// Parses one kernel uevent and writes it; false (nothing written) when it is malformed: no
-    /// "@" header, an entry without "=", a key over <see cref="UeventKeyCache.MaxKeyLength"/>
+    /// "@" header, an entry without "=", a key over <see cref="MaxKeyLength"/>
     /// bytes or a SEQNUM that is not a number. A repeated key keeps its first value and is counted
     /// in <paramref name="duplicates"/>.
     /// </summary>
-    internal static bool TryWrite(ReadOnlySpan<byte> datagram, EventWriter writer, long timestampNs, UeventKeyCache keys, Counter duplicates)
+    internal static bool TryWrite(ReadOnlySpan<byte> datagram, EventWriter writer, long timestampNs, EventNameCache keys, Counter duplicates)
     {
         var headerEnd = datagram.IndexOf((byte)0);
         var header = headerEnd < 0 ? datagram : datagram[..headerEnd];
@@ -74,7 +80,7 @@ public sealed class UeventSource : NetlinkSource
         foreach (var entry in new UeventEntries(body))
         {
             var eq = entry.IndexOf((byte)'=');
-            if (eq <= 0 || eq > UeventKeyCache.MaxKeyLength)
+            if (eq <= 0 || eq > MaxKeyLength)
             {
                 return false;
             }

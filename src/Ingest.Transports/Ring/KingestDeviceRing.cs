@@ -9,15 +9,14 @@ namespace Ingest.Transports.Ring;
 /// eventfd.
 /// </summary>
 /// <remarks>
-/// The device reports POLLIN while producer_pos differs from the *published* consumer_pos. The
-/// consumer reads ahead of what it has published (it publishes only after Kafka acknowledges), so
-/// while batches are in flight the device stays readable even though nothing new is there; then
-/// this waits on the wake-up fd alone for a millisecond instead of spinning.
+/// The consumer reads ahead of what it has published (it publishes only once Kafka acknowledges),
+/// so it waits on its *read* position (ABI 2): KINGEST_IOC_WAIT_READ with timeout 0 records that
+/// position in the open file and returns at once; poll(2) then reports the device readable only
+/// for records beyond it, and returns early on the wake-up fd. No sleep loop while batches are in
+/// flight; idle, the thread sleeps in poll until the producer or a stop wakes it.
 /// </remarks>
 public sealed unsafe class KingestDeviceRing : RingMapping
 {
-    private const int InFlightPollMs = 1;
-
     private readonly KingestDevice _device;
     private readonly int _wakeFd;
     private readonly byte* _all;
@@ -102,11 +101,36 @@ public sealed unsafe class KingestDeviceRing : RingMapping
 
     internal override void WaitForData(ulong readPosition, int timeoutMs)
     {
-        bool inFlight = Volatile.Read(ref *ConsumerPosition) != readPosition;
+        var wait = new KingestWaitRead { ReadPos = readPosition };
+        if (Libc.ioctl(_device.Fd, KingestIoctl.WaitRead, &wait) < 0)
+        {
+            int errno = Libc.LastErrno;
+            if (errno == Libc.EINTR)
+            {
+                return;
+            }
+
+            if (errno != Libc.EINVAL)
+            {
+                throw new ErrnoException("ioctl /dev/kingest KINGEST_IOC_WAIT_READ", errno);
+            }
+
+            // A read position the module rejects (the caller validates positions, so this is a
+            // producer position gone wrong): sleep on the wake-up fd alone rather than spin.
+            var wake = new pollfd { fd = _wakeFd, events = Libc.POLLIN };
+            Libc.poll(&wake, 1, timeoutMs);
+            return;
+        }
+
+        if (wait.Available != 0)
+        {
+            return;
+        }
+
         var fds = stackalloc pollfd[2];
         fds[0] = new pollfd { fd = _wakeFd, events = Libc.POLLIN };
         fds[1] = new pollfd { fd = _device.Fd, events = Libc.POLLIN };
-        int result = Libc.poll(fds, inFlight ? 1u : 2u, inFlight ? Math.Min(timeoutMs, InFlightPollMs) : timeoutMs);
+        int result = Libc.poll(fds, 2, timeoutMs);
         if (result < 0 && Libc.LastErrno != Libc.EINTR)
         {
             throw new ErrnoException("poll /dev/kingest", Libc.LastErrno);

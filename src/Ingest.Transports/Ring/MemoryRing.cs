@@ -6,16 +6,26 @@ namespace Ingest.Transports.Ring;
 /// <summary>
 /// A kingest ring in user-space shared memory (a memfd laid out exactly like /dev/kingest's
 /// mapping: meta, consumer, producer pages, then the data area) with an eventfd as the doorbell
-/// the module's poll wake-up stands for. <see cref="RingProducer"/> writes it; consumers read it
+/// the module's wake-up stands for. <see cref="RingProducer"/> writes it; consumers read it
 /// through <see cref="OpenConsumerMapping"/>, each a separate mmap of the same memory, so a
 /// "restarted" consumer sees what the previous one published.
 /// </summary>
+/// <remarks>
+/// Waiting mirrors KINGEST_IOC_WAIT_READ: a consumer announces itself as a sleeper (a full fence),
+/// rechecks producer_pos against its read position, then sleeps on the doorbell; the producer
+/// publishes producer_pos, fences, and rings only when a sleeper is announced (the kernel's
+/// wq_has_sleeper), so a busy consumer costs the producer no system call.
+/// <see cref="RingWaitSemantics.PublishedPosition"/> emulates ABI 1's device instead, for the
+/// before/after benchmark.
+/// </remarks>
 public sealed unsafe class MemoryRing : IDisposable
 {
     private readonly int _memFd;
     private readonly int _doorbellFd;
     private readonly byte* _base;
     private readonly nuint _length;
+    private int _sleepers;
+    private long _doorbellRings;
     private int _disposed;
 
     public MemoryRing(ulong dataSize)
@@ -84,13 +94,28 @@ public sealed unsafe class MemoryRing : IDisposable
     /// <summary>Records the producer dropped because the ring was full.</summary>
     public ulong ProducerDropped => Volatile.Read(ref Producer->Dropped);
 
-    /// <summary>A new mapping of this ring for one consumer; the consumer disposes it.</summary>
-    public RingMapping OpenConsumerMapping() => new MemoryRingMapping(this);
+    /// <summary>Times the producer rang the doorbell (a consumer was asleep): one system call each.</summary>
+    public long DoorbellRings => Volatile.Read(ref _doorbellRings);
 
-    /// <summary>Tells waiting consumers that producer_pos moved (the module's wake_up).</summary>
+    /// <summary>A new mapping of this ring for one consumer; the consumer disposes it.</summary>
+    public RingMapping OpenConsumerMapping() => new MemoryRingMapping(this, RingWaitSemantics.ReadPosition);
+
+    /// <summary>A consumer mapping that waits as <paramref name="semantics"/> says (benchmarks compare the two).</summary>
+    public RingMapping OpenConsumerMapping(RingWaitSemantics semantics) => new MemoryRingMapping(this, semantics);
+
+    /// <summary>
+    /// Called after producer_pos was published: wakes sleeping consumers (the module's
+    /// wake_up after wq_has_sleeper). The fence orders the publication before reading the sleeper
+    /// count, pairing with the consumer's fence between announcing itself and rechecking.
+    /// </summary>
     internal void RingDoorbell()
     {
-        Libc.SignalEventFd(_doorbellFd);
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _sleepers) != 0)
+        {
+            Interlocked.Increment(ref _doorbellRings);
+            Libc.SignalEventFd(_doorbellFd);
+        }
     }
 
     public void Dispose()
@@ -120,9 +145,14 @@ public sealed unsafe class MemoryRing : IDisposable
         private readonly byte* _base;
         private readonly int _wakeFd;
 
-        public MemoryRingMapping(MemoryRing ring)
+        private const int InFlightPollMs = 1;
+
+        private readonly RingWaitSemantics _semantics;
+
+        public MemoryRingMapping(MemoryRing ring, RingWaitSemantics semantics)
         {
             _ring = ring;
+            _semantics = semantics;
             _base = Map(ring._memFd, ring._length);
             _wakeFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
             if (_wakeFd < 0)
@@ -144,14 +174,65 @@ public sealed unsafe class MemoryRing : IDisposable
 
         internal override void WaitForData(ulong readPosition, int timeoutMs)
         {
-            var fds = stackalloc pollfd[2];
-            fds[0] = new pollfd { fd = _wakeFd, events = Libc.POLLIN };
-            fds[1] = new pollfd { fd = _ring._doorbellFd, events = Libc.POLLIN };
-            if (Volatile.Read(ref Producer->ProducerPos) != readPosition)
+            if (_semantics == RingWaitSemantics.PublishedPosition)
             {
+                WaitPublished(readPosition, timeoutMs);
                 return;
             }
 
+            Interlocked.Increment(ref _ring._sleepers);
+            try
+            {
+                // After announcing: a publication the producer made before it saw us is seen here.
+                if (Volatile.Read(ref Producer->ProducerPos) != readPosition)
+                {
+                    return;
+                }
+
+                Sleep(timeoutMs);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _ring._sleepers);
+            }
+        }
+
+        /// <summary>
+        /// ABI 1's device, as KingestDeviceRing waited on it: "readable" while producer_pos differs
+        /// from the *published* consumer position, so with records in flight (read, not yet
+        /// acknowledged) the consumer could only sleep 1 ms at a time on its wake-up fd.
+        /// </summary>
+        private void WaitPublished(ulong readPosition, int timeoutMs)
+        {
+            bool inFlight = Volatile.Read(ref *ConsumerPosition) != readPosition;
+            if (inFlight)
+            {
+                var wake = new pollfd { fd = _wakeFd, events = Libc.POLLIN };
+                Libc.poll(&wake, 1, Math.Min(timeoutMs, InFlightPollMs));
+                return;
+            }
+
+            Interlocked.Increment(ref _ring._sleepers);
+            try
+            {
+                if (Volatile.Read(ref Producer->ProducerPos) != readPosition)
+                {
+                    return;
+                }
+
+                Sleep(timeoutMs);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _ring._sleepers);
+            }
+        }
+
+        private void Sleep(int timeoutMs)
+        {
+            var fds = stackalloc pollfd[2];
+            fds[0] = new pollfd { fd = _wakeFd, events = Libc.POLLIN };
+            fds[1] = new pollfd { fd = _ring._doorbellFd, events = Libc.POLLIN };
             int result = Libc.poll(fds, 2, timeoutMs);
             if (result < 0 && Libc.LastErrno != Libc.EINTR)
             {

@@ -9,7 +9,9 @@ namespace Ingest.Transports.Ring;
 /// events (<see cref="KingestRecordWriter"/>). Each burst is flushed with the position after its
 /// last record as checkpoint; the consumer position in the ring is published (release) only in
 /// <see cref="OnDelivered"/>, so records are freed for the producer only once the broker has them,
-/// and a restarted consumer resumes from the last acknowledged position (at-least-once).
+/// and a restarted consumer resumes from the last acknowledged position (at-least-once). When the
+/// pipeline lost something this source wrote, <see cref="Rewind"/> sends the reader back to the
+/// published position in the same run: the unacknowledged tail is read again.
 /// </summary>
 /// <remarks>
 /// Counters: see <see cref="RingCounters"/>, plus <c>unknown_type</c> and <c>bad_payload</c> from
@@ -26,6 +28,8 @@ public sealed unsafe class RingSource : IAcknowledgingSource, IDisposable
     private readonly RingCounters _counters;
     private readonly Lock _publishLock = new();
     private ulong _lastProducerDropped;
+    private int _rewindsRequested;
+    private int _generation;
     private int _state;
     private bool _unmapped;
     private int _disposeRequested;
@@ -47,6 +51,9 @@ public sealed unsafe class RingSource : IAcknowledgingSource, IDisposable
     public string Name => _mapping.Name;
 
     public CounterSet Counters { get; } = new();
+
+    /// <inheritdoc />
+    public int Generation => Volatile.Read(ref _generation);
 
     /// <summary>
     /// Bytes the producer has written that the broker has not acknowledged yet (producer position
@@ -143,6 +150,13 @@ public sealed unsafe class RingSource : IAcknowledgingSource, IDisposable
         }
     }
 
+    /// <inheritdoc />
+    public void Rewind()
+    {
+        Interlocked.Increment(ref _rewindsRequested);
+        _mapping.Wake();
+    }
+
     /// <summary>Stops the reader (within the stop-check interval) and unmaps the ring once it has stopped.</summary>
     public void Dispose()
     {
@@ -161,6 +175,17 @@ public sealed unsafe class RingSource : IAcknowledgingSource, IDisposable
         int maxBurst = _options.MaxBurstRecords;
         while (!cancellationToken.IsCancellationRequested && Volatile.Read(ref _disposeRequested) == 0)
         {
+            int requested = Volatile.Read(ref _rewindsRequested);
+            if (requested != _generation)
+            {
+                // Everything read so far was flushed with the previous generation; what follows is
+                // read again from the last position the broker acknowledged.
+                ulong published = Volatile.Read(ref *_mapping.ConsumerPosition);
+                _options.Log?.Invoke($"ring {Name}: rewinding from {cursor.Position} to {published} (events after it were lost on the way to the broker)");
+                cursor = new RingCursor(_mapping, _counters, published);
+                Volatile.Write(ref _generation, requested);
+            }
+
             AccountProducerDrops();
             ulong limit = cursor.ReadLimit(out bool valid);
             if (!valid)

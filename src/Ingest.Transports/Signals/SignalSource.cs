@@ -15,11 +15,18 @@ namespace Ingest.Transports.Signals;
 /// rt_tgsigqueueinfo, and the module (when <see cref="SignalSourceOptions.Device"/> is set) after
 /// KINGEST_IOC_SUBSCRIBE_SIGNAL from that thread. The signals' disposition is SIG_IGN process
 /// wide, so a process-directed one is discarded rather than fatal (see <see cref="SignalDisposition"/>);
-/// it stays so after the source stops, for the same reason. Senders that are user processes must
-/// have a uid in <see cref="SignalSourceOptions.AllowedUids"/> or are counted as
-/// <c>denied_sender</c> and dropped. si_pid and si_uid of a queued signal are the sender's own
-/// claim (the kernel checks only that it may signal this process at all), so that check is policy,
-/// not a security boundary.
+/// it stays so after the source stops, for the same reason.
+/// <para>
+/// Origin: a signal is the module's only if its si_code is KINGEST_SIG_CODE (positive: the kernel
+/// refuses positive codes from rt_sigqueueinfo for any process but the sender itself) and its
+/// si_band is KINGEST_SIG_BAND (F_SETSIG, the other way to get a positive code queued here, puts a
+/// poll mask there); its payload is in si_fd. Other positive codes are the kernel's. A negative
+/// code is a user process: one claiming si_pid 0 impersonates the kernel (ABI 1's module signal)
+/// and is counted as <c>denied_sender</c> and dropped, as is one whose uid is not in
+/// <see cref="SignalSourceOptions.AllowedUids"/>. si_pid and si_uid of a queued signal are the
+/// sender's own claim (the kernel checks only that it may signal this process at all), so the uid
+/// check is policy, not a security boundary; the module check is.
+/// </para>
 /// </remarks>
 public sealed class SignalSource : IEventSource
 {
@@ -47,7 +54,7 @@ public sealed class SignalSource : IEventSource
     private static readonly EventName UserOrigin = new("user");
 
     private readonly SignalSourceOptions _options;
-    private readonly uint[] _allowedUids;
+    private readonly SenderPolicy _senders;
     private readonly Counter _received;
     private readonly Counter _deniedSender;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -59,7 +66,7 @@ public sealed class SignalSource : IEventSource
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        _allowedUids = [.. options.AllowedUids];
+        _senders = new SenderPolicy(options.AllowedUids);
         _received = Counters["received"];
         _deniedSender = Counters["denied_sender"];
     }
@@ -68,7 +75,7 @@ public sealed class SignalSource : IEventSource
 
     public string Name => _options.Name;
 
-    /// <summary>received (every signal read), denied_sender (dropped by the uid check).</summary>
+    /// <summary>received (every signal read), denied_sender (dropped: si_pid 0 claimed by a user process, or a uid not allowed).</summary>
     public CounterSet Counters { get; } = new();
 
     /// <summary>The process id senders pass as tgid.</summary>
@@ -152,7 +159,6 @@ public sealed class SignalSource : IEventSource
 
     private unsafe void ReadLoop(EventWriter writer, int signalFd, int wakeFd, CancellationToken cancellationToken)
     {
-        const int RecordSize = 128;
         var records = stackalloc signalfd_siginfo[BatchSize];
         var fds = stackalloc pollfd[2];
         while (!cancellationToken.IsCancellationRequested)
@@ -174,49 +180,58 @@ public sealed class SignalSource : IEventSource
                 break;
             }
 
-            while (true)
-            {
-                var n = Libc.read(signalFd, (byte*)records, BatchSize * RecordSize);
-                if (n < 0)
-                {
-                    var errno = Libc.LastErrno;
-                    if (errno == Libc.EINTR)
-                    {
-                        continue;
-                    }
-
-                    if (errno == Libc.EAGAIN)
-                    {
-                        break;
-                    }
-
-                    throw new ErrnoException("read(signalfd)", errno);
-                }
-
-                var count = (int)(n / RecordSize);
-                var receivedNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
-                for (var i = 0; i < count; i++)
-                {
-                    Handle(writer, in records[i], receivedNs);
-                }
-
-                if (count < BatchSize)
-                {
-                    break;
-                }
-            }
-
+            Drain(writer, signalFd, records);
             writer.Flush();
         }
 
+        // Signals queued before the stop are read, not left to die with the signalfd uncounted.
+        Drain(writer, signalFd, records);
         writer.Flush();
     }
 
-    private void Handle(EventWriter writer, in signalfd_siginfo info, long receivedNs)
+    /// <summary>Reads every signal queued on <paramref name="signalFd"/> now (it is non-blocking).</summary>
+    private unsafe void Drain(EventWriter writer, int signalFd, signalfd_siginfo* records)
+    {
+        const int RecordSize = 128;
+        while (true)
+        {
+            var n = Libc.read(signalFd, (byte*)records, BatchSize * RecordSize);
+            if (n < 0)
+            {
+                var errno = Libc.LastErrno;
+                if (errno == Libc.EINTR)
+                {
+                    continue;
+                }
+
+                if (errno == Libc.EAGAIN)
+                {
+                    return;
+                }
+
+                throw new ErrnoException("read(signalfd)", errno);
+            }
+
+            var count = (int)(n / RecordSize);
+            var receivedNs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+            for (var i = 0; i < count; i++)
+            {
+                Handle(writer, in records[i], receivedNs);
+            }
+
+            if (count < BatchSize)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Classifies and writes one signal read from the signalfd (internal: unit tests feed it siginfos only the kernel can send).</summary>
+    internal void Handle(EventWriter writer, in signalfd_siginfo info, long receivedNs)
     {
         _received.Increment();
         var code = info.ssi_code;
-        var fromModule = code == Libc.SI_QUEUE && info.ssi_pid == 0;
+        var fromModule = code == KingestAbi.SignalCode && info.ssi_band == KingestAbi.SignalBand;
         EventName origin;
         if (fromModule)
         {
@@ -226,8 +241,9 @@ public sealed class SignalSource : IEventSource
         {
             origin = KernelOrigin;
         }
-        else if (IsAllowed(info.ssi_uid))
+        else if (info.ssi_pid != 0 && _senders.IsAllowed(info.ssi_uid))
         {
+            // si_pid 0 from user space is a forgery: every real sender has a pid.
             origin = UserOrigin;
         }
         else
@@ -242,10 +258,12 @@ public sealed class SignalSource : IEventSource
         writer.Write(OriginKey, origin);
         writer.Write(PidKey, (long)info.ssi_pid);
         writer.Write(UidKey, (long)info.ssi_uid);
-        writer.Write(ValueKey, (long)info.ssi_int);
+        // The module's payload travels in si_fd (the same bytes as si_int for sigwaitinfo callers).
+        int value = fromModule ? info.ssi_fd : info.ssi_int;
+        writer.Write(ValueKey, (long)value);
         if (fromModule)
         {
-            WriteModulePayload(writer, (uint)info.ssi_int);
+            WriteModulePayload(writer, (uint)value);
         }
 
         writer.EndEvent();
@@ -283,19 +301,6 @@ public sealed class SignalSource : IEventSource
                 writer.Write(DetailKey, (long)payload.Detail);
                 break;
         }
-    }
-
-    private bool IsAllowed(uint uid)
-    {
-        foreach (var allowed in _allowedUids)
-        {
-            if (allowed == uid)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>Opens the device and subscribes this thread; the subscription lives as long as the fd.</summary>

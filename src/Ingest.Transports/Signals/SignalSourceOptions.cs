@@ -14,8 +14,9 @@ public sealed class SignalSourceOptions
 
     /// <summary>
     /// User ids whose queued signals are accepted; others are counted as <c>denied_sender</c> and
-    /// dropped. Default: root only, like the upcall socket. Signals the kernel originates
-    /// (the module's, si_pid 0) are always accepted.
+    /// dropped. Default: root only, like the upcall socket. Signals the kernel originates (a
+    /// positive si_code, the module's among them) are always accepted; a user process claiming
+    /// si_pid 0 never is.
     /// </summary>
     public IReadOnlyList<uint> AllowedUids { get; init; } = [0];
 

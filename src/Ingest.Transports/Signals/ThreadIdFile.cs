@@ -1,10 +1,12 @@
 using System.Globalization;
+using Ingest.Transports.Files;
 
 namespace Ingest.Transports.Signals;
 
 /// <summary>
 /// Publishes "tgid tid\n" so stock senders know where to rt_tgsigqueueinfo. Written to a
-/// temporary file and renamed over the target, so a reader never sees a partial line.
+/// temporary file (created O_EXCL|O_NOFOLLOW: a planted symlink is never written through) and
+/// renamed over the target, so a reader never sees a partial line.
 /// </summary>
 internal static class ThreadIdFile
 {
@@ -12,15 +14,13 @@ internal static class ThreadIdFile
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{tgid}.tmp");
-        File.WriteAllText(temporary, string.Create(CultureInfo.InvariantCulture, $"{tgid} {tid}\n"));
-        File.Move(temporary, path, overwrite: true);
+        PrivateFiles.WriteAtomic(path, string.Create(CultureInfo.InvariantCulture, $"{tgid} {tid}\n"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
 
     /// <summary>Reads a published file back: (tgid, tid).</summary>
     public static (int Tgid, int Tid) Read(string path)
     {
-        var parts = File.ReadAllText(path).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var parts = PrivateFiles.ReadNoFollow(path).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (parts.Length != 2)
         {
             throw new FormatException($"{path}: expected \"tgid tid\"");

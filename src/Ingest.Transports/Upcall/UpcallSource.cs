@@ -35,7 +35,7 @@ public sealed class UpcallSource : IEventSource
     private static readonly EventName TruncatedKey = new("truncated");
 
     private readonly UpcallSourceOptions _options;
-    private readonly uint[] _allowedUids;
+    private readonly SenderPolicy _senders;
     private readonly byte[] _buffer;
     private readonly EventNameCache _envKeys = new(capacity: 256);
     private readonly Counter _received;
@@ -52,7 +52,7 @@ public sealed class UpcallSource : IEventSource
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        _allowedUids = [.. options.AllowedUids];
+        _senders = new SenderPolicy(options.AllowedUids);
 
         // One byte more than allowed, pinned: a longer message shows as MSG_TRUNC or a full buffer.
         _buffer = GC.AllocateUninitializedArray<byte>(options.MaxMessageBytes + 1, pinned: true);
@@ -148,7 +148,7 @@ public sealed class UpcallSource : IEventSource
         var credentials = default(ucred);
         var length = (uint)sizeof(ucred);
         Libc.Check(Libc.getsockopt(connection, Libc.SOL_SOCKET, Libc.SO_PEERCRED, &credentials, &length), "getsockopt(SO_PEERCRED)");
-        if (!IsAllowed(credentials.uid))
+        if (!_senders.IsAllowed(credentials.uid))
         {
             _deniedPeer.Increment();
             return;
@@ -272,18 +272,4 @@ public sealed class UpcallSource : IEventSource
 
         writer.EndEvent();
     }
-
-    private bool IsAllowed(uint uid)
-    {
-        foreach (var allowed in _allowedUids)
-        {
-            if (allowed == uid)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
 }

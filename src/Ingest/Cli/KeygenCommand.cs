@@ -9,17 +9,19 @@ internal static class KeygenCommand
     {
         var directory = new Option<DirectoryInfo>("--out", "-o") { Description = "Directory for the key files.", DefaultValueFactory = _ => new DirectoryInfo(".") };
         var name = new Option<string>("--name", "-n") { Description = "File name stem: <name>.key (private, 0600) and <name>.pub (public, 0644).", DefaultValueFactory = _ => "ingest-command" };
-        var command = new Command("keygen", "Make an ECDSA P-256 key pair for signing commands. The private key stays with operators; hosts list the .pub file in Commands:TrustedKeys. Prints the key id.")
+        var host = new Option<string?>("--host") { Description = "Make a host's result-signing key instead: HOST.key goes in the host's Commands:HostKey, HOST.pub to operators (ingest send --host-pub DIR)." };
+        var command = new Command("keygen", "Make an ECDSA P-256 key pair. For signing commands (default): the private key stays with operators; hosts list the .pub file in Commands:TrustedKeys. With --host HOST, for signing HOST's results. Prints the key id.")
         {
-            directory, name,
+            directory, name, host,
         };
         command.SetAction(async (parse, _) =>
         {
             var dir = parse.GetValue(directory)!;
-            var stem = parse.GetValue(name)!;
-            if (stem.Length == 0 || stem.Contains('/', StringComparison.Ordinal))
+            var hostId = parse.GetValue(host);
+            var stem = hostId ?? parse.GetValue(name)!;
+            if (stem.Length == 0 || stem.Contains('/', StringComparison.Ordinal) || stem is "." or "..")
             {
-                await Console.Error.WriteLineAsync("ingest keygen: --name must be a plain file name");
+                await Console.Error.WriteLineAsync($"ingest keygen: {(hostId is null ? "--name" : "--host")} must be a plain file name");
                 return 2;
             }
 

@@ -9,6 +9,9 @@ internal static class Logging
     public static ILoggerFactory Create(LogLevel level) => LoggerFactory.Create(builder =>
     {
         builder.SetMinimumLevel(level);
+        // `ingest run`'s host: the daemon reports its own start-up failures, without a stack trace.
+        builder.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        builder.AddFilter("Microsoft.Extensions.Hosting", LogLevel.Critical);
         builder.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

@@ -2,6 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using Ingest.Configuration;
 using Ingest.Daemon;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace Ingest.Cli;
@@ -12,7 +15,7 @@ internal static class RunCommand
     {
         var config = new Option<FileInfo?>("--config", "-c") { Description = "JSON configuration file (see docs/configuration.md)." };
         var bootstrap = new Option<string?>("--bootstrap", "-b") { Description = "Kafka bootstrap servers. Without it (and without Kafka:Bootstrap in config or INGEST_KAFKA__BOOTSTRAP), the embedded broker starts in-process." };
-        var hostId = new Option<string?>("--host-id") { Description = "Host id: the record key and \"host\" field. Default: the machine's host name." };
+        var hostId = new Option<string?>("--host-id") { Description = "Host id: the record key and \"host\" field. Default: the machine's host name; required with commands (machine-id = /etc/machine-id)." };
         var udp = new Option<string[]>("--udp") { Description = "UDP endpoint ip:port to listen on (repeatable). Default 127.0.0.1:5555.", AllowMultipleArgumentsPerToken = false };
         var noUdp = new Option<bool>("--no-udp") { Description = "Do not listen for UDP datagrams." };
         var noProc = new Option<bool>("--no-proc") { Description = "Do not scrape /proc files." };
@@ -20,11 +23,12 @@ internal static class RunCommand
         var statsInterval = new Option<int?>("--stats-interval") { Description = "Seconds between stats lines on stdout; 0 = none (default 10)." };
         var kafkaProperty = new Option<string[]>("--kafka-property", "-X") { Description = "librdkafka producer property name=value, passed through (repeatable)." };
         var set = new Option<string[]>("--set") { Description = "Any configuration key=value, e.g. Pipeline:Batch:LingerMs=5 (repeatable)." };
+        var spoolDir = new Option<string?>("--spool-dir") { Description = "Folder of the durable spool (Spool:Directory). Default /var/lib/ingest/spool as root, else $XDG_STATE_HOME/ingest/spool." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Debug logging." };
 
         var command = new Command("run", "Run the daemon: read kernel events and publish them to Kafka until SIGTERM/SIGINT, then flush and exit 0. Prints bootstrap=<servers> as the first line.")
         {
-            config, bootstrap, hostId, udp, noUdp, noProc, procInterval, statsInterval, kafkaProperty, set, verbose,
+            config, bootstrap, hostId, udp, noUdp, noProc, procInterval, statsInterval, kafkaProperty, spoolDir, set, verbose,
         };
 
         command.SetAction(async (parse, _) =>
@@ -63,6 +67,11 @@ internal static class RunCommand
                 Add("Proc:IntervalSeconds", pi.ToString(CultureInfo.InvariantCulture));
             }
 
+            if (parse.GetValue(spoolDir) is { } sd)
+            {
+                Add("Spool:Directory", sd);
+            }
+
             if (parse.GetValue(statsInterval) is { } si)
             {
                 Add("Stats:IntervalSeconds", si.ToString(CultureInfo.InvariantCulture));
@@ -84,9 +93,7 @@ internal static class RunCommand
 
                 var options = ConfigurationLoader.Load(parse.GetValue(config)?.FullName, overrides);
                 using var loggers = Logging.Create(parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
-                using var shutdown = new Shutdown();
-                var daemon = new IngestDaemon(options, loggers, Console.Out);
-                return await daemon.RunAsync(shutdown.Token);
+                return await RunHostedAsync(new IngestDaemon(options, loggers, Console.Out), options.ShutdownTimeoutSeconds, loggers);
             }
             catch (ConfigurationException e)
             {
@@ -96,6 +103,50 @@ internal static class RunCommand
         });
         return command;
     }
+
+    /// <summary>
+    /// Runs the daemon under Microsoft.Extensions.Hosting with systemd integration: Type=notify
+    /// readiness once every source is started, STOPPING=1 on shutdown, watchdog pings. SIGTERM
+    /// (and SIGINT outside systemd) stops the host, which waits for the daemon's drain and flush.
+    /// </summary>
+    internal static async Task<int> RunHostedAsync(IngestDaemon daemon, int flushTimeoutSeconds, ILoggerFactory loggers)
+    {
+        using var host = new HostBuilder()
+            .UseSystemd()
+            .ConfigureServices(services =>
+            {
+                services.AddSingleton(loggers);
+                services.AddSingleton(daemon);
+                services.AddSingleton<DaemonService>();
+                services.AddHostedService(sp => sp.GetRequiredService<DaemonService>());
+                services.AddHostedService<SystemdWatchdog>();
+                // The host must not give up on the daemon's flush: it stops first, then the margin.
+                services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(flushTimeoutSeconds + ShutdownMarginSeconds));
+                services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+                if (!SystemdHelpers.IsSystemdService() && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOTIFY_SOCKET")))
+                {
+                    // UseSystemd() only looks at the parent process (systemd itself). A service
+                    // manager that set NOTIFY_SOCKET (a wrapper script, NotifyAccess=all, a
+                    // supervisor speaking sd_notify) is answered the same way.
+                    services.AddSingleton<ISystemdNotifier, SystemdNotifier>();
+                    services.AddSingleton<IHostLifetime, SystemdLifetime>();
+                }
+            })
+            .Build();
+        var service = host.Services.GetRequiredService<DaemonService>();
+        try
+        {
+            await host.RunAsync();
+        }
+        catch (DaemonStartException)
+        {
+        }
+
+        return service.ExitCode;
+    }
+
+    /// <summary>Seconds the host waits beyond the daemon's flush timeout before abandoning it.</summary>
+    internal const int ShutdownMarginSeconds = 10;
 
     internal static (string Name, string Value) SplitAssignment(string text, string option)
     {

@@ -19,14 +19,15 @@ internal static class SendCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "List the target hosts and exit without sending." };
         var parallel = new Option<int>("--parallel") { Description = "Hosts whose command is sent and unanswered at most at once.", DefaultValueFactory = _ => 64 };
         var key = new Option<FileInfo>("--key", "-k") { Description = "Private key file from `ingest keygen` (must be mode 0600).", Required = true };
+        var hostPub = new Option<string>("--host-pub") { Description = "The host's result-signing public key: a file, or a directory of HOST.pub files (from `ingest keygen --host HOST`). Only results that verify with it count. Required unless --dry-run." };
         var sysctl = new Option<string?>("--sysctl") { Description = "KEY=VALUE: write a sysctl, e.g. net.ipv4.tcp_keepalive_time=600." };
         var ioctl = new Option<string[]>("--ioctl") { Description = "NAME [ARG=INT ...]: run an ioctl on /dev/kingest, e.g. set_rate hz=100.", AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.OneOrMore };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for the result.", DefaultValueFactory = _ => 30 };
         var ttl = new Option<double>("--ttl") { Description = "Seconds the command stays valid (expires_at - issued_at).", DefaultValueFactory = _ => 60 };
         var id = new Option<string?>("--id") { Description = "Command id (default: random)." };
-        var command = new Command("send", "Sign a command for each target host, publish it to kernel.commands, wait for each host's result and print it (one line per host, then a summary for several). Exit 0 only when every host applied; 1 if any refused or failed; 3 if any timed out (naming them).")
+        var command = new Command("send", "Sign a command for each target host, publish it to kernel.commands, wait for each host's result signed by that host and print it (one line per host, then a summary for several). Exit 0 only when every host applied (verified); 1 if any refused or failed; 3 if any gave no verified result in time (naming them). Unverifiable results are reported on stderr and waited past.")
         {
-            bootstrap, host, hostsFile, hostsSeen, dryRun, parallel, key, sysctl, ioctl, timeout, ttl, id,
+            bootstrap, host, hostsFile, hostsSeen, dryRun, parallel, key, hostPub, sysctl, ioctl, timeout, ttl, id,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -70,6 +71,11 @@ internal static class SendCommand
                 if (eq <= 0)
                 {
                     return await Usage($"--sysctl expects KEY=VALUE (got '{sysctlText}')");
+                }
+
+                if (!CommandPolicy.IsPlainValue(sysctlText[(eq + 1)..], out var valueError))
+                {
+                    return await Usage($"--sysctl {sysctlText[..eq]}: {valueError}");
                 }
 
                 requestFor = target => CommandRequest.Sysctl(commandId, target, DateTimeOffset.UtcNow, lifetime, sysctlText[..eq], sysctlText[(eq + 1)..]);
@@ -123,6 +129,11 @@ internal static class SendCommand
                 return 0;
             }
 
+            if (parse.GetValue(hostPub) is not { } hostKeyPath)
+            {
+                return await Usage("--host-pub is required: results count only when they verify with the host's key");
+            }
+
             if (targets.Count == 0)
             {
                 await Console.Error.WriteLineAsync("ingest send: no target host (none listed, or none seen in the last minute)");
@@ -131,7 +142,7 @@ internal static class SendCommand
 
             if (named.Length != 1 || file is not null || seenGlob is not null)
             {
-                return await SendToFleetAsync(servers, parse.GetValue(key)!, targets, requestFor, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(parallel), commandId, ct);
+                return await SendToFleetAsync(servers, parse.GetValue(key)!, hostKeyPath, targets, requestFor, TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(parallel), commandId, ct);
             }
 
             var request = requestFor(targets[0]);
@@ -139,11 +150,17 @@ internal static class SendCommand
             try
             {
                 using var signer = CommandSigner.Load(parse.GetValue(key)!.FullName);
-                using var sender = new CommandSender(servers, signer);
+                using var hostKeys = HostKeys.Open(hostKeyPath);
+                _ = hostKeys.For(single); // a missing or loose host key is a usage error, before anything is sent
+                using var sender = new CommandSender(servers, signer, hostKeys)
+                {
+                    Unverifiable = note => Console.Error.WriteLine($"ingest send: {note}"),
+                };
                 var result = await sender.SendAsync(request, TimeSpan.FromSeconds(parse.GetValue(timeout)), ct);
                 if (result is null)
                 {
-                    await Console.Error.WriteLineAsync($"ingest send: no result for command {commandId} from host {single} within {parse.GetValue(timeout)} s (is the daemon running with Commands:Enabled?)");
+                    var seen = sender.UnverifiableCount > 0 ? $" ({sender.UnverifiableCount} unverifiable result(s) ignored)" : "";
+                    await Console.Error.WriteLineAsync($"ingest send: no verified result for command {commandId} from host {single} within {parse.GetValue(timeout)} s{seen} (is the daemon running with Commands:Enabled and this host key?)");
                     return TimedOut;
                 }
 
@@ -165,12 +182,18 @@ internal static class SendCommand
     }
 
     /// <summary>One command per host, with bounded concurrency: a line per host as it finishes, then a summary.</summary>
-    private static async Task<int> SendToFleetAsync(string servers, FileInfo key, IReadOnlyList<string> targets, Func<string, CommandRequest> requestFor, TimeSpan timeout, int parallel, string commandId, CancellationToken ct)
+    private static async Task<int> SendToFleetAsync(string servers, FileInfo key, string hostKeyPath, IReadOnlyList<string> targets, Func<string, CommandRequest> requestFor, TimeSpan timeout, int parallel, string commandId, CancellationToken ct)
     {
         try
         {
             using var signer = CommandSigner.Load(key.FullName);
-            using var sender = new FleetCommandSender(servers, signer, VerifyResult) { Parallelism = parallel };
+            using var hostKeys = HostKeys.Open(hostKeyPath);
+            foreach (var target in targets)
+            {
+                _ = hostKeys.For(target); // every host's key present and safe before anything is sent
+            }
+
+            using var sender = new FleetCommandSender(servers, signer, (host, value) => hostKeys.TryVerify(host, value, out var result, out var error) ? (result, null) : (null, error)) { Parallelism = parallel };
             sender.Unverifiable = note => Console.Error.WriteLine($"ingest send: {note}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var outcomes = await sender.SendAsync(targets, requestFor, timeout, outcome => Console.WriteLine(outcome.ToString()), ct);
@@ -200,13 +223,6 @@ internal static class SendCommand
             await Console.Error.WriteLineAsync($"ingest send: {e.Message}");
             return 1;
         }
-    }
-
-    /// <summary>A results record counts when it is a result of the host that keys it.</summary>
-    private static (CommandResult? Result, string? Error) VerifyResult(string host, byte[] value)
-    {
-        var result = CommandResult.TryDecode(value);
-        return result is null ? (null, "not a command result") : result.Host != host ? (null, $"result names host {result.Host}") : (result, null);
     }
 
     private static async Task<int> Usage(string message)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using Ingest.Sinks.Commands;
 using Ingest.Sinks.Kafka;
@@ -8,96 +9,95 @@ namespace Ingest.Commands;
 
 /// <summary>
 /// The daemon's command path: reads this host's partition of kernel.commands, applies each
-/// record with <see cref="CommandProcessor"/> one at a time in order, publishes the result to
-/// kernel.command-results (keyed by host id), and only then commits the record's offset. After a
-/// crash between applying and committing, the record comes back and the replay store answers
-/// <c>replayed</c> instead of applying it twice.
+/// verified record with <see cref="CommandProcessor"/> one at a time in order, publishes its
+/// host-signed result to kernel.command-results (keyed by host id), and only then commits. After
+/// a crash between applying and committing, the record comes back and the replay store answers
+/// <c>replayed</c> (or <c>unknown_outcome</c>) instead of applying it twice.
 /// </summary>
+/// <remarks>
+/// Records refused before their signature verified cost a count: no result each (one summary
+/// at most every 10 s), offsets committed in batches, one log line per 10 s. A fault of the
+/// path itself (key file, replay store, full disk, reader) disables only the path: it is
+/// logged with its reason, shown in <see cref="Stats"/>, and retried with backoff; the
+/// daemon's events keep flowing.
+/// </remarks>
 public sealed class CommandDispatcher : IAsyncDisposable
 {
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan s_commitInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_firstBackoff = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan s_maxBackoff = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan s_metadataTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Commit at least every this many uncommitted unanswered records.</summary>
+    private const int CommitBatch = 10_000;
+
+    /// <summary>Consecutive read errors before the reader counts as failed.</summary>
+    private const int MaxReadErrors = 25;
 
     private readonly string _bootstrap;
     private readonly string _hostId;
+    private readonly byte[] _hostKey;
     private readonly CommandOptions _options;
-    private readonly CommandProcessor _processor;
-    private readonly TrustedKeys _keys;
-    private readonly ReplayStore _replay;
-    private readonly KafkaRecordSink _results;
+    private readonly CommandPolicy _policy;
+    private readonly KingestIoctlExecutor _ioctl;
+    private readonly Dictionary<string, string> _kafkaProperties;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
 
-    private CommandDispatcher(string bootstrap, string hostId, CommandOptions options, CommandProcessor processor, TrustedKeys keys, ReplayStore replay, KafkaRecordSink results, ILogger logger)
+    private CommandDispatcher(string bootstrap, string hostId, CommandOptions options, CommandPolicy policy, KingestIoctlExecutor ioctl, Dictionary<string, string> kafkaProperties, ILogger logger, TimeProvider time)
     {
         _bootstrap = bootstrap;
         _hostId = hostId;
+        _hostKey = System.Text.Encoding.UTF8.GetBytes(hostId);
         _options = options;
-        _processor = processor;
-        _keys = keys;
-        _replay = replay;
-        _results = results;
+        _policy = policy;
+        _ioctl = ioctl;
+        _kafkaProperties = kafkaProperties;
         _logger = logger;
+        _time = time;
     }
 
-    public CommandStats Stats => _processor.Stats;
+    /// <summary>Outcomes, unverified refusals, and whether the path is running or disabled (and why).</summary>
+    public CommandStats Stats { get; } = new();
 
-    /// <summary>Completes when the loop ends; faults if it failed.</summary>
+    /// <summary>Completes when the path is stopped; a fault never ends it (the path retries).</summary>
     public Task Completion => _loop ?? Task.CompletedTask;
 
     /// <summary>
-    /// Loads the trusted keys, opens the replay store (fails closed when it is corrupted), compiles
-    /// the allowlist and starts reading.
+    /// Compiles the allowlist and starts the path in the background. Loading keys, opening the
+    /// replay store and reading happen there: their faults disable the path (see
+    /// <see cref="Stats"/>), they never stop the caller.
     /// </summary>
-    /// <exception cref="CommandKeyException">A trusted key file is missing, malformed or loosely permitted.</exception>
-    /// <exception cref="ReplayStoreCorruptException">The replay store is corrupted and no reset was asked for.</exception>
-    /// <exception cref="ConfigurationException">The allowlist names an unknown ioctl or argument.</exception>
+    /// <param name="bootstrap">Kafka bootstrap servers.</param>
+    /// <param name="hostId">This host's id: record key, consumer group, result host.</param>
+    /// <param name="options">The Commands section.</param>
+    /// <param name="kafkaProperties">Kafka:Properties (security settings); Commands:ConsumerProperties override them.</param>
+    /// <param name="logger">Where the path logs.</param>
+    /// <param name="time">The clock (tests).</param>
+    /// <exception cref="ConfigurationException">The allowlist is malformed, names an unknown ioctl or covers an exec-sink sysctl.</exception>
     public static CommandDispatcher Start(
         string bootstrap,
         string hostId,
         CommandOptions options,
-        IReadOnlyDictionary<string, string> producerProperties,
+        IReadOnlyDictionary<string, string> kafkaProperties,
         ILogger logger,
         TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(bootstrap);
         ArgumentException.ThrowIfNullOrEmpty(hostId);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(kafkaProperties);
         ArgumentNullException.ThrowIfNull(logger);
-        time ??= TimeProvider.System;
 
         var ioctl = new KingestIoctlExecutor(options.IoctlDevice);
         CommandPolicy policy = CommandPolicy.Compile(options, ioctl.Definitions);
-        TrustedKeys keys = TrustedKeys.Load(options.TrustedKeys);
-        ReplayStore? replay = null;
-        try
-        {
-            replay = ReplayStore.Open(options.ResolvedStateDirectory, time.GetUtcNow().ToUnixTimeMilliseconds(), options.ResetReplayStore);
-            if (replay.TornLines > 0)
-            {
-                logger.LogWarning("replay store {Path}: dropped {Count} unterminated line(s) left by an interrupted write", replay.Path, replay.TornLines);
-            }
-
-            var properties = new Dictionary<string, string>(producerProperties, StringComparer.Ordinal)
-            {
-                // A result is one small record that someone is waiting for: send it at once.
-                ["linger.ms"] = "0",
-            };
-            var results = new KafkaRecordSink(new KafkaProducerOptions { BootstrapServers = bootstrap, Properties = properties }, line => logger.LogWarning("{Line}", line));
-            var processor = new CommandProcessor(hostId, options, keys, replay, policy, new SysctlWriter(options.SysctlRoot), ioctl, time);
-            var dispatcher = new CommandDispatcher(bootstrap, hostId, options, processor, keys, replay, results, logger);
-            dispatcher._loop = Task.Factory.StartNew(dispatcher.Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            logger.LogInformation(
-                "command path: host {Host} reads {Topic}, {Keys} trusted key(s) ({KeyIds}), replay store {Path} ({Count} live ids)",
-                hostId, options.Topic, keys.Count, string.Join(",", keys.KeyIds), replay.Path, replay.Count);
-            return dispatcher;
-        }
-        catch
-        {
-            replay?.Dispose();
-            keys.Dispose();
-            throw;
-        }
+        var merged = CommandKafkaProperties.Merge(kafkaProperties, options.ConsumerProperties);
+        var dispatcher = new CommandDispatcher(bootstrap, hostId, options, policy, ioctl, merged, logger, time ?? TimeProvider.System);
+        dispatcher._loop = Task.Factory.StartNew(dispatcher.Supervise, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return dispatcher;
     }
 
     public async ValueTask DisposeAsync()
@@ -107,115 +107,220 @@ public sealed class CommandDispatcher : IAsyncDisposable
         {
             await Completion.ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException)
+        catch (OperationCanceledException)
         {
         }
 
-        _results.Dispose();
-        _replay.Dispose();
-        _keys.Dispose();
         _stop.Dispose();
     }
 
-    private void Run()
+    /// <summary>Runs the path; on a fault, disables it, waits (1 s doubling to 60 s) and tries again.</summary>
+    private void Supervise()
     {
         CancellationToken ct = _stop.Token;
-        byte[] hostKey = System.Text.Encoding.UTF8.GetBytes(_hostId);
-        KeyedPartitionReader? reader = null;
-        try
+        TimeSpan backoff = s_firstBackoff;
+        while (!ct.IsCancellationRequested)
         {
-            while (reader is null)
+            var ran = Stopwatch.StartNew();
+            try
             {
-                try
+                RunOnce(ct);
+                return;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                if (ran.Elapsed > s_maxBackoff)
                 {
-                    reader = KeyedPartitionReader.Open(_bootstrap, _options.Topic, hostKey, KeyedPartitionStart.Committed, $"ingest-commands-{_hostId}", _options.ConsumerProperties, TimeSpan.FromSeconds(30), ct);
-                    _logger.LogInformation("command path: reading {Topic} partition {Partition} of {Count}", _options.Topic, reader.Partition, reader.PartitionCount);
+                    backoff = s_firstBackoff;
                 }
-                catch (TimeoutException e)
-                {
-                    _logger.LogWarning("command path: {Message}; retrying", e.Message);
-                }
+
+                string reason = Describe(e);
+                Stats.OnDisabled(reason);
+                _logger.LogError("command path disabled: {Reason}; events keep flowing; retrying in {Seconds} s", reason, backoff.TotalSeconds);
             }
 
-            while (!ct.IsCancellationRequested)
-            {
-                KafkaRecord? record;
-                try
-                {
-                    record = reader.Read(s_pollInterval);
-                }
-                catch (ConsumeException e)
-                {
-                    _logger.LogWarning("command path: read failed: {Reason}", e.Error.Reason);
-                    continue;
-                }
-
-                if (record is null)
-                {
-                    continue;
-                }
-
-                Handle(reader, record, ct);
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // Stopping.
-        }
-        finally
-        {
-            reader?.Dispose();
-        }
-    }
-
-    private void Handle(KeyedPartitionReader reader, KafkaRecord record, CancellationToken ct)
-    {
-        var span = Telemetry.IngestTracing.StartCommand(record.Partition, record.Offset);
-        CommandResult? result = _processor.Process(record.Key, record.Value);
-        if (result is null)
-        {
-            _logger.LogInformation("command at {Partition}@{Offset} ignored: {Reason}", record.Partition, record.Offset, _processor.LastIgnoredReason);
-        }
-        else
-        {
-            LogResult(result, record);
-            Publish(result, ct);
-        }
-
-        // The span ends once the result is published: receipt to result, as the operator sees it.
-        Telemetry.IngestTracing.CompleteCommand(span, result, _processor.LastIgnoredReason);
-
-        try
-        {
-            reader.Commit(record);
-        }
-        catch (KafkaException e)
-        {
-            // The next commit covers this one; a replay after a restart is answered `replayed`.
-            _logger.LogWarning("command path: offset commit failed: {Reason}", e.Error.Reason);
-        }
-    }
-
-    private void Publish(CommandResult result, CancellationToken ct)
-    {
-        byte[] key = System.Text.Encoding.UTF8.GetBytes(_hostId);
-        byte[] value = result.Encode();
-        while (true)
-        {
-            DeliveryOutcome outcome = DeliveryWaiter.ProduceAsync(_results, _options.ResultsTopic, key, value, ct).GetAwaiter().GetResult();
-            if (outcome.Delivered)
+            if (ct.WaitHandle.WaitOne(backoff))
             {
                 return;
             }
 
-            Stats.OnPublishRetry();
-            _logger.LogWarning("command result {Id} not delivered ({Error}); retrying", result.Id, outcome.Error);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, s_maxBackoff.Ticks));
         }
     }
 
-    private void LogResult(CommandResult result, KafkaRecord record)
+    private static string Describe(Exception e) => e switch
     {
-        LogLevel level = result.Status is CommandStatus.Applied ? LogLevel.Information : LogLevel.Warning;
-        _logger.Log(level, "command at {Partition}@{Offset}: {Result}", record.Partition, record.Offset, result);
+        CommandKeyException or ReplayStoreCorruptException => e.Message,
+        IOException => $"replay store or state directory: {e.Message}",
+        TimeoutException => $"command reader: {e.Message}",
+        KafkaException k => $"command reader: {k.Error.Reason}",
+        _ => $"{e.GetType().Name}: {e.Message}",
+    };
+
+    private void RunOnce(CancellationToken ct)
+    {
+        using TrustedKeys keys = TrustedKeys.Load(_options.TrustedKeys);
+        using CommandSigner hostSigner = CommandSigner.Load(_options.HostKey!);
+        using ReplayStore replay = ReplayStore.Open(_options.ResolvedStateDirectory, _time.GetUtcNow().ToUnixTimeMilliseconds(), _options.ResetReplayStore);
+        if (replay.TornLines > 0)
+        {
+            _logger.LogWarning("replay store {Path}: dropped {Count} unterminated line(s) left by an interrupted write", replay.Path, replay.TornLines);
+        }
+
+        var producerProperties = new Dictionary<string, string>(_kafkaProperties, StringComparer.Ordinal)
+        {
+            // A result is one small record that someone is waiting for: send it at once.
+            ["linger.ms"] = "0",
+        };
+        using var results = new KafkaRecordSink(new KafkaProducerOptions { BootstrapServers = _bootstrap, Properties = producerProperties }, line => _logger.LogWarning("{Line}", line));
+        var processor = new CommandProcessor(_hostId, _options, keys, replay, _policy, new SysctlWriter(_options.SysctlRoot), _ioctl, _time, Stats);
+        using KeyedPartitionReader reader = KeyedPartitionReader.Open(
+            _bootstrap, _options.Topic, _hostKey, KeyedPartitionStart.Committed, $"ingest-commands-{_hostId}", _kafkaProperties, s_metadataTimeout, ct);
+        Stats.OnRunning();
+        _logger.LogInformation(
+            "command path: host {Host} reads {Topic} partition {Partition} of {Count}, {Keys} trusted key(s) ({KeyIds}), results signed by {HostKid}, replay store {Path} ({Live} live ids)",
+            _hostId, _options.Topic, reader.Partition, reader.PartitionCount, keys.Count, string.Join(",", keys.KeyIds), hostSigner.KeyId, replay.Path, replay.Count);
+
+        var loop = new Loop(this, reader, processor, hostSigner, results);
+        loop.Run(ct);
+    }
+
+    /// <summary>One run of the read loop with its pending (uncommitted, unanswered) state.</summary>
+    private sealed class Loop(CommandDispatcher owner, KeyedPartitionReader reader, CommandProcessor processor, CommandSigner signer, KafkaRecordSink results)
+    {
+        private readonly UnverifiedSummary _unverified = new();
+        private readonly Stopwatch _sinceCommit = Stopwatch.StartNew();
+        private long _ignoredSinceLog;
+        private long _lastIgnoredLogMs = long.MinValue;
+        private KafkaRecord? _uncommitted;
+        private int _uncommittedCount;
+
+        public void Run(CancellationToken ct)
+        {
+            int readErrors = 0;
+            try
+            {
+                while (!ct.IsCancellationRequested)
+                {
+                    KafkaRecord? record;
+                    try
+                    {
+                        record = reader.Read(s_pollInterval);
+                        readErrors = 0;
+                    }
+                    catch (ConsumeException e)
+                    {
+                        if (++readErrors >= MaxReadErrors)
+                        {
+                            throw;
+                        }
+
+                        owner._logger.LogWarning("command path: read failed: {Reason}", e.Error.Reason);
+                        continue;
+                    }
+
+                    if (record is not null)
+                    {
+                        Handle(record, ct);
+                    }
+
+                    Housekeep(idle: record is null, ct);
+                }
+            }
+            finally
+            {
+                // Stopping or failing: what was handled is not handled again.
+                TryCommit();
+            }
+        }
+
+        private void Handle(KafkaRecord record, CancellationToken ct)
+        {
+            var span = Telemetry.IngestTracing.StartCommand(record.Partition, record.Offset);
+            CommandResult? result = processor.Process(record.Key, record.Value);
+            Telemetry.IngestTracing.CompleteCommand(span, result, processor.LastIgnoredReason);
+            switch (processor.LastDecision)
+            {
+                case CommandDecision.Result when result is not null:
+                    LogLevel level = result.Status is CommandStatus.Applied ? LogLevel.Information : LogLevel.Warning;
+                    owner._logger.Log(level, "command at {Partition}@{Offset}: {Result}", record.Partition, record.Offset, result);
+                    Publish(result, ct);
+                    _uncommitted = record;
+                    TryCommit();
+                    return;
+                case CommandDecision.Unverified:
+                    _unverified.Add(processor.LastRejection, processor.LastIgnoredReason);
+                    break;
+                default:
+                    _ignoredSinceLog++;
+                    break;
+            }
+
+            _uncommitted = record;
+            _uncommittedCount++;
+        }
+
+        private void Housekeep(bool idle, CancellationToken ct)
+        {
+            if (_uncommitted is not null && (idle || _uncommittedCount >= CommitBatch || _sinceCommit.Elapsed >= s_commitInterval))
+            {
+                TryCommit();
+            }
+
+            long now = owner._time.GetUtcNow().ToUnixTimeMilliseconds();
+            if (_unverified.TryTake(now, out string summary))
+            {
+                owner._logger.LogWarning("command path: {Summary}", summary);
+                Publish(new CommandResult(null, owner._hostId, CommandStatus.Invalid, summary, null, null, now), ct);
+            }
+
+            if (_ignoredSinceLog > 0 && (_lastIgnoredLogMs == long.MinValue || now - _lastIgnoredLogMs >= (long)UnverifiedSummary.Interval.TotalMilliseconds))
+            {
+                owner._logger.LogInformation("command path: ignored {Count} record(s) for other hosts; last: {Reason}", _ignoredSinceLog, processor.LastIgnoredReason);
+                _ignoredSinceLog = 0;
+                _lastIgnoredLogMs = now;
+            }
+        }
+
+        private void TryCommit()
+        {
+            if (_uncommitted is null)
+            {
+                return;
+            }
+
+            try
+            {
+                reader.Commit(_uncommitted);
+                _uncommitted = null;
+                _uncommittedCount = 0;
+                _sinceCommit.Restart();
+            }
+            catch (KafkaException e)
+            {
+                // The next commit covers this one; a replay after a restart is answered `replayed`.
+                owner._logger.LogWarning("command path: offset commit failed: {Reason}", e.Error.Reason);
+            }
+        }
+
+        private void Publish(CommandResult result, CancellationToken ct)
+        {
+            byte[] value = signer.Sign(result);
+            while (true)
+            {
+                DeliveryOutcome outcome = DeliveryWaiter.ProduceAsync(results, owner._options.ResultsTopic, owner._hostKey, value, ct).GetAwaiter().GetResult();
+                if (outcome.Delivered)
+                {
+                    return;
+                }
+
+                owner.Stats.OnPublishRetry();
+                owner._logger.LogWarning("command result {Id} not delivered ({Error}); retrying", result.Id ?? result.ClaimedId ?? "-", outcome.Error);
+            }
+        }
     }
 }

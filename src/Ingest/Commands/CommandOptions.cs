@@ -15,6 +15,12 @@ public sealed class CommandOptions
     /// <summary>PEM public key files (ECDSA P-256) whose signatures are accepted.</summary>
     public List<string> TrustedKeys { get; set; } = [];
 
+    /// <summary>
+    /// This host's private key (PEM P-256, mode 0600, from <c>ingest keygen --host HOST</c>):
+    /// every result is signed with it so senders can tell a host's answer from a forgery.
+    /// </summary>
+    public string? HostKey { get; set; }
+
     /// <summary>Where the replay store lives; empty = /var/lib/ingest (root) or $XDG_STATE_HOME/ingest.</summary>
     public string? StateDirectory { get; set; }
 
@@ -42,7 +48,10 @@ public sealed class CommandOptions
     /// <summary>Allowed ioctls by name. Empty = no ioctl is allowed.</summary>
     public List<IoctlRuleOptions> Ioctls { get; set; } = [];
 
-    /// <summary>librdkafka consumer properties for the command reader, overriding its defaults.</summary>
+    /// <summary>
+    /// librdkafka properties for the command reader and the result producer, over
+    /// Kafka:Properties (which carry the cluster's TLS/SASL settings) and the reader's defaults.
+    /// </summary>
     public Dictionary<string, string> ConsumerProperties { get; set; } = new(StringComparer.Ordinal);
 
     public string ResolvedStateDirectory
@@ -88,6 +97,11 @@ public sealed class CommandOptions
             throw new ConfigurationException("Commands:Enabled needs at least one Commands:TrustedKeys public key file");
         }
 
+        if (Enabled && string.IsNullOrWhiteSpace(HostKey))
+        {
+            throw new ConfigurationException("Commands:Enabled needs Commands:HostKey, this host's result-signing private key (make one with `ingest keygen --host HOST`)");
+        }
+
         // Compiling checks every rule; errors name the offending entry.
         _ = CommandPolicy.Compile(this, ioctls: null);
     }
@@ -96,13 +110,16 @@ public sealed class CommandOptions
 /// <summary>One sysctl allowlist entry: a key or prefix, and exactly one value rule.</summary>
 public sealed class SysctlRuleOptions
 {
-    /// <summary>Exact dotted name, e.g. net.ipv4.tcp_keepalive_time.</summary>
+    /// <summary>Exact name, dotted (net.ipv4.tcp_keepalive_time) or slashed (net/ipv4/conf/eth0.100/forwarding).</summary>
     public string? Key { get; set; }
 
-    /// <summary>Dotted prefix matched on segment boundaries, e.g. net.ipv4.conf (matches net.ipv4.conf.*).</summary>
+    /// <summary>
+    /// Prefix matched on whole path segments, e.g. net.ipv4.conf (matches net.ipv4.conf.*). Write
+    /// it with '/' separators when a segment contains a dot (net/ipv4/conf/eth0.100).
+    /// </summary>
     public string? Prefix { get; set; }
 
-    /// <summary>Integer range (inclusive); both bounds required when either is set.</summary>
+    /// <summary>Integer range (inclusive); both bounds required when either is set. Values must be plain decimal.</summary>
     public long? Min { get; set; }
 
     public long? Max { get; set; }

@@ -25,13 +25,21 @@ public sealed class CommandPolicy
     /// <param name="options">The Commands section.</param>
     /// <param name="ioctls">The executor's catalog; null checks only the rules' own shape.</param>
     /// <exception cref="ConfigurationException">A rule is malformed or names an unknown ioctl.</exception>
-    public static CommandPolicy Compile(CommandOptions options, IReadOnlyList<IoctlDefinition>? ioctls)
+    public static CommandPolicy Compile(CommandOptions options, IReadOnlyList<IoctlDefinition>? ioctls) => Compile(options, ioctls, refuseExecSinkRules: true);
+
+    /// <param name="options">The Commands section.</param>
+    /// <param name="ioctls">The executor's catalog; null checks only the rules' own shape.</param>
+    /// <param name="refuseExecSinkRules">
+    /// False only in tests that prove the processor's own refusal of exec-sink keys behind a
+    /// rule that start-up would have refused.
+    /// </param>
+    internal static CommandPolicy Compile(CommandOptions options, IReadOnlyList<IoctlDefinition>? ioctls, bool refuseExecSinkRules)
     {
         ArgumentNullException.ThrowIfNull(options);
         var sysctl = new SysctlRule[options.Sysctl.Count];
         for (int i = 0; i < sysctl.Length; i++)
         {
-            sysctl[i] = SysctlRule.Compile(options.Sysctl[i], $"Commands:Sysctl:{i}");
+            sysctl[i] = SysctlRule.Compile(options.Sysctl[i], $"Commands:Sysctl:{i}", refuseExecSinkRules);
         }
 
         var compiled = new Dictionary<string, IoctlRule>(StringComparer.Ordinal);
@@ -75,16 +83,68 @@ public sealed class CommandPolicy
         return new CommandPolicy(sysctl, compiled);
     }
 
-    /// <summary>True when some rule covers <paramref name="key"/> and accepts <paramref name="value"/>.</summary>
+    /// <summary>
+    /// Values are written to the kernel verbatim: whitespace, newlines and NUL would let one
+    /// value be parsed as several (or cut short), so none is ever accepted.
+    /// </summary>
+    public static bool IsPlainValue(string value, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        foreach (char c in value)
+        {
+            if (char.IsWhiteSpace(c) || char.IsControl(c))
+            {
+                error = $"value contains whitespace, a newline, NUL or a control character (U+{(int)c:X4}); values are single tokens";
+                return false;
+            }
+        }
+
+        error = null;
+        return true;
+    }
+
+    /// <summary>The integer form a range rule accepts: decimal, no leading zeros (the kernel reads 035 as octal), no '+'.</summary>
+    public static bool TryParseStrictDecimal(string value, out long number)
+    {
+        number = 0;
+        ReadOnlySpan<char> digits = value.StartsWith('-') ? value.AsSpan(1) : value.AsSpan();
+        if (digits.Length == 0 || (digits[0] == '0' && digits.Length > 1))
+        {
+            return false;
+        }
+
+        foreach (char c in digits)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out number);
+    }
+
+    /// <summary>True when some rule covers <paramref name="key"/> (by path segments) and accepts <paramref name="value"/>.</summary>
     public bool AllowsSysctl(SysctlKey key, string value, out string? error)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(value);
+        if (ExecSinkSysctls.IsRefused(key))
+        {
+            error = $"sysctl {key.DisplayName} makes the kernel execute a program: always refused";
+            return false;
+        }
+
+        if (!IsPlainValue(value, out error))
+        {
+            return false;
+        }
+
         bool covered = false;
         string? refusal = null;
         foreach (SysctlRule rule in _sysctl)
         {
-            if (!rule.Covers(key.Name))
+            if (!rule.Covers(key.Segments))
             {
                 continue;
             }
@@ -97,7 +157,7 @@ public sealed class CommandPolicy
             }
         }
 
-        error = covered ? $"{key.Name}: {refusal}" : $"sysctl {key.Name} is not allowlisted";
+        error = covered ? $"{key.DisplayName}: {refusal}" : $"sysctl {key.DisplayName} is not allowlisted";
         return false;
     }
 
@@ -129,18 +189,18 @@ public sealed class CommandPolicy
 
     private sealed class SysctlRule
     {
-        private readonly string? _key;
-        private readonly string? _prefix;
+        private readonly string[] _segments;
+        private readonly bool _isPrefix;
         private readonly long _min;
         private readonly long _max;
         private readonly bool _isRange;
         private readonly HashSet<string>? _values;
         private readonly Regex? _pattern;
 
-        private SysctlRule(string? key, string? prefix, bool isRange, long min, long max, HashSet<string>? values, Regex? pattern)
+        private SysctlRule(string[] segments, bool isPrefix, bool isRange, long min, long max, HashSet<string>? values, Regex? pattern)
         {
-            _key = key;
-            _prefix = prefix;
+            _segments = segments;
+            _isPrefix = isPrefix;
             _isRange = isRange;
             _min = min;
             _max = max;
@@ -148,17 +208,25 @@ public sealed class CommandPolicy
             _pattern = pattern;
         }
 
-        public static SysctlRule Compile(SysctlRuleOptions options, string where)
+        public static SysctlRule Compile(SysctlRuleOptions options, string where, bool refuseExecSinkRules)
         {
             if ((options.Key is null) == (options.Prefix is null))
             {
                 throw new ConfigurationException($"{where}: set exactly one of Key or Prefix");
             }
 
-            string name = (options.Key ?? options.Prefix)!.TrimEnd('.');
+            string name = (options.Key ?? options.Prefix)!.TrimEnd('.', '/');
             if (!SysctlKey.TryParse(name, out SysctlKey? parsed, out string? error))
             {
                 throw new ConfigurationException($"{where}: {error}");
+            }
+
+            bool isPrefix = options.Prefix is not null;
+            string? sink = ExecSinkSysctls.CoveredBy(parsed!.Segments, isPrefix);
+            if (refuseExecSinkRules && sink is not null)
+            {
+                throw new ConfigurationException(
+                    $"{where}: {(isPrefix ? "Prefix" : "Key")} '{name}' would cover {sink}, which makes the kernel execute a program as root; such keys are never writable by command");
             }
 
             bool isRange = options.Min is not null || options.Max is not null;
@@ -171,6 +239,14 @@ public sealed class CommandPolicy
             if (isRange && (options.Min is null || options.Max is null || options.Min > options.Max))
             {
                 throw new ConfigurationException($"{where}: Min and Max are both required, with Min <= Max");
+            }
+
+            foreach (string allowed in options.Values ?? [])
+            {
+                if (!IsPlainValue(allowed, out string? valueError))
+                {
+                    throw new ConfigurationException($"{where}: Values: '{allowed}': {valueError}");
+                }
             }
 
             Regex? pattern = null;
@@ -189,24 +265,36 @@ public sealed class CommandPolicy
             }
 
             HashSet<string>? values = options.Values is null ? null : new HashSet<string>(options.Values, StringComparer.Ordinal);
-            return options.Key is not null
-                ? new SysctlRule(parsed!.Name, null, isRange, options.Min ?? 0, options.Max ?? 0, values, pattern)
-                : new SysctlRule(null, parsed!.Name, isRange, options.Min ?? 0, options.Max ?? 0, values, pattern);
+            return new SysctlRule([.. parsed.Segments], isPrefix, isRange, options.Min ?? 0, options.Max ?? 0, values, pattern);
         }
 
-        public bool Covers(string name) =>
-            _key is not null
-                ? name == _key
-                : name.Length > _prefix!.Length && name.StartsWith(_prefix, StringComparison.Ordinal) && name[_prefix.Length] == '.';
+        /// <summary>Segment by segment: a rule for interface v0 never covers v0.1, whichever separator the key used.</summary>
+        public bool Covers(IReadOnlyList<string> segments)
+        {
+            if (_isPrefix ? segments.Count <= _segments.Length : segments.Count != _segments.Length)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < _segments.Length; i++)
+            {
+                if (!string.Equals(segments[i], _segments[i], StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
 
         public bool Accepts(string value, out string? error)
         {
             if (_isRange)
             {
-                // Plain decimal only: no sign tricks, spaces, hex or several numbers.
-                if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long number))
+                // ^-?(0|[1-9][0-9]*)$ only: the kernel parses base 0, so 035 is octal 29 and 0x1e is 30.
+                if (!TryParseStrictDecimal(value, out long number))
                 {
-                    error = $"value '{value}' is not an integer";
+                    error = $"value '{value}' is not a plain decimal integer (no leading zeros, sign '+', hex or spaces)";
                     return false;
                 }
 

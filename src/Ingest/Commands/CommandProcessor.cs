@@ -7,10 +7,12 @@ namespace Ingest.Commands;
 
 /// <summary>
 /// Decides and applies one command record, in this order, stopping at the first refusal:
-/// addressed to this host (else ignored), size, envelope, key id, signature, body, host,
-/// lifetime and freshness, replay (the id is stored durably before anything is applied), op,
-/// allowlist, effector. Nothing is written unless every check passed. Not thread-safe: the
-/// dispatcher applies commands one at a time, in partition order.
+/// addressed to this host (else ignored), size, envelope, key id, signature (a refusal up to
+/// here is <see cref="CommandDecision.Unverified"/>: counted, never answered one by one), body,
+/// host, lifetime and freshness, op and argument shape (values must be single tokens), replay
+/// (the id is stored durably before anything is applied), allowlist, effector, read-back; the
+/// outcome is then noted in the replay store. Nothing is written unless every check passed.
+/// Not thread-safe: the dispatcher applies commands one at a time, in partition order.
 /// </summary>
 public sealed class CommandProcessor
 {
@@ -32,7 +34,8 @@ public sealed class CommandProcessor
         CommandPolicy policy,
         SysctlWriter sysctl,
         IIoctlExecutor? ioctl,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        CommandStats? stats = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(hostId);
         _hostId = hostId;
@@ -44,14 +47,25 @@ public sealed class CommandProcessor
         _sysctl = sysctl ?? throw new ArgumentNullException(nameof(sysctl));
         _ioctl = ioctl;
         _time = time ?? TimeProvider.System;
+        Stats = stats ?? new CommandStats();
     }
 
-    public CommandStats Stats { get; } = new();
+    public CommandStats Stats { get; }
 
-    /// <summary>Why the last null return ignored a record (for the log).</summary>
+    /// <summary>What the last <see cref="Process"/> call decided.</summary>
+    public CommandDecision LastDecision { get; private set; }
+
+    /// <summary>Why the last record was refused unverified (valid when <see cref="LastDecision"/> is Unverified).</summary>
+    public RejectReason LastRejection { get; private set; }
+
+    /// <summary>Why the last null return ignored or refused a record (for the log).</summary>
     public string? LastIgnoredReason { get; private set; }
 
-    /// <summary>Processes one record; null when it is not addressed to this host (counted, not published).</summary>
+    /// <summary>
+    /// Processes one record; null when it is not addressed to this host, or refused before its
+    /// signature verified (see <see cref="LastDecision"/>).
+    /// </summary>
+    /// <exception cref="IOException">The replay store could not be written: nothing was applied.</exception>
     public CommandResult? Process(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         if (!key.SequenceEqual(_hostKey))
@@ -59,31 +73,37 @@ public sealed class CommandProcessor
             return Ignore($"record key is not this host ({_hostId})");
         }
 
-        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         if (value.Length > _options.MaxRecordBytes)
         {
-            return Finish(null, CommandStatus.Invalid, $"record of {value.Length} bytes exceeds the {_options.MaxRecordBytes}-byte limit", now);
+            return Reject(RejectReason.Oversized, $"record of {value.Length} bytes exceeds the {_options.MaxRecordBytes}-byte limit");
+        }
+
+        // An envelope is a 4-entry map: a cheap first-byte test keeps most junk off the parser.
+        if (value.Length == 0 || value[0] is not (0x84 or 0xde or 0xdf))
+        {
+            return Reject(RejectReason.Malformed, "not a command envelope");
         }
 
         if (!CommandCodec.TryDecodeEnvelope(value, out CommandEnvelope envelope, out string? error))
         {
-            return Finish(null, CommandStatus.Invalid, error, now);
+            return Reject(RejectReason.Malformed, error);
         }
 
-        string? claimedId = ClaimedId(envelope.Body);
         if (!_keys.Contains(envelope.KeyId))
         {
-            return Finish(claimedId, CommandStatus.Invalid, $"unknown key id '{Printable(envelope.KeyId)}'", now);
+            return Reject(RejectReason.UnknownKeyId, $"unknown key id '{Printable(envelope.KeyId)}'");
         }
 
         if (!_keys.Verify(envelope.KeyId, envelope.Body, envelope.Signature))
         {
-            return Finish(claimedId, CommandStatus.Invalid, "bad signature", now);
+            return Reject(RejectReason.BadSignature, "bad signature");
         }
 
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        LastDecision = CommandDecision.Result;
         if (!CommandCodec.TryDecodeBody(envelope.Body, out CommandRequest? request, out error))
         {
-            return Finish(claimedId, CommandStatus.Invalid, error, now);
+            return Invalid(ClaimedId(envelope.Body), null, error, now);
         }
 
         if (request!.Host != _hostId)
@@ -95,17 +115,34 @@ public sealed class CommandProcessor
         long lifetime = request.ExpiresAtMs - request.IssuedAtMs;
         if (lifetime <= 0 || lifetime > _options.MaxLifetimeSeconds * 1000L)
         {
-            return Finish(request, CommandStatus.Invalid, $"expires_at - issued_at must be between 1 ms and {_options.MaxLifetimeSeconds} s", now);
+            return Invalid(request.Id, request.Op, $"expires_at - issued_at must be between 1 ms and {_options.MaxLifetimeSeconds} s", now);
         }
 
         if (request.IssuedAtMs > now + skew)
         {
-            return Finish(request, CommandStatus.Invalid, $"issued_at is {request.IssuedAtMs - now} ms in the future (more than the {_options.ClockSkewSeconds} s skew allowed)", now);
+            return Invalid(request.Id, request.Op, $"issued_at is {request.IssuedAtMs - now} ms in the future (more than the {_options.ClockSkewSeconds} s skew allowed)", now);
         }
 
-        if (now > request.ExpiresAtMs + skew)
+        // Judged against the store's high-water mark too: a clock stepped back cannot revive an
+        // id that was pruned as expired.
+        long effectiveNow = _replay.EffectiveNow(now);
+        if (effectiveNow > request.ExpiresAtMs + skew)
         {
-            return Finish(request, CommandStatus.Expired, $"expired {now - request.ExpiresAtMs} ms ago", now);
+            return Finish(request, CommandStatus.Expired, $"expired {effectiveNow - request.ExpiresAtMs} ms ago", now);
+        }
+
+        // Shape errors are refused before the id is consumed, so a corrected command may reuse it.
+        if (!TryShape(request, out error))
+        {
+            return Invalid(request.Id, request.Op, error, now);
+        }
+
+        switch (_replay.Lookup(request.Id, now))
+        {
+            case ReplayState.Done:
+                return Finish(request, CommandStatus.Replayed, $"command id {request.Id} was already received", now);
+            case ReplayState.Pending:
+                return Finish(request, CommandStatus.UnknownOutcome, $"command id {request.Id} was received before, but the host stopped before its outcome was noted: it may or may not have been applied", now);
         }
 
         if (!_replay.TryAdd(request.Id, request.ExpiresAtMs + skew, now))
@@ -113,23 +150,47 @@ public sealed class CommandProcessor
             return Finish(request, CommandStatus.Replayed, $"command id {request.Id} was already received", now);
         }
 
-        return request.Op switch
+        CommandResult result = request.Op == CommandOps.SysctlWrite ? ApplySysctl(request, now) : ApplyIoctl(request, now);
+        _replay.MarkDone(request.Id, now);
+        return result;
+    }
+
+    /// <summary>The op is known and its arguments have the documented shape; a sysctl value is one token.</summary>
+    private static bool TryShape(CommandRequest request, out string? error)
+    {
+        MessagePackValue args = request.Args;
+        switch (request.Op)
         {
-            CommandOps.SysctlWrite => ApplySysctl(request, now),
-            CommandOps.Ioctl => ApplyIoctl(request, now),
-            _ => Finish(request, CommandStatus.Invalid, $"unknown op '{Printable(request.Op)}' (expected {CommandOps.SysctlWrite} or {CommandOps.Ioctl})", now),
-        };
+            case CommandOps.SysctlWrite:
+                if (args.Entries.Count != 2
+                    || !args.TryGetValue("key", out MessagePackValue keyValue) || !CommandCodec.TryString(keyValue, out _)
+                    || !args.TryGetValue("value", out MessagePackValue valueValue) || !CommandCodec.TryString(valueValue, out string? value))
+                {
+                    error = "sysctl.write args must be exactly {key: str, value: str}";
+                    return false;
+                }
+
+                return CommandPolicy.IsPlainValue(value, out error);
+            case CommandOps.Ioctl:
+                if (!args.TryGetValue("name", out MessagePackValue nameValue) || !CommandCodec.TryString(nameValue, out _))
+                {
+                    error = "ioctl args need name: str";
+                    return false;
+                }
+
+                error = null;
+                return true;
+            default:
+                error = $"unknown op '{Printable(request.Op)}' (expected {CommandOps.SysctlWrite} or {CommandOps.Ioctl})";
+                return false;
+        }
     }
 
     private CommandResult ApplySysctl(CommandRequest request, long now)
     {
         MessagePackValue args = request.Args;
-        if (args.Entries.Count != 2
-            || !args.TryGetValue("key", out MessagePackValue keyValue) || !CommandCodec.TryString(keyValue, out string? keyText)
-            || !args.TryGetValue("value", out MessagePackValue valueValue) || !CommandCodec.TryString(valueValue, out string? value))
-        {
-            return Finish(request, CommandStatus.Invalid, "sysctl.write args must be exactly {key: str, value: str}", now);
-        }
+        string keyText = args["key"].AsString();
+        string value = args["value"].AsString();
 
         if (!SysctlKey.TryParse(keyText, out SysctlKey? key, out string? error))
         {
@@ -144,29 +205,49 @@ public sealed class CommandProcessor
         try
         {
             SysctlWriteResult written = _sysctl.Write(key!, value);
+            // The kernel may have parsed the value differently from the allowlist (base, partial
+            // parse, clamping): what counts is what it holds now. If that is not what was asked
+            // for, put the old value back and say so.
+            string? readBack = written.After != value
+                ? $"read back '{Printable(written.After)}' after writing '{value}'"
+                : !_policy.AllowsSysctl(key!, written.After, out error) ? $"read back a value the allowlist refuses: {error}" : null;
+            if (readBack is not null)
+            {
+                return Finish(request, CommandStatus.Failed, $"{key!.DisplayName}: {readBack}; {Restore(key!, written.Before)}", now, written.Before, written.After);
+            }
+
             return Finish(request, CommandStatus.Applied, null, now, written.Before, written.After);
         }
         catch (ErrnoException e)
         {
-            return Finish(request, CommandStatus.Failed, $"{key!.Name}: {e.Message}", now, errno: e.Errno);
+            return Finish(request, CommandStatus.Failed, $"{key!.DisplayName}: {e.Message}", now, errno: e.Errno);
         }
         catch (Exception e) when (e is IOException or ArgumentException)
         {
-            return Finish(request, CommandStatus.Failed, $"{key!.Name}: {e.Message}", now);
+            return Finish(request, CommandStatus.Failed, $"{key!.DisplayName}: {e.Message}", now);
+        }
+    }
+
+    private string Restore(SysctlKey key, string before)
+    {
+        try
+        {
+            SysctlWriteResult restored = _sysctl.Write(key, before);
+            return restored.After == before ? $"restored '{Printable(before)}'" : $"restoring '{Printable(before)}' read back '{Printable(restored.After)}'";
+        }
+        catch (Exception e) when (e is IOException or ArgumentException)
+        {
+            return $"restoring '{Printable(before)}' failed: {e.Message}";
         }
     }
 
     private CommandResult ApplyIoctl(CommandRequest request, long now)
     {
         MessagePackValue args = request.Args;
-        if (!args.TryGetValue("name", out MessagePackValue nameValue) || !CommandCodec.TryString(nameValue, out string? name))
-        {
-            return Finish(request, CommandStatus.Invalid, "ioctl args need name: str", now);
-        }
-
+        string name = args["name"].AsString();
         if (args.Entries.Count(static e => e.Key.AsString() == "name") != 1)
         {
-            return Finish(request, CommandStatus.Invalid, "ioctl args need exactly one name", now);
+            return Invalid(request.Id, request.Op, "ioctl args need exactly one name", now);
         }
 
         var named = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -180,13 +261,13 @@ public sealed class CommandProcessor
 
             if (!CommandCodec.TryInt(argValue, out long number))
             {
-                return Finish(request, CommandStatus.Invalid, $"ioctl argument '{Printable(argName)}' must be an integer", now);
+                return Invalid(request.Id, request.Op, $"ioctl argument '{Printable(argName)}' must be an integer", now);
             }
 
             // A repeated argument is ambiguous: refuse rather than pick one.
             if (!named.TryAdd(argName, number))
             {
-                return Finish(request, CommandStatus.Invalid, $"ioctl argument '{Printable(argName)}' is repeated", now);
+                return Invalid(request.Id, request.Op, $"ioctl argument '{Printable(argName)}' is repeated", now);
             }
         }
 
@@ -225,9 +306,10 @@ public sealed class CommandProcessor
         return result;
     }
 
-    private CommandResult Finish(string? claimedId, CommandStatus status, string? error, long now)
+    /// <summary>An invalid result names the id only as claimed_id: senders never match on it.</summary>
+    private CommandResult Invalid(string? claimedId, string? op, string? error, long now)
     {
-        var result = new CommandResult(claimedId, _hostId, status, error, null, null, now);
+        var result = new CommandResult(null, _hostId, CommandStatus.Invalid, error, null, null, now, op, ClaimedId: claimedId);
         Stats.OnResult(result);
         return result;
     }
@@ -235,11 +317,21 @@ public sealed class CommandProcessor
     private CommandResult? Ignore(string reason)
     {
         Stats.OnWrongHost();
+        LastDecision = CommandDecision.Ignored;
         LastIgnoredReason = reason;
         return null;
     }
 
-    /// <summary>The id an unverified body claims, so the sender can match its result; never trusted otherwise.</summary>
+    private CommandResult? Reject(RejectReason reason, string? detail)
+    {
+        Stats.OnRejectedUnverified(reason);
+        LastDecision = CommandDecision.Unverified;
+        LastRejection = reason;
+        LastIgnoredReason = detail;
+        return null;
+    }
+
+    /// <summary>The id a verified but malformed body claims, for the operator's eyes only.</summary>
     private static string? ClaimedId(byte[] body)
     {
         try

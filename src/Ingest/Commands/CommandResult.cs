@@ -2,8 +2,11 @@ using Ingest.Encoding.MessagePack;
 
 namespace Ingest.Commands;
 
-/// <summary>One kernel.command-results value (see docs/commands.md, "Results").</summary>
-/// <param name="Id">The command id; for an invalid command, the id it claimed if readable, else null.</param>
+/// <summary>
+/// One result (see docs/commands.md, "Results"): the body a host signs into the result envelope
+/// <c>{"v":1,"kid","body","sig"}</c> published to kernel.command-results.
+/// </summary>
+/// <param name="Id">The command id; always null for <c>invalid</c> (see <paramref name="ClaimedId"/>).</param>
 /// <param name="Host">This host's id (also the record key).</param>
 /// <param name="Status">What happened.</param>
 /// <param name="Error">Why, human-readable; null when applied.</param>
@@ -12,6 +15,7 @@ namespace Ingest.Commands;
 /// <param name="AtMs">Unix time in ms when the host decided.</param>
 /// <param name="Op">The op, when known.</param>
 /// <param name="Errno">The kernel's errno when an effector failed, else null.</param>
+/// <param name="ClaimedId">For <c>invalid</c>: the id the command claimed, if readable. Senders never match on it.</param>
 public sealed record CommandResult(
     string? Id,
     string Host,
@@ -21,12 +25,14 @@ public sealed record CommandResult(
     string? After,
     long AtMs,
     string? Op = null,
-    int? Errno = null)
+    int? Errno = null,
+    string? ClaimedId = null)
 {
+    /// <summary>The result body (the bytes the host signs).</summary>
     public byte[] Encode()
     {
         using var writer = new MessagePackWriter(256);
-        writer.WriteMapHeader(10);
+        writer.WriteMapHeader(11);
         writer.WriteString("v");
         writer.Write((long)CommandCodec.Version);
         writer.WriteString("id");
@@ -55,10 +61,12 @@ public sealed record CommandResult(
             writer.WriteNil();
         }
 
+        writer.WriteString("claimed_id");
+        WriteNullable(writer, ClaimedId);
         return writer.ToArray();
     }
 
-    /// <summary>Parses a result value; null when it is not one.</summary>
+    /// <summary>Parses a result body; null when it is not one. Only trust a body whose signature checked out.</summary>
     public static CommandResult? TryDecode(ReadOnlySpan<byte> value)
     {
         try
@@ -80,7 +88,8 @@ public sealed record CommandResult(
                 Text(map, "after"),
                 map.TryGetValue("at", out MessagePackValue at) && CommandCodec.TryInt(at, out long ms) ? ms : 0,
                 Text(map, "op"),
-                map.TryGetValue("errno", out MessagePackValue e) && CommandCodec.TryInt(e, out long errno) ? (int)errno : null);
+                map.TryGetValue("errno", out MessagePackValue e) && CommandCodec.TryInt(e, out long errno) ? (int)errno : null,
+                Text(map, "claimed_id"));
         }
         catch (Exception e) when (e is MessagePackFormatException or FormatException or OverflowException)
         {
@@ -91,7 +100,7 @@ public sealed record CommandResult(
     /// <summary>One line for people: status, id, before -> after, error.</summary>
     public override string ToString()
     {
-        var line = $"{Status.ToWire()} id={Id ?? "-"} host={Host}";
+        var line = ClaimedId is null ? $"{Status.ToWire()} id={Id ?? "-"} host={Host}" : $"{Status.ToWire()} id={Id ?? "-"} claimed_id={ClaimedId} host={Host}";
         if (Op is not null)
         {
             line += $" op={Op}";

@@ -2,7 +2,10 @@ using System.Security.Cryptography;
 
 namespace Ingest.Commands;
 
-/// <summary>Signs command bodies with an operator's private key (used by <c>ingest send</c>).</summary>
+/// <summary>
+/// Signs with a P-256 private key into the <c>{"v","kid","body","sig"}</c> envelope: command
+/// bodies with an operator's key (<c>ingest send</c>), result bodies with a host's key (the daemon).
+/// </summary>
 public sealed class CommandSigner : IDisposable
 {
     private readonly ECDsa _key;
@@ -21,9 +24,19 @@ public sealed class CommandSigner : IDisposable
     public static CommandSigner Load(string privateKeyPath) => new(CommandKeys.LoadPrivate(privateKeyPath));
 
     /// <summary>The kernel.commands record value for <paramref name="request"/>.</summary>
-    public byte[] Sign(CommandRequest request)
+    public byte[] Sign(CommandRequest request) => SignBody(CommandCodec.EncodeBody(request));
+
+    /// <summary>The kernel.command-results record value for <paramref name="result"/>.</summary>
+    public byte[] Sign(CommandResult result)
     {
-        byte[] body = CommandCodec.EncodeBody(request);
+        ArgumentNullException.ThrowIfNull(result);
+        return SignBody(result.Encode());
+    }
+
+    /// <summary>An envelope over exactly <paramref name="body"/>.</summary>
+    public byte[] SignBody(byte[] body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
         byte[] signature = _key.SignData(body, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         return CommandCodec.EncodeEnvelope(KeyId, body, signature);
     }

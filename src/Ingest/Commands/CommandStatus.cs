@@ -18,8 +18,14 @@ public enum CommandStatus
     /// <summary>An id this host has already seen within its expiry window.</summary>
     Replayed,
 
-    /// <summary>Allowed, but the effector reported an error (errno kept in the result).</summary>
+    /// <summary>Allowed, but the effector reported an error (errno kept in the result), or the read-back disagreed.</summary>
     Failed,
+
+    /// <summary>
+    /// The id was recorded but the host stopped before noting the effector's return (a crash
+    /// between the two): the command may or may not have been applied. Never applied again.
+    /// </summary>
+    UnknownOutcome,
 }
 
 /// <summary>Wire names of <see cref="CommandStatus"/>.</summary>
@@ -33,6 +39,7 @@ public static class CommandStatusNames
         CommandStatus.Expired => "expired",
         CommandStatus.Replayed => "replayed",
         CommandStatus.Failed => "failed",
+        CommandStatus.UnknownOutcome => "unknown_outcome",
         _ => throw new ArgumentOutOfRangeException(nameof(status)),
     };
 

@@ -1,5 +1,6 @@
 using Ingest.Commands;
 using Ingest.Pipeline;
+using Ingest.Spool;
 using Ingest.Telemetry;
 
 namespace Ingest.Configuration;
@@ -11,8 +12,18 @@ namespace Ingest.Configuration;
 /// </summary>
 public sealed class IngestOptions
 {
-    /// <summary>Record key and "host" field; defaults to the machine's host name.</summary>
+    /// <summary>
+    /// Record key and "host" field; defaults to the machine's host name. With commands enabled
+    /// it must be set (host names repeat in cloned fleets): explicitly, or "machine-id" to use
+    /// /etc/machine-id.
+    /// </summary>
     public string? HostId { get; set; }
+
+    /// <summary>The value of <see cref="HostId"/> that means "read /etc/machine-id".</summary>
+    public const string MachineIdHostId = "machine-id";
+
+    /// <summary>Where <see cref="MachineIdHostId"/> reads from (tests point it elsewhere).</summary>
+    internal string MachineIdPath { get; set; } = "/etc/machine-id";
 
     public KafkaOptions Kafka { get; set; } = new();
 
@@ -29,6 +40,9 @@ public sealed class IngestOptions
     public UpcallOptions Upcall { get; set; } = new();
 
     public RingOptions Ring { get; set; } = new();
+
+    /// <summary>The durable spool for what the broker cannot take (docs/architecture.md).</summary>
+    public SpoolOptions Spool { get; set; } = new();
 
     /// <summary>
     /// Where the daemon's sockets and files live (control socket, upcall socket, signal TID file)
@@ -53,15 +67,26 @@ public sealed class IngestOptions
     /// <summary>How long SIGTERM waits for in-flight batches before counting them as dropped.</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 30;
 
-    public string ResolvedHostId => string.IsNullOrWhiteSpace(HostId) ? Environment.MachineName : HostId;
+    public string ResolvedHostId => _resolvedHostId ??= ResolveHostId();
+
+    private string? _resolvedHostId;
 
     public void Validate()
     {
+        if (Commands.Enabled && string.IsNullOrWhiteSpace(HostId))
+        {
+            throw new ConfigurationException(
+                "HostId must be set when Commands:Enabled (host names repeat across cloned machines, and a command for one would apply to all): set it, or HostId=machine-id to use /etc/machine-id");
+        }
+
+        _resolvedHostId = null;
+        _ = ResolvedHostId;
         Pipeline.Validate();
         Udp.Validate();
         Proc.Validate();
         Signals.Validate();
         Ring.Validate();
+        Spool.Validate();
         Commands.Validate();
         Telemetry.Validate();
         Heartbeat.Validate();
@@ -74,6 +99,37 @@ public sealed class IngestOptions
         {
             throw new ConfigurationException($"Stats:IntervalSeconds must be between 0 and 86400 (got {Stats.IntervalSeconds})");
         }
+    }
+
+    private string ResolveHostId()
+    {
+        if (string.IsNullOrWhiteSpace(HostId))
+        {
+            return Environment.MachineName;
+        }
+
+        if (HostId != MachineIdHostId)
+        {
+            return HostId;
+        }
+
+        string id;
+        try
+        {
+            id = File.ReadAllText(MachineIdPath).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigurationException($"HostId=machine-id: cannot read {MachineIdPath}: {e.Message}");
+        }
+
+        // systemd's format: 32 lower-case hex digits, not all zero ("uninitialized" is refused too).
+        if (id.Length != 32 || !id.All(char.IsAsciiHexDigitLower) || id.All(c => c == '0'))
+        {
+            throw new ConfigurationException($"HostId=machine-id: {MachineIdPath} does not hold a machine id (32 hex digits)");
+        }
+
+        return id;
     }
 }
 

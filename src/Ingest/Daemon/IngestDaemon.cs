@@ -6,6 +6,7 @@ using Ingest.Kafka;
 using Ingest.Pipeline;
 using Ingest.Sinks.Broker;
 using Ingest.Sinks.Kafka;
+using Ingest.Spool;
 using Ingest.Telemetry;
 using Ingest.Transports.Events;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,8 @@ public sealed class IngestDaemon
     private readonly ILogger _logger;
     private readonly TextWriter _stdout;
     private readonly Stopwatch _uptime = Stopwatch.StartNew();
+    private readonly TaskCompletionSource<int> _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Func<bool>? _healthy;
 
     public IngestDaemon(IngestOptions options, ILoggerFactory loggers, TextWriter stdout)
     {
@@ -44,6 +47,12 @@ public sealed class IngestDaemon
 
     /// <summary>Counters of the command path per status, when Commands:Enabled.</summary>
     public CommandStats? Commands { get; private set; }
+
+    /// <summary>Completes with the number of sources once every one of them is started (the readiness signal).</summary>
+    public Task<int> Started => _started.Task;
+
+    /// <summary>True while the daemon runs and neither its pipeline nor its command path has failed (the watchdog's check).</summary>
+    public bool Healthy => _healthy?.Invoke() ?? false;
 
     public async Task<int> RunAsync(CancellationToken stopping)
     {
@@ -71,6 +80,29 @@ public sealed class IngestDaemon
             sources.Add(heartbeat);
         }
 
+        SegmentLog? spool = null;
+        if (_options.Spool.Mode != SpoolMode.Off)
+        {
+            var directory = _options.Spool.ResolvedDirectory;
+            try
+            {
+                spool = SegmentLog.Open(directory, _options.Spool.MaxBytes, _options.Spool.EffectiveSegmentBytes, _options.Spool.Fsync, _options.Spool.FsyncIntervalMs);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogError("cannot open the spool at {Directory}: {Message} (set --spool-dir, or Spool:Mode=off)", directory, e.Message);
+                foreach (var source in sources.OfType<IDisposable>())
+                {
+                    source.Dispose();
+                }
+
+                return 1;
+            }
+
+            _logger.LogInformation("spool ({Mode}) at {Directory}: {Records} records ({Bytes} bytes) waiting from an earlier run", _options.Spool.Mode, directory, spool.Records, spool.Bytes);
+        }
+
+        using var spoolLog = spool;
         EmbeddedBroker? broker = null;
         var bootstrap = _options.Kafka.Bootstrap;
         if (string.IsNullOrWhiteSpace(bootstrap))
@@ -94,9 +126,18 @@ public sealed class IngestDaemon
             line => kafkaLog.LogWarning("{Line}", line));
         var publisher = new KafkaRecordPublisher(sink);
         var graph = new PipelineGraph(_options.Pipeline, _options.ResolvedHostId, sources, publisher, _loggers.CreateLogger("pipeline"));
+        if (spool is not null)
+        {
+            graph.UseSpool(spool, _options.Spool);
+        }
         using var metrics = new IngestMetrics { BatchSpanRatio = _options.Telemetry.BatchSpanSampleRatio };
         metrics.AddSources(graph.Stats);
         metrics.AddSink(sink.Counters, () => graph.SinkQueueDepth);
+        if (graph.Spool is { } spoolSender)
+        {
+            metrics.AddSpool(spoolSender.Snapshot);
+        }
+
         foreach (var ring in sources.OfType<Ingest.Transports.Ring.RingSource>())
         {
             metrics.AddRingLag(ring.Channel, ring.Name, () => ring.Lag);
@@ -108,12 +149,16 @@ public sealed class IngestDaemon
         if (heartbeat is not null)
         {
             heartbeat.Stats = Snapshot;
+            if (graph.Spool is { } spooled)
+            {
+                heartbeat.Spool = () => spooled.Snapshot() is { } s ? new SpoolBacklog(s.Records, s.Bytes) : null;
+            }
         }
 
-        using var otlp = _options.Telemetry.ExportEnabled ? OtlpTelemetry.Start(_options.Telemetry, _options.ResolvedHostId) : null;
-        if (otlp is not null)
+        using var telemetry = TelemetryExport.Start(_options.Telemetry, _options.ResolvedHostId);
+        if (telemetry is not null)
         {
-            _logger.LogInformation("exporting metrics and spans over OTLP ({Protocol}) to {Endpoint}", _options.Telemetry.OtlpProtocol, _options.Telemetry.OtlpEndpoint);
+            _logger.LogInformation("exporting {Exports}", telemetry.Description);
         }
 
         var socketPath = string.IsNullOrWhiteSpace(_options.Stats.ControlSocket) ? Path.Combine(_options.ResolvedRuntimeDirectory, "control.sock") : _options.Stats.ControlSocket;
@@ -133,14 +178,15 @@ public sealed class IngestDaemon
         {
             if (_options.Commands.Enabled)
             {
-                // Fails closed: a bad key file or a corrupted replay store stops the daemon here.
+                // Only a configuration error stops the daemon here; a fault of the command path
+                // (key file, replay store, disk, reader) disables the path alone (see its stats).
                 try
                 {
                     commands = CommandDispatcher.Start(bootstrap, _options.ResolvedHostId, _options.Commands, _options.Kafka.Properties, _loggers.CreateLogger("commands"));
                 }
-                catch (Exception e) when (e is CommandKeyException or ReplayStoreCorruptException or ConfigurationException or IOException or UnauthorizedAccessException)
+                catch (ConfigurationException e)
                 {
-                    _logger.LogError("command path refused to start: {Message}", e.Message);
+                    _logger.LogError("bad configuration: {Message}", e.Message);
                     return 2;
                 }
 
@@ -149,17 +195,21 @@ public sealed class IngestDaemon
                 if (heartbeat is not null)
                 {
                     var running = commands;
-                    heartbeat.CommandState = () => running.Completion.IsFaulted ? "failed" : "running";
+                    heartbeat.CommandState = running.Stats.Describe;
                     heartbeat.LastCommand = () => running.Stats.Last;
                 }
             }
 
             graph.Start();
             _logger.LogInformation("running {Count} source(s) for host {Host}: {Sources}", sources.Count, _options.ResolvedHostId, string.Join(", ", sources.Select(s => $"{s.Channel}/{s.Name}")));
+            var commandCompletion = commands?.Completion;
+            _healthy = () => !stopping.IsCancellationRequested && !graph.Faulted.IsCompleted && commandCompletion is not { IsFaulted: true };
+            _started.TrySetResult(sources.Count);
             exitCode = await WaitAsync(graph, commands?.Completion, stopping).ConfigureAwait(false);
         }
         finally
         {
+            _healthy = null;
             _logger.LogInformation("stopping: flushing in-flight batches (up to {Timeout} s)", _options.ShutdownTimeoutSeconds);
             if (commands is not null)
             {
@@ -168,6 +218,7 @@ public sealed class IngestDaemon
 
             await graph.StopAsync(TimeSpan.FromSeconds(_options.ShutdownTimeoutSeconds)).ConfigureAwait(false);
             await _stdout.WriteLineAsync(StatsFormatter.Line(Snapshot())).ConfigureAwait(false);
+            await WriteFinalAccountingAsync(graph).ConfigureAwait(false);
             await _stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             if (control is not null)
             {
@@ -185,6 +236,27 @@ public sealed class IngestDaemon
         }
 
         return exitCode;
+    }
+
+    /// <summary>
+    /// One line per source once every record has its outcome: the exit check of
+    /// received = delivered + dropped + in_flight + spooled (in_flight is 0 by then). A source
+    /// whose figures do not add up is logged as an error.
+    /// </summary>
+    private async Task WriteFinalAccountingAsync(PipelineGraph graph)
+    {
+        foreach (var stats in graph.Stats)
+        {
+            var f = stats.Read();
+            var reasons = string.Join(' ', Enum.GetValues<DropReason>().Select(r => $"{r.Name()}={f.Dropped(r)}"));
+            await _stdout.WriteLineAsync($"final {stats.Channel}/{stats.Name}: received={f.Received} delivered={f.Delivered} dropped={f.DroppedTotal} in_flight={f.InFlight} spooled={f.Spooled} rewinds={f.Rewinds} unaccounted={f.Unaccounted} ({reasons})").ConfigureAwait(false);
+            if (f.Unaccounted != 0 || f.InFlight != 0)
+            {
+                _logger.LogError("{Channel}/{Source}: at exit received={Received} is not delivered={Delivered} + dropped={Dropped} + spooled={Spooled} with nothing in flight (in_flight={InFlight})", stats.Channel, stats.Name, f.Received, f.Delivered, f.DroppedTotal, f.Spooled, f.InFlight);
+            }
+        }
+
+        await _stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task<int> WaitAsync(PipelineGraph graph, Task? commands, CancellationToken stopping)
@@ -232,7 +304,9 @@ public sealed class IngestDaemon
             Sources = graph.Stats.Select(StatsSnapshot.Capture).ToList(),
             DeliveryLatency = metrics.DeliveryLatency.Snapshot(),
             Commands = Commands?.Snapshot().ToDictionary(StringComparer.Ordinal),
+            CommandPath = Commands?.Describe(),
             RingLag = metrics.RingLags(),
+            Spool = graph.Spool?.Snapshot(),
         };
     }
 }

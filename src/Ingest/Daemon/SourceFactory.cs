@@ -15,6 +15,9 @@ public static class SourceFactory
 {
     public static List<IEventSource> Create(IngestOptions options, ILoggerFactory loggers)
     {
+        // The runtime directory holds sockets and the TID file: 0700, ours, or refused (a
+        // predictable /tmp/ingest-USER may have been made by someone else first).
+        Ingest.Transports.Files.PrivateFiles.EnsureDirectory(options.ResolvedRuntimeDirectory);
         var sources = new List<IEventSource>();
         if (options.Udp.Enabled)
         {

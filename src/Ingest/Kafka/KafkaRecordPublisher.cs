@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Ingest.Encoding;
 using Ingest.Pipeline;
@@ -8,8 +7,9 @@ namespace Ingest.Kafka;
 
 /// <summary>
 /// Publishes pipeline records through <see cref="KafkaRecordSink"/> with the wire contract's
-/// headers, and turns delivery reports into delivered or dropped counts. Records never
-/// acknowledged by the time the publisher closes are counted as dropped (shutdown).
+/// headers, and turns delivery reports into delivered or dropped counts. The sink's counters are
+/// the one in-flight registry: every record it accepted gets exactly one report, including those
+/// purged by <see cref="Flush"/> at shutdown, so nothing is decided after the final figures.
 /// </summary>
 internal sealed class KafkaRecordPublisher : IRecordPublisher, IDeliveryHandler, IDisposable
 {
@@ -17,14 +17,14 @@ internal sealed class KafkaRecordPublisher : IRecordPublisher, IDeliveryHandler,
     private static readonly byte[] Schema = System.Text.Encoding.ASCII.GetBytes(RecordEnvelope.SchemaVersion.ToString(CultureInfo.InvariantCulture));
 
     private readonly KafkaRecordSink _sink;
-    private readonly ConcurrentDictionary<OutgoingRecord, byte> _inFlight = new(ReferenceEqualityComparer.Instance);
 
     public KafkaRecordPublisher(KafkaRecordSink sink)
     {
         _sink = sink;
     }
 
-    public int InFlight => _inFlight.Count;
+    /// <summary>Records accepted by the producer and not yet reported: the sink's own count.</summary>
+    public int InFlight => (int)_sink.Counters.InFlight;
 
     public KafkaRecordSink Sink => _sink;
 
@@ -36,54 +36,35 @@ internal sealed class KafkaRecordPublisher : IRecordPublisher, IDeliveryHandler,
             new("ingest-schema", Schema),
             new("ingest-count", System.Text.Encoding.ASCII.GetBytes(record.Count.ToString(CultureInfo.InvariantCulture))),
         ];
-        _inFlight[record] = 0;
-        try
-        {
-            if (_sink.TryProduce(record.Topic, record.Key, record.Value, headers, this, record))
-            {
-                return true;
-            }
-        }
-        catch
-        {
-            // Refused for good: the record sender counts it and goes on.
-            _inFlight.TryRemove(record, out _);
-            throw;
-        }
 
-        _inFlight.TryRemove(record, out _);
-        return false;
+        // Throws for a record refused for good: the record sender counts it and goes on.
+        return _sink.TryProduce(record.Topic, record.Key, record.Value, headers, this, record);
     }
 
     public ValueTask WaitForSpaceAsync(CancellationToken cancellationToken) => _sink.WaitForSpaceAsync(cancellationToken);
 
-    public int Flush(TimeSpan timeout)
-    {
-        _sink.Flush(timeout);
-        var remaining = 0;
-        foreach (var record in _inFlight.Keys)
-        {
-            if (_inFlight.TryRemove(record, out _))
-            {
-                record.Failed(DropReason.Shutdown);
-                remaining++;
-            }
-        }
-
-        return remaining;
-    }
+    /// <summary>Waits up to <paramref name="timeout"/>, then purges: every record has its outcome when this returns.</summary>
+    public int Flush(TimeSpan timeout) => _sink.FlushOrPurge(timeout);
 
     public void OnDelivery(object? state, DeliveryOutcome outcome)
     {
         var record = (OutgoingRecord)state!;
-        _inFlight.TryRemove(record, out _);
         if (outcome.Delivered)
         {
             record.Delivered();
         }
+        else if (outcome.Purged ? record.TrySpill() : outcome.Retriable && record.TryRetry())
+        {
+            // The spool took it: published again later (a possibly persisted one may then appear twice).
+        }
+        else if (outcome.PossiblyPersisted)
+        {
+            // The broker may have it: not a certain loss, and not counted as one.
+            record.Failed(DropReason.PossiblyDelivered);
+        }
         else
         {
-            record.Failed(DropReason.DeliveryFailed);
+            record.Failed(outcome.Purged ? DropReason.Shutdown : DropReason.DeliveryFailed);
         }
     }
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using Ingest.Encoding;
-using Ingest.Transports.Events;
 
 namespace Ingest.Pipeline;
 
@@ -19,11 +18,12 @@ internal sealed class Batcher
     private readonly RecordEnvelope _envelope;
     private readonly string _topic;
     private readonly SourceStats _stats;
-    private readonly IAcknowledgingSource? _acknowledger;
+    private readonly AcknowledgementTracker? _acknowledgements;
     private readonly List<EventChunk> _pending = [];
     private int _count;
     private int _bytes;
     private long _checkpoint = -1;
+    private int _generation;
     private long _openedAt;
 
     public Batcher(
@@ -33,8 +33,7 @@ internal sealed class Batcher
         BatchOptions options,
         RecordEnvelope envelope,
         string topic,
-        SourceStats stats,
-        IAcknowledgingSource? acknowledger)
+        SourceStats stats)
     {
         _input = input;
         _output = output;
@@ -43,7 +42,7 @@ internal sealed class Batcher
         _envelope = envelope;
         _topic = topic;
         _stats = stats;
-        _acknowledger = acknowledger;
+        _acknowledgements = stats.Acknowledgements;
     }
 
     /// <summary>Runs until the input completes, then emits what is pending and returns.</summary>
@@ -111,14 +110,28 @@ internal sealed class Batcher
 
     private async ValueTask AddAsync(EventChunk chunk)
     {
-        if (chunk.Checkpoint >= 0)
+        if (_pending.Count > 0 && chunk.Generation != _generation)
         {
-            _checkpoint = chunk.Checkpoint;
+            // Read after a rewind: never in one record with events read before it.
+            await EmitAsync().ConfigureAwait(false);
         }
 
         if (chunk.Count == 0)
         {
-            // A checkpoint with no events rides on the next record that has events.
+            if (chunk.Checkpoint >= 0)
+            {
+                if (_pending.Count > 0)
+                {
+                    // Covers the open batch and everything before it: rides on the open batch.
+                    _checkpoint = chunk.Checkpoint;
+                }
+                else
+                {
+                    // Everything before it is in records already sent: due once they are acknowledged.
+                    _acknowledgements?.TrackCheckpoint(chunk.Generation, chunk.Checkpoint);
+                }
+            }
+
             chunk.Return();
             return;
         }
@@ -131,11 +144,20 @@ internal sealed class Batcher
         if (_pending.Count == 0)
         {
             _openedAt = Stopwatch.GetTimestamp();
+            _generation = chunk.Generation;
         }
 
         _pending.Add(chunk);
         _count += chunk.Count;
         _bytes += chunk.Length;
+
+        // Only now, with the chunk in the batch: a checkpoint covers the events before it, so it
+        // belongs to the record that holds its chunk, never to the one an overflow just closed.
+        if (chunk.Checkpoint >= 0)
+        {
+            _checkpoint = chunk.Checkpoint;
+        }
+
         if (_bytes >= _options.MaxBytes || _count >= _options.MaxEvents)
         {
             await EmitAsync().ConfigureAwait(false);
@@ -153,7 +175,7 @@ internal sealed class Batcher
             chunk.Return();
         }
 
-        var record = new OutgoingRecord(_topic, _envelope.KeyUtf8, value, _count, _checkpoint, _stats, _acknowledger);
+        var record = new OutgoingRecord(_topic, _envelope.KeyUtf8, value, _count, _checkpoint, _stats, _generation, _acknowledgements?.Track(_generation, _checkpoint));
         _pending.Clear();
         _count = 0;
         _bytes = 0;

@@ -26,12 +26,14 @@ internal sealed class ChunkEventWriter : EventWriter
     private readonly SourceStats _stats;
     private readonly int _chunkBytes;
     private readonly CancellationToken _abort;
+    private readonly IAcknowledgingSource? _acknowledger;
     private EventChunk _chunk;
     private ulong _seq;
     private int _eventStart = -1;
 
-    public ChunkEventWriter(ChannelWriter<EventChunk> edge, WhenFull whenFull, SourceStats stats, int chunkBytes, CancellationToken abort)
+    public ChunkEventWriter(ChannelWriter<EventChunk> edge, WhenFull whenFull, SourceStats stats, int chunkBytes, CancellationToken abort, IAcknowledgingSource? acknowledger = null)
     {
+        _acknowledger = acknowledger;
         _edge = edge;
         _whenFull = whenFull;
         _stats = stats;
@@ -166,31 +168,12 @@ internal sealed class ChunkEventWriter : EventWriter
 
     public override void Flush(long checkpoint = -1)
     {
-        if (!PrepareFlush(checkpoint, out var chunk))
+        // One flush path: FlushAsync completes synchronously (no allocation) unless the edge is
+        // full and the policy is to wait; then only this source's thread blocks.
+        var flush = FlushAsync(checkpoint);
+        if (!flush.IsCompletedSuccessfully)
         {
-            return;
-        }
-
-        if (_edge.TryWrite(chunk))
-        {
-            return;
-        }
-
-        if (_whenFull == WhenFull.DropNewest)
-        {
-            Drop(chunk);
-            return;
-        }
-
-        // Block: only this source's thread waits; the allocation happens only under back-pressure.
-        try
-        {
-            _edge.WriteAsync(chunk, _abort).AsTask().GetAwaiter().GetResult();
-        }
-        catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
-        {
-            _stats.AddDropped(DropReason.Shutdown, chunk.Count);
-            chunk.Return();
+            flush.AsTask().GetAwaiter().GetResult();
         }
     }
 
@@ -208,28 +191,32 @@ internal sealed class ChunkEventWriter : EventWriter
 
         if (_whenFull == WhenFull.DropNewest)
         {
-            Drop(chunk);
+            Drop(chunk, DropReason.QueueFull);
             return;
         }
 
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_abort, cancellationToken);
+        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(_abort, cancellationToken) : null;
         try
         {
-            await _edge.WriteAsync(chunk, linked.Token).ConfigureAwait(false);
+            await _edge.WriteAsync(chunk, linked?.Token ?? _abort).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or ChannelClosedException)
         {
-            _stats.AddDropped(DropReason.Shutdown, chunk.Count);
-            chunk.Return();
+            Drop(chunk, DropReason.Shutdown);
         }
     }
 
-    /// <summary>Returns the pending chunk once the source is done (events written but never flushed are dropped by the caller's contract).</summary>
+    /// <summary>
+    /// Returns the pending chunk once the source is done. Events written but never flushed (a
+    /// source that ended without its final flush) were never handed over: they are counted as
+    /// received and dropped (shutdown) at once, so their sequence numbers' gap is explained.
+    /// </summary>
     public void Release()
     {
         if (_chunk.Count > 0)
         {
-            _stats.AddDropped(DropReason.Shutdown, _chunk.Count);
+            _stats.AddReceivedAndDropped(DropReason.Shutdown, _chunk.Count);
+            _stats.Acknowledgements?.Lost(_acknowledger?.Generation ?? 0);
         }
 
         _chunk.Return();
@@ -250,14 +237,21 @@ internal sealed class ChunkEventWriter : EventWriter
         }
 
         chunk.Checkpoint = checkpoint;
+        chunk.Generation = _acknowledger?.Generation ?? 0;
         _stats.AddReceived(chunk.Count);
         _chunk = EventChunk.Rent(_chunkBytes);
         return true;
     }
 
-    private void Drop(EventChunk chunk)
+    private void Drop(EventChunk chunk, DropReason reason)
     {
-        _stats.AddDropped(DropReason.QueueFull, chunk.Count);
+        _stats.AddDropped(reason, chunk.Count);
+        if (chunk.Count > 0)
+        {
+            // A lost checkpoint alone loses nothing; lost events send an acknowledging source back.
+            _stats.Acknowledgements?.Lost(chunk.Generation);
+        }
+
         chunk.Return();
     }
 

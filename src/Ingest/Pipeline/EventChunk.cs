@@ -25,6 +25,9 @@ internal sealed class EventChunk
     /// <summary>Position the source asked to hear back about once this chunk is delivered; -1: none.</summary>
     public long Checkpoint { get; set; } = -1;
 
+    /// <summary>The acknowledging source's rewind generation when the chunk was flushed (0 for other sources).</summary>
+    public int Generation { get; set; }
+
     public ReadOnlySpan<byte> Span => Buffer.AsSpan(0, Length);
 
     public static EventChunk Rent(int size)
@@ -54,6 +57,7 @@ internal sealed class EventChunk
         Length = 0;
         Count = 0;
         Checkpoint = -1;
+        Generation = 0;
         Pool.Enqueue(this);
     }
 }

@@ -13,7 +13,11 @@ public interface IRecordPublisher
     /// <summary>Completes when a delivery freed room (or after a short interval).</summary>
     ValueTask WaitForSpaceAsync(CancellationToken cancellationToken);
 
-    /// <summary>Waits for outstanding deliveries; returns how many are still in flight.</summary>
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for outstanding deliveries, then ends the rest: when
+    /// it returns, every accepted record has had its <see cref="OutgoingRecord.Delivered"/> or
+    /// <see cref="OutgoingRecord.Failed"/> call. Returns how many were ended without an acknowledgement.
+    /// </summary>
     int Flush(TimeSpan timeout);
 
     /// <summary>Records accepted and not yet acknowledged.</summary>

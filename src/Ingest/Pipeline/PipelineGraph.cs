@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Ingest.Encoding;
+using Ingest.Spool;
 using Ingest.Transports.Events;
 using Microsoft.Extensions.Logging;
 
@@ -22,6 +23,9 @@ public sealed class PipelineGraph : IAsyncDisposable
     private readonly CancellationTokenSource _senderDeadline = new();
     private readonly TaskCompletionSource _faulted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _sender;
+    private SpoolingSender? _spool;
+    private SourceStats? _recovered;
+    private bool _recoveredShown;
     private bool _stopped;
 
     public PipelineGraph(PipelineOptions options, string hostId, IEnumerable<IEventSource> sources, IRecordPublisher publisher, ILogger logger)
@@ -41,10 +45,16 @@ public sealed class PipelineGraph : IAsyncDisposable
             var stats = new SourceStats(source.Channel, source.Name, source.Counters);
             var edgeOptions = options.EdgeFor(source.Channel);
             var acknowledger = source as IAcknowledgingSource;
+            if (acknowledger is not null)
+            {
+                stats.Acknowledgements = new AcknowledgementTracker(acknowledger, stats);
+            }
 
-            // A source that resumes from acknowledged positions must never lose a chunk in
-            // user space: it waits, and its own buffer (the ring) does the dropping and counting.
+            // A source that resumes from acknowledged positions must never lose a chunk or a record
+            // in user space, whatever the configuration says: it waits on every edge, and its own
+            // buffer (the ring) does the dropping and counting.
             var whenFull = acknowledger is null ? edgeOptions.WhenFull : WhenFull.Block;
+            var sinkWhenFull = acknowledger is null ? options.SinkEdge.WhenFull : WhenFull.Block;
             var edge = Channel.CreateBounded<EventChunk>(new BoundedChannelOptions(edgeOptions.Capacity)
             {
                 SingleReader = true,
@@ -52,14 +62,46 @@ public sealed class PipelineGraph : IAsyncDisposable
                 FullMode = BoundedChannelFullMode.Wait,
             });
             stats.QueueDepth = () => edge.Reader.Count;
-            var writer = new ChunkEventWriter(edge.Writer, whenFull, stats, options.Batch.ChunkBytes, _abort.Token);
+            var writer = new ChunkEventWriter(edge.Writer, whenFull, stats, options.Batch.ChunkBytes, _abort.Token, acknowledger);
             var envelope = new RecordEnvelope(hostId, source.Channel, source.Name);
-            var batcher = new Batcher(edge.Reader, _sinkEdge.Writer, options.SinkEdge.WhenFull, options.Batch, envelope, options.TopicFor(source.Channel), stats, acknowledger);
+            var batcher = new Batcher(edge.Reader, _sinkEdge.Writer, sinkWhenFull, options.Batch, envelope, options.TopicFor(source.Channel), stats);
             _chains.Add(new Chain(source, stats, edge, writer, batcher));
         }
     }
 
-    public IReadOnlyList<SourceStats> Stats => _chains.ConvertAll(c => c.Stats);
+    public IReadOnlyList<SourceStats> Stats
+    {
+        get
+        {
+            var stats = _chains.ConvertAll(c => c.Stats);
+            if (_recovered is not null && _recoveredShown)
+            {
+                stats.Add(_recovered);
+            }
+
+            return stats;
+        }
+    }
+
+    /// <summary>The durable spool's sender, when <see cref="UseSpool"/> was called.</summary>
+    internal SpoolingSender? Spool => _spool;
+
+    /// <summary>
+    /// Puts the durable spool between the sink edge and the publisher; call before <see cref="Start"/>.
+    /// Records an earlier run left in <paramref name="log"/> are counted by a source of their own,
+    /// "spool/recovered", so that every source's accounting stays exact.
+    /// </summary>
+    public void UseSpool(SegmentLog log, SpoolOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(options);
+        _recovered = new SourceStats("spool", "recovered", new CounterSet());
+
+        // Only frames found at start are counted there: without any, the source would stay at 0.
+        _recoveredShown = log.Records > 0;
+        var live = _chains.ToDictionary(c => (c.Stats.Channel, c.Stats.Name), c => c.Stats);
+        _spool = new SpoolingSender(_sinkEdge.Reader, _publisher, log, options, (channel, source) => live.GetValueOrDefault((channel, source)), _recovered, _logger);
+    }
 
     /// <summary>Sets the observer every source's acknowledged records are reported to; call before <see cref="Start"/>.</summary>
     public void Observe(IRecordObserver observer)
@@ -68,6 +110,8 @@ public sealed class PipelineGraph : IAsyncDisposable
         {
             chain.Stats.Observer = observer;
         }
+
+        _recovered?.Observer = observer;
     }
 
     /// <summary>Records on the sink edge, waiting for the producer.</summary>
@@ -78,7 +122,9 @@ public sealed class PipelineGraph : IAsyncDisposable
 
     public void Start()
     {
-        _sender = Task.Run(() => new RecordSender(_sinkEdge.Reader, _publisher, _logger).RunAsync(_senderDeadline.Token));
+        _sender = _spool is { } spool
+            ? Task.Run(() => spool.RunAsync(_senderDeadline.Token))
+            : Task.Run(() => new RecordSender(_sinkEdge.Reader, _publisher, _logger).RunAsync(_senderDeadline.Token));
         foreach (var chain in _chains)
         {
             chain.BatcherTask = Task.Run(chain.Batcher.RunAsync);
@@ -89,7 +135,8 @@ public sealed class PipelineGraph : IAsyncDisposable
     /// <summary>
     /// Stops the sources, drains every edge into the broker and waits up to
     /// <paramref name="flushTimeout"/> for acknowledgements. Whatever is still unacknowledged then
-    /// is counted as dropped (shutdown).
+    /// is ended by the publisher (shutdown, or possibly_delivered when its request was on the
+    /// wire), so the figures are final when this returns.
     /// </summary>
     public async Task StopAsync(TimeSpan flushTimeout)
     {
@@ -133,10 +180,10 @@ public sealed class PipelineGraph : IAsyncDisposable
         }
 
         var remaining = deadline - DateTime.UtcNow;
-        var inFlight = _publisher.Flush(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
-        if (inFlight > 0)
+        var ended = _publisher.Flush(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        if (ended > 0)
         {
-            _logger.LogWarning("{Records} records still unacknowledged after the flush timeout: counted as dropped (shutdown)", inFlight);
+            _logger.LogWarning("{Records} records still unacknowledged after the flush timeout: counted as dropped (shutdown or possibly_delivered)", ended);
         }
     }
 

@@ -11,7 +11,7 @@ namespace Ingest.Telemetry;
 /// they read the figures the pipeline, sink and command path already keep (so the hot path pays
 /// nothing extra) when a listener collects. Histograms are recorded per acknowledged record by the
 /// <see cref="IRecordObserver"/> this class implements. Components register with the Add* methods;
-/// the OpenTelemetry exporter (<see cref="OtlpTelemetry"/>) or a MeterListener reads them.
+/// the OpenTelemetry exporters (<see cref="TelemetryExport"/>) or a MeterListener reads them.
 /// </summary>
 public sealed class IngestMetrics : IRecordObserver, IDisposable
 {
@@ -22,6 +22,7 @@ public sealed class IngestMetrics : IRecordObserver, IDisposable
     private readonly List<SinkRegistration> _sinks = [];
     private readonly List<CommandStats> _commands = [];
     private readonly List<RingRegistration> _rings = [];
+    private readonly List<Func<SpoolSnapshot>> _spools = [];
     private readonly Histogram<long> _batchEvents;
     private readonly Histogram<long> _batchBytes;
     private readonly Histogram<double> _deliveryLatency;
@@ -32,6 +33,9 @@ public sealed class IngestMetrics : IRecordObserver, IDisposable
         Meter.CreateObservableCounter(IngestMetricNames.EventsReceived, () => PerSource(static s => s.Received), "{event}", "Events the source wrote into the pipeline");
         Meter.CreateObservableCounter(IngestMetricNames.EventsDelivered, () => PerSource(static s => s.Delivered), "{event}", "Events in records the broker acknowledged");
         Meter.CreateObservableCounter(IngestMetricNames.EventsDropped, ObserveDropped, "{event}", "Events lost after the source wrote them, by reason");
+        Meter.CreateObservableGauge(IngestMetricNames.EventsInFlight, () => PerSource(static s => s.InFlight), "{event}", "Events received and not yet delivered, dropped or spooled");
+        Meter.CreateObservableGauge(IngestMetricNames.EventsSpooled, () => PerSource(static s => s.Spooled), "{event}", "Events in records the spool holds");
+        Meter.CreateObservableCounter(IngestMetricNames.SourceRewinds, () => PerSource(static s => s.Rewinds), "{rewind}", "Times an acknowledging source (the ring) was sent back to its last published position after a loss");
         Meter.CreateObservableCounter(IngestMetricNames.RecordsDelivered, () => PerSource(static s => s.RecordsDelivered), "{record}", "Records (batches) the broker acknowledged");
         Meter.CreateObservableCounter(IngestMetricNames.BytesDelivered, () => PerSource(static s => s.BytesDelivered), "By", "Encoded bytes of acknowledged records");
         Meter.CreateObservableCounter(IngestMetricNames.TransportCounter, ObserveTransport, "{count}", "A transport's own counters (malformed, truncated, kernel drops, ...), by name");
@@ -42,7 +46,15 @@ public sealed class IngestMetrics : IRecordObserver, IDisposable
         Meter.CreateObservableCounter(IngestMetricNames.ProducerRecords, ObserveProducer, "{record}", "Producer outcomes: produced, delivered, failed, queue_full, abandoned");
         Meter.CreateObservableCounter(IngestMetricNames.BrokerErrors, () => PerSink(static s => s.Counters.BrokerErrors), "{error}", "Errors reported by librdkafka's error callback");
         Meter.CreateObservableCounter(IngestMetricNames.Commands, ObserveCommands, "{command}", "Commands by result status");
+        Meter.CreateObservableCounter(IngestMetricNames.CommandsRejectedUnverified, ObserveRejectedUnverified, "{record}", "kernel.commands records refused before signature verification, by reason");
+        Meter.CreateObservableGauge(IngestMetricNames.CommandPathUp, ObserveCommandPath, "{state}", "1 while the command path runs, 0 while a fault keeps it disabled (the reason is in the log and `ingest stats`)");
         Meter.CreateObservableGauge(IngestMetricNames.RingLag, ObserveRingLag, "By", "Ring producer position minus consumer position");
+        Meter.CreateObservableGauge(IngestMetricNames.SpoolBytes, () => PerSpool(static s => s.Bytes), "By", "Size of the spool's segment files");
+        Meter.CreateObservableGauge(IngestMetricNames.SpoolRecords, () => PerSpool(static s => s.Records), "{record}", "Records in the spool not yet published");
+        Meter.CreateObservableGauge(IngestMetricNames.SpoolOldestAge, () => PerSpoolDouble(static s => s.OldestAgeSeconds), "s", "Age of the oldest record in the spool");
+        Meter.CreateObservableGauge(IngestMetricNames.SpoolReplayRate, () => PerSpoolDouble(static s => s.ReplayRate), "{event}/s", "Events per second published from the spool");
+        Meter.CreateObservableCounter(IngestMetricNames.SpoolFrames, ObserveSpoolFrames, "{record}", "Spool outcomes: spooled, replayed, spool_full, spool_corrupt");
+        Meter.CreateObservableCounter(IngestMetricNames.SpoolReplayedBytes, () => PerSpool(static s => s.ReplayedBytes), "By", "Encoded bytes published from the spool");
         _batchEvents = Meter.CreateHistogram<long>(IngestMetricNames.BatchEvents, "{event}", "Events per acknowledged record");
         _batchBytes = Meter.CreateHistogram<long>(IngestMetricNames.BatchBytes, "By", "Encoded bytes per acknowledged record");
         _deliveryLatency = Meter.CreateHistogram<double>(IngestMetricNames.DeliveryLatency, "s", "From hand-over to the producer to the broker's acknowledgement");
@@ -91,6 +103,15 @@ public sealed class IngestMetrics : IRecordObserver, IDisposable
         }
     }
 
+    /// <summary>The durable spool registers a snapshot of its figures.</summary>
+    public void AddSpool(Func<SpoolSnapshot> snapshot)
+    {
+        lock (_gate)
+        {
+            _spools.Add(snapshot);
+        }
+    }
+
     /// <summary>Registered ring lags by "channel/source", for `ingest stats`.</summary>
     public Dictionary<string, long> RingLags()
     {
@@ -123,6 +144,40 @@ public sealed class IngestMetrics : IRecordObserver, IDisposable
     }
 
     public void Dispose() => Meter.Dispose();
+
+    private List<Measurement<long>> PerSpool(Func<SpoolSnapshot, long> read)
+    {
+        lock (_gate)
+        {
+            return _spools.ConvertAll(s => new Measurement<long>(read(s())));
+        }
+    }
+
+    private List<Measurement<double>> PerSpoolDouble(Func<SpoolSnapshot, double> read)
+    {
+        lock (_gate)
+        {
+            return _spools.ConvertAll(s => new Measurement<double>(read(s())));
+        }
+    }
+
+    private List<Measurement<long>> ObserveSpoolFrames()
+    {
+        lock (_gate)
+        {
+            var measurements = new List<Measurement<long>>(_spools.Count * 4);
+            foreach (var spool in _spools)
+            {
+                var s = spool();
+                measurements.Add(new Measurement<long>(s.SpooledRecords, new KeyValuePair<string, object?>("outcome", "spooled")));
+                measurements.Add(new Measurement<long>(s.ReplayedRecords, new KeyValuePair<string, object?>("outcome", "replayed")));
+                measurements.Add(new Measurement<long>(s.Full, new KeyValuePair<string, object?>("outcome", "spool_full")));
+                measurements.Add(new Measurement<long>(s.Corrupt, new KeyValuePair<string, object?>("outcome", "spool_corrupt")));
+            }
+
+            return measurements;
+        }
+    }
 
     private static KeyValuePair<string, object?>[] SourceTags(SourceStats s) =>
         [new("channel", s.Channel), new("source", s.Name)];
@@ -241,6 +296,31 @@ public sealed class IngestMetrics : IRecordObserver, IDisposable
             }
 
             return measurements;
+        }
+    }
+
+    private List<Measurement<long>> ObserveRejectedUnverified()
+    {
+        lock (_gate)
+        {
+            var measurements = new List<Measurement<long>>();
+            foreach (var stats in _commands)
+            {
+                foreach (var reason in Enum.GetValues<RejectReason>())
+                {
+                    measurements.Add(new Measurement<long>(stats[reason], new KeyValuePair<string, object?>("reason", reason.ToWire())));
+                }
+            }
+
+            return measurements;
+        }
+    }
+
+    private List<Measurement<long>> ObserveCommandPath()
+    {
+        lock (_gate)
+        {
+            return [.. _commands.Select(static s => new Measurement<long>(s.State == CommandPathState.Running ? 1 : 0))];
         }
     }
 

@@ -6,7 +6,8 @@ namespace Ingest.Tests.Commands;
 /// <summary>
 /// The wire format checked by independent implementations: Debian's python3-msgpack decodes the
 /// envelope and body, and python3-cryptography (OpenSSL underneath, not .NET) verifies the signature
-/// with the .pub file, then signs a command that the .NET verifier must accept.
+/// with the .pub file, then signs a command that the .NET verifier must accept; and it verifies a
+/// host-signed result as an independent sender would.
 /// </summary>
 public sealed class CommandCodecInteropTests : IDisposable
 {
@@ -56,21 +57,31 @@ public sealed class CommandCodecInteropTests : IDisposable
     }
 
     [Fact]
-    public void Python_decodes_a_result()
+    public void Python_verifies_and_decodes_a_host_signed_result()
     {
         SkipUnlessPython();
+        string kid = CommandKeys.Generate(Path.Combine(_dir, "sensor-1.key"), Path.Combine(_dir, "sensor-1.pub"));
+        using var host = CommandSigner.Load(Path.Combine(_dir, "sensor-1.key"));
         var result = new CommandResult("id-9", "sensor-1", CommandStatus.Failed, "write: Permission denied", "7200", null, 1_800_000_000_000, CommandOps.SysctlWrite, 13);
-        File.WriteAllBytes(Path.Combine(_dir, "result.bin"), result.Encode());
+        File.WriteAllBytes(Path.Combine(_dir, "result.bin"), host.Sign(result));
 
         string output = RunPython("""
             import msgpack, sys
-            r = msgpack.unpackb(open(sys.argv[1] + '/result.bin', 'rb').read(), raw=False)
-            print(sorted(r.items()))
+            from cryptography.hazmat.primitives import hashes, serialization
+            from cryptography.hazmat.primitives.asymmetric import ec, utils
+            env = msgpack.unpackb(open(sys.argv[1] + '/result.bin', 'rb').read(), raw=False)
+            pub = serialization.load_pem_public_key(open(sys.argv[1] + '/sensor-1.pub', 'rb').read())
+            sig = utils.encode_dss_signature(int.from_bytes(env['sig'][:32], 'big'), int.from_bytes(env['sig'][32:], 'big'))
+            pub.verify(sig, env['body'], ec.ECDSA(hashes.SHA256()))
+            print(env['kid'])
+            print(sorted(msgpack.unpackb(env['body'], raw=False).items()))
             """);
 
+        string[] lines = output.Trim().Split('\n');
+        Assert.Equal(kid, lines[0]);
         Assert.Equal(
-            "[('after', None), ('at', 1800000000000), ('before', '7200'), ('errno', 13), ('error', 'write: Permission denied'), ('host', 'sensor-1'), ('id', 'id-9'), ('op', 'sysctl.write'), ('status', 'failed'), ('v', 1)]",
-            output.Trim());
+            "[('after', None), ('at', 1800000000000), ('before', '7200'), ('claimed_id', None), ('errno', 13), ('error', 'write: Permission denied'), ('host', 'sensor-1'), ('id', 'id-9'), ('op', 'sysctl.write'), ('status', 'failed'), ('v', 1)]",
+            lines[1]);
         Assert.Equal(result, CommandResult.TryDecode(result.Encode()));
     }
 

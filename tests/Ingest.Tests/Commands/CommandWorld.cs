@@ -37,11 +37,14 @@ internal sealed class CommandWorld : IDisposable
         CommandKeys.Generate(Path.Combine(KeyDirectory, "rogue.key"), Path.Combine(KeyDirectory, "rogue.pub"));
         Operator = CommandSigner.Load(Path.Combine(KeyDirectory, "ops.key"));
         Rogue = CommandSigner.Load(Path.Combine(KeyDirectory, "rogue.key"));
+        HostKeyId = CommandKeys.Generate(Path.Combine(KeyDirectory, Host + ".key"), Path.Combine(KeyDirectory, Host + ".pub"));
+        HostKeys = HostKeys.Open(KeyDirectory);
 
         Options = new CommandOptions
         {
             Enabled = true,
             TrustedKeys = [Path.Combine(KeyDirectory, "ops.pub")],
+            HostKey = Path.Combine(KeyDirectory, Host + ".key"),
             StateDirectory = StateDirectory,
             SysctlRoot = SysctlRoot,
             Sysctl =
@@ -74,6 +77,12 @@ internal sealed class CommandWorld : IDisposable
 
     /// <summary>A valid key pair the host does not trust.</summary>
     public CommandSigner Rogue { get; }
+
+    /// <summary>The host's result-signing key id (keys/sensor-17.key, .pub).</summary>
+    public string HostKeyId { get; }
+
+    /// <summary>The operator's view of host keys: the key directory (HOST.pub).</summary>
+    public HostKeys HostKeys { get; }
 
     public CommandOptions Options { get; }
 
@@ -115,14 +124,29 @@ internal sealed class CommandWorld : IDisposable
         _keys?.Dispose();
         Operator.Dispose();
         Rogue.Dispose();
+        HostKeys.Dispose();
         Directory.Delete(Base, recursive: true);
     }
 
-    private CommandProcessor Open()
+    /// <summary>The replay store of the current processor.</summary>
+    public ReplayStore Replay => _replay!;
+
+    /// <summary>
+    /// Opens a processor; <paramref name="refuseExecSinkRules"/> false keeps rules start-up would
+    /// refuse, to prove the processor's own refusal behind them.
+    /// </summary>
+    public void Reopen(bool refuseExecSinkRules = true, string? sysctlRoot = null)
+    {
+        _replay?.Dispose();
+        _keys?.Dispose();
+        Processor = Open(refuseExecSinkRules, sysctlRoot);
+    }
+
+    private CommandProcessor Open(bool refuseExecSinkRules = true, string? sysctlRoot = null)
     {
         _keys = TrustedKeys.Load(Options.TrustedKeys);
         _replay = ReplayStore.Open(StateDirectory, Time.Now.ToUnixTimeMilliseconds());
         var ioctl = new KingestIoctlExecutor(Path.Combine(Base, "no-kingest-device"));
-        return new CommandProcessor(Host, Options, _keys, _replay, CommandPolicy.Compile(Options, ioctl.Definitions), new SysctlWriter(SysctlRoot), ioctl, Time);
+        return new CommandProcessor(Host, Options, _keys, _replay, CommandPolicy.Compile(Options, ioctl.Definitions, refuseExecSinkRules), new SysctlWriter(sysctlRoot ?? SysctlRoot), ioctl, Time);
     }
 }

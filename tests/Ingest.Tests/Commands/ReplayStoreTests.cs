@@ -29,8 +29,8 @@ public sealed class ReplayStoreTests : IDisposable
             Assert.Equal(1, store.StaleDropped);
         }
 
-        // Compaction rewrote the file with the live entry only.
-        Assert.Equal($"{Now + 5000} b\n", File.ReadAllText(FilePath));
+        // Compaction rewrote the file with the high-water mark and the live entry only.
+        Assert.Equal($"t {Now + 2000}\n{Now + 5000} b\n", File.ReadAllText(FilePath));
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class ReplayStoreTests : IDisposable
         using var store = ReplayStore.Open(_dir, Now, reset: true);
 
         Assert.Equal(0, store.Count);
-        Assert.Equal("", File.ReadAllText(FilePath));
+        Assert.Equal($"t {Now}\n", File.ReadAllText(FilePath));
     }
 
     [Fact]
@@ -82,6 +82,63 @@ public sealed class ReplayStoreTests : IDisposable
         Assert.Equal(1, store.TornLines);
         Assert.True(store.Contains("whole", Now));
         Assert.False(store.Contains("tor", Now));
+    }
+
+    [Fact]
+    public void Done_marks_survive_a_reopen_and_a_recorded_id_without_one_is_pending()
+    {
+        using (var store = ReplayStore.Open(_dir, Now))
+        {
+            Assert.True(store.TryAdd("applied", Now + 5000, Now));
+            store.MarkDone("applied", Now);
+            Assert.True(store.TryAdd("interrupted", Now + 5000, Now));
+            Assert.Equal(ReplayState.Done, store.Lookup("applied", Now));
+            Assert.Equal(ReplayState.Pending, store.Lookup("interrupted", Now));
+        }
+
+        using (var store = ReplayStore.Open(_dir, Now + 10))
+        {
+            Assert.Equal(ReplayState.Done, store.Lookup("applied", Now + 10));
+            Assert.Equal(ReplayState.Pending, store.Lookup("interrupted", Now + 10));
+            Assert.Equal(ReplayState.Unknown, store.Lookup("never", Now + 10));
+        }
+    }
+
+    [Fact]
+    public void The_high_water_mark_is_persisted_and_a_clock_stepped_back_does_not_revive_ids()
+    {
+        using (var store = ReplayStore.Open(_dir, Now))
+        {
+            Assert.True(store.TryAdd("a", Now + 1000, Now + 5000));
+        }
+
+        // Reopened with a clock an hour behind: the mark (Now + 5000) still judges expiry.
+        using (var store = ReplayStore.Open(_dir, Now - 3_600_000))
+        {
+            Assert.Equal(Now + 5000, store.HighWaterMs);
+            Assert.Equal(Now + 5000, store.EffectiveNow(Now - 3_600_000));
+            Assert.False(store.Contains("a", Now - 3_600_000));
+            Assert.Equal(1, store.StaleDropped);
+        }
+    }
+
+    [Fact]
+    public void The_store_compacts_while_running()
+    {
+        using var store = ReplayStore.Open(_dir, Now);
+        for (int i = 0; i < 10_000; i++)
+        {
+            long now = Now + i;
+            string id = $"id-{i}";
+            Assert.True(store.TryAdd(id, now + 10, now));
+            store.MarkDone(id, now);
+        }
+
+        Assert.True(store.Compactions > 1, $"compactions: {store.Compactions}");
+        Assert.True(store.Count < 5000, $"live ids: {store.Count}");
+        int lines = File.ReadAllLines(FilePath).Length;
+        Assert.True(lines < 9000, $"lines in the file: {lines}");
+        Assert.Equal(ReplayState.Done, store.Lookup("id-9999", Now + 9999));
     }
 
     [Fact]

@@ -43,6 +43,7 @@ public sealed class DaemonEndToEndTests : IAsyncLifetime
             new("Stats:IntervalSeconds", "0"),
             new("Stats:ControlSocket", _socket),
             new("RuntimeDirectory", Path.Combine(Path.GetTempPath(), $"ingest-e2e-{Guid.NewGuid():N}")),
+            new("Spool:Directory", Path.Combine(Path.GetTempPath(), $"ingest-e2e-spool-{Guid.NewGuid():N}")),
         ]);
         var daemon = new IngestDaemon(options, NullLoggerFactory.Instance, TextWriter.Synchronized(_stdout));
         _daemon = Task.Run(() => daemon.RunAsync(_stop.Token));

@@ -12,7 +12,8 @@ namespace Ingest.Tests.Fleet;
 /// <summary>
 /// N real `ingest run` daemons against one embedded broker, each with its own HostId
 /// (fleet-NN), runtime directory, UDP port and network namespace, heartbeating every
-/// <see cref="Interval"/> and applying signed commands that write net.ipv4.tcp_keepalive_time,
+/// <see cref="Interval"/> and applying signed commands that write net.ipv4.tcp_keepalive_time
+/// (results signed with its own host key),
 /// a per-namespace sysctl: each daemon's write lands in its own namespace, never in the machine's.
 /// </summary>
 /// <remarks>
@@ -39,6 +40,7 @@ internal sealed class SimulatedFleet : IAsyncDisposable
         Interval = interval;
         OperatorKey = Path.Combine(_root, "ops.key");
         CommandKeys.Generate(OperatorKey, Path.Combine(_root, "ops.pub"));
+        HostKeys = Directory.CreateDirectory(Path.Combine(_root, "hosts")).FullName;
     }
 
     public TimeSpan Interval { get; }
@@ -46,6 +48,9 @@ internal sealed class SimulatedFleet : IAsyncDisposable
     public string Bootstrap => _broker.BootstrapServers;
 
     public string OperatorKey { get; }
+
+    /// <summary>The hosts' result-signing public keys, HOST.pub each (`ingest send --host-pub`).</summary>
+    public string HostKeys { get; }
 
     public string Root => _root;
 
@@ -76,13 +81,15 @@ internal sealed class SimulatedFleet : IAsyncDisposable
                 fleet._relays.Add(NetworkNamespace.Run(Path.Combine(NetworkNamespace.NamedDirectory, netns), () => new TcpForwarder(broker, broker)));
                 var runtime = Path.Combine(fleet._root, host);
                 Directory.CreateDirectory(runtime);
+                var hostKey = Path.Combine(runtime, $"{host}.key");
+                CommandKeys.Generate(hostKey, Path.Combine(fleet.HostKeys, $"{host}.pub"));
                 fleet._daemons.Add(CliProcess.StartProgram(
                     "ip", "netns", "exec", netns, CliProcess.ExecutablePath,
                     "run", "--bootstrap", fleet.Bootstrap, "--host-id", host, "--udp", $"127.0.0.1:{FreeUdpPort()}", "--no-proc", "--stats-interval", "0",
                     "--set", $"RuntimeDirectory={runtime}",
                     "--set", $"Heartbeat:IntervalSeconds={interval.TotalSeconds.ToString(CultureInfo.InvariantCulture)}",
                     "--set", "Netlink:Enabled=false", "--set", "Signals:Enabled=false", "--set", "Upcall:Enabled=false", "--set", "Ring:Enabled=off",
-                    "--set", "Commands:Enabled=true",
+                    "--set", "Commands:Enabled=true", "--set", $"Commands:HostKey={hostKey}",
                     "--set", $"Commands:TrustedKeys:0={Path.Combine(fleet._root, "ops.pub")}",
                     "--set", $"Commands:StateDirectory={Path.Combine(runtime, "state")}",
                     "--set", $"Commands:Sysctl:0:Key={Sysctl}", "--set", "Commands:Sysctl:0:Min=30", "--set", "Commands:Sysctl:0:Max=7200"));
@@ -127,7 +134,7 @@ internal sealed class SimulatedFleet : IAsyncDisposable
 
     /// <summary>Runs `ingest send` with the operator key and these arguments.</summary>
     public Task<ProcessRunner.Result> SendAsync(params string[] args) =>
-        ProcessRunner.RunAsync(CliProcess.ExecutablePath, ["send", "--bootstrap", Bootstrap, "--key", OperatorKey, .. args], timeout: TimeSpan.FromSeconds(120));
+        ProcessRunner.RunAsync(CliProcess.ExecutablePath, ["send", "--bootstrap", Bootstrap, "--key", OperatorKey, "--host-pub", HostKeys, .. args], timeout: TimeSpan.FromSeconds(120));
 
     public async ValueTask DisposeAsync()
     {

@@ -143,6 +143,7 @@ public class PipelineGraphTests
         Assert.Equal(seqs.Order(), seqs);
         Assert.Equal(stats.Delivered, seqs.Count);
         Assert.Equal(500 - seqs.Count, stats.Dropped(DropReason.QueueFull)); // the gaps are exactly the drops
+        Assert.Equal(0, stats.Read().InFlight);
     }
 
     [Fact]
@@ -183,7 +184,91 @@ public class PipelineGraphTests
     }
 
     [Fact]
-    public async Task After_a_lost_record_later_deliveries_no_longer_advance_the_source_position()
+    public async Task A_record_closed_by_an_overflowing_chunk_does_not_carry_that_chunk_s_checkpoint()
+    {
+        // 256-byte chunks hold 9 of these 31-byte events: one 23-event burst is chunks of 9, 9 and
+        // 5 events, and only the last carries the burst's checkpoint. With 12-event records each
+        // chunk overflows the open record, so the burst is split over three records.
+        var source = new AcknowledgingScriptedSource();
+        var publisher = new FakePublisher { AutoAck = false };
+        var options = Options(maxEvents: 12, lingerMs: 10);
+        options.Batch.ChunkBytes = 256;
+        await using var graph = new PipelineGraph(options, "h", [source], publisher, NullLogger.Instance);
+        graph.Start();
+        source.Emit(23, 0, checkpoint: 100);
+        await Until(() => publisher.Snapshot().Sum(r => r.Count) == 23, "the burst's records");
+        var records = publisher.Snapshot();
+        Assert.True(records.Count >= 3, $"the burst is not split: records of [{string.Join(", ", records.Select(r => r.Count))}] events");
+
+        foreach (var record in records.SkipLast(1))
+        {
+            record.Delivered();
+        }
+
+        Assert.Empty(source.Acknowledged); // 100 covers events that are only in the last record
+        records[^1].Delivered();
+        Assert.Equal([100L], source.Acknowledged);
+    }
+
+    [Fact]
+    public async Task An_acknowledgement_publishes_only_when_every_earlier_record_is_acknowledged()
+    {
+        var source = new AcknowledgingScriptedSource();
+        var publisher = new FakePublisher { AutoAck = false };
+        await using var graph = new PipelineGraph(Options(maxEvents: 4, lingerMs: 10), "h", [source], publisher, NullLogger.Instance);
+        graph.Start();
+        source.Emit(4, 0, checkpoint: 100);
+        source.Emit(4, 4, checkpoint: 200);
+        source.Emit(4, 8, checkpoint: 300);
+        await Until(() => publisher.Snapshot().Count == 3, "three records");
+        var records = publisher.Snapshot();
+
+        records[1].Delivered();
+        records[2].Delivered();
+        Assert.Empty(source.Acknowledged); // the first record may still fail: 200 and 300 must wait
+        records[0].Delivered();
+        Assert.Equal([300L], source.Acknowledged);
+    }
+
+    [Fact]
+    public async Task A_lost_record_rewinds_the_source_and_the_re_read_tail_moves_the_position_again()
+    {
+        var source = new AcknowledgingScriptedSource();
+        var publisher = new FakePublisher { AutoAck = false };
+        await using var graph = new PipelineGraph(Options(maxEvents: 4, lingerMs: 10), "h", [source], publisher, NullLogger.Instance);
+        graph.Start();
+        source.Emit(4, 0, checkpoint: 100);
+        source.Emit(4, 4, checkpoint: 200);
+        source.Emit(4, 8, checkpoint: 300);
+        await Until(() => publisher.Snapshot().Count == 3, "three records");
+        var records = publisher.Snapshot();
+        var stats = graph.Stats[0];
+
+        records[0].Delivered();
+        Assert.Equal([100L], source.Acknowledged);
+        records[1].Failed(DropReason.DeliveryFailed);
+        records[2].Delivered();
+
+        // 300 would skip the four lost events for good: the source goes back to 100 instead.
+        Assert.Equal([100L], source.Acknowledged);
+        Assert.Equal(1, source.RewindRequests);
+        Assert.Equal(1, stats.Rewinds);
+        Assert.Equal(4, stats.Dropped(DropReason.DeliveryFailed));
+
+        // The source re-reads from 100 in the same run; those records move the position again.
+        source.CompleteRewind();
+        source.Emit(4, 4, checkpoint: 200);
+        source.Emit(4, 8, checkpoint: 300);
+        await Until(() => publisher.Snapshot().Count == 5, "the re-read records");
+        publisher.AckAll();
+        Assert.Equal([100L, 200L, 300L], source.Acknowledged);
+        Assert.Equal(1, stats.Rewinds); // a later loss of the old generation is already covered
+        var figures = stats.Read();
+        Assert.Equal((20L, 16L, 4L, 0L, 0L), (figures.Received, figures.Delivered, figures.DroppedTotal, figures.InFlight, figures.Spooled));
+    }
+
+    [Fact]
+    public async Task Losses_of_records_read_before_a_rewind_do_not_rewind_again()
     {
         var source = new AcknowledgingScriptedSource();
         var publisher = new FakePublisher { AutoAck = false };
@@ -193,16 +278,35 @@ public class PipelineGraphTests
         source.Emit(4, 4, checkpoint: 200);
         await Until(() => publisher.Snapshot().Count == 2, "two records");
         var records = publisher.Snapshot();
-
         records[0].Failed(DropReason.DeliveryFailed);
-        records[1].Delivered();
-
-        // Acknowledging 200 would skip the four lost events for good; staying before 100 re-reads them.
+        records[1].Failed(DropReason.DeliveryFailed);
+        Assert.Equal(1, source.RewindRequests);
+        Assert.Equal(1, graph.Stats[0].Rewinds);
         Assert.Empty(source.Acknowledged);
-        Assert.True(graph.Stats[0].AcknowledgementsHalted);
-        Assert.Equal(4, graph.Stats[0].Dropped(DropReason.DeliveryFailed));
-        Assert.Equal(4, graph.Stats[0].Delivered);
-        publisher.AckAll();
+    }
+
+    [Fact]
+    public async Task An_acknowledging_source_blocks_on_the_sink_edge_whatever_its_policy()
+    {
+        var source = new AcknowledgingScriptedSource();
+        var publisher = new FakePublisher { Full = true };
+        var options = Options(maxEvents: 4, lingerMs: 5, sinkCapacity: 1);
+        options.SinkEdge.WhenFull = WhenFull.DropNewest;
+        await using var graph = new PipelineGraph(options, "h", [source], publisher, NullLogger.Instance);
+        graph.Start();
+        for (var i = 0; i < 10; i++)
+        {
+            source.Emit(4, i * 4, checkpoint: (i + 1) * 100);
+        }
+
+        var stats = graph.Stats[0];
+        await Until(() => stats.QueueDepth() > 0, "back-pressure on the source edge");
+        Assert.Equal(0, stats.DroppedTotal);
+        publisher.Full = false;
+        await Until(() => stats.Delivered == 40, "everything delivered");
+        Assert.Equal(0, stats.DroppedTotal);
+        Assert.Equal(0, stats.Rewinds);
+        Assert.Equal(1000L, source.Acknowledged[^1]);
     }
 
     [Fact]
@@ -246,6 +350,42 @@ public class PipelineGraphTests
         var e = await Assert.ThrowsAsync<SourceFailedException>(() => graph.Faulted);
         Assert.Contains("bind failed", e.Message);
         Assert.Equal("broken", e.Channel);
+    }
+
+    [Fact]
+    public async Task Events_a_source_never_flushed_are_counted_as_received_and_dropped()
+    {
+        var publisher = new FakePublisher();
+        var graph = new PipelineGraph(Options(), "h", [new UnflushedSource()], publisher, NullLogger.Instance);
+        graph.Start();
+        await graph.StopAsync(TimeSpan.FromSeconds(5));
+        var figures = graph.Stats[0].Read();
+        Assert.Equal(5, figures.Received);
+        Assert.Equal(5, figures.Dropped(DropReason.Shutdown));
+        Assert.Equal(0, figures.InFlight);
+        Assert.Equal(0, figures.Unaccounted);
+        await graph.DisposeAsync();
+    }
+
+    private sealed class UnflushedSource : Ingest.Transports.Events.IEventSource
+    {
+        public string Channel => "test";
+
+        public string Name => "unflushed";
+
+        public Ingest.Transports.Events.CounterSet Counters { get; } = new();
+
+        public Task RunAsync(Ingest.Transports.Events.EventWriter writer, CancellationToken cancellationToken)
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                writer.BeginEvent(ScriptedSource.Type, i, 1);
+                writer.Write(ScriptedSource.N, (long)i);
+                writer.EndEvent();
+            }
+
+            return Task.CompletedTask;
+        }
     }
 
     private sealed class FailingSource : Ingest.Transports.Events.IEventSource

@@ -16,6 +16,9 @@ internal class ScriptedSource(string channel = "test", string name = "scripted")
 
     public CounterSet Counters { get; } = new();
 
+    /// <summary>Queues an action on the source's thread, in order with the emits.</summary>
+    public void Step(Action<EventWriter> step) => _work.Writer.TryWrite(step);
+
     /// <summary>Queues <paramref name="count"/> events n=start.. followed by one flush (with a checkpoint if given).</summary>
     public void Emit(int count, int start = 0, long checkpoint = -1) => _work.Writer.TryWrite(w =>
     {
@@ -54,7 +57,14 @@ internal class ScriptedSource(string channel = "test", string name = "scripted")
 
 internal sealed class AcknowledgingScriptedSource : ScriptedSource, IAcknowledgingSource
 {
+    private int _rewindRequests;
+    private int _generation;
+
     public List<long> Acknowledged { get; } = [];
+
+    public int RewindRequests => Volatile.Read(ref _rewindRequests);
+
+    public int Generation => Volatile.Read(ref _generation);
 
     public void OnDelivered(long checkpoint)
     {
@@ -63,4 +73,9 @@ internal sealed class AcknowledgingScriptedSource : ScriptedSource, IAcknowledgi
             Acknowledged.Add(checkpoint);
         }
     }
+
+    public void Rewind() => Interlocked.Increment(ref _rewindRequests);
+
+    /// <summary>Queues the rewind on the source's thread, as the ring does before its next read.</summary>
+    public void CompleteRewind() => Step(_ => Volatile.Write(ref _generation, RewindRequests));
 }

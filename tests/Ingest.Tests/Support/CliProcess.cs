@@ -52,12 +52,19 @@ internal sealed partial class CliProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Pid => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
-    public static CliProcess Start(params string[] args) => StartProgram(ExecutablePath, args);
+    public static CliProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts ingest with <paramref name="environment"/> added to the test's own environment.</summary>
+    public static CliProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) => StartProgram(ExecutablePath, environment, args);
 
     /// <summary>Any program (e.g. `ip netns exec NAME ingest ...`), collected the same way.</summary>
-    public static CliProcess StartProgram(string program, params string[] args)
+    public static CliProcess StartProgram(string program, params string[] args) => StartProgram(program, new Dictionary<string, string>(), args);
+
+    private static CliProcess StartProgram(string program, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo(program)
         {
@@ -65,11 +72,18 @@ internal sealed partial class CliProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+        {
+            psi.Environment[name] = value;
+        }
+
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
         }
 
+        // Every daemon a test starts gets a spool of its own (a flag or --set still wins).
+        psi.Environment["INGEST_SPOOL__DIRECTORY"] = Path.Combine(Path.GetTempPath(), $"ingest-test-spool-{Guid.NewGuid():N}");
         return new CliProcess(Process.Start(psi) ?? throw new InvalidOperationException("could not start ingest"));
     }
 

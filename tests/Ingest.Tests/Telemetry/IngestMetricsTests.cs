@@ -69,7 +69,8 @@ public sealed class IngestMetricsTests
         using var broker = EmbeddedBroker.Start();
         await using var daemon = new RunningDaemon(
             broker.BootstrapServers,
-            new KeyValuePair<string, string?>("Kafka:Properties:message.timeout.ms", "1500"));
+            new KeyValuePair<string, string?>("Kafka:Properties:message.timeout.ms", "1500"),
+            new KeyValuePair<string, string?>("Spool:Mode", "off"));
         await daemon.StartedAsync();
         using var recorder = new MetricsRecorder(daemon.Daemon.Metrics!.Meter);
 
@@ -103,6 +104,10 @@ public sealed class IngestMetricsTests
         commands.OnResult(CommandStatus.Applied);
         commands.OnResult(CommandStatus.Denied);
         commands.OnWrongHost();
+        commands.OnRejectedUnverified(RejectReason.Malformed);
+        commands.OnRejectedUnverified(RejectReason.Malformed);
+        commands.OnRejectedUnverified(RejectReason.BadSignature);
+        commands.OnDisabled("replay store: No space left on device");
         metrics.AddCommands(commands);
 
         long producer = 4096, consumer = 1024;
@@ -119,16 +124,22 @@ public sealed class IngestMetricsTests
         Assert.Equal(1, recorder.Value(IngestMetricNames.Commands, "status=denied"));
         Assert.Equal(0, recorder.Value(IngestMetricNames.Commands, "status=replayed"));
         Assert.Equal(1, recorder.Value(IngestMetricNames.Commands, "status=wrong_host"));
+        Assert.Equal(2, recorder.Value(IngestMetricNames.CommandsRejectedUnverified, "reason=malformed"));
+        Assert.Equal(1, recorder.Value(IngestMetricNames.CommandsRejectedUnverified, "reason=bad_signature"));
+        Assert.Equal(0, recorder.Value(IngestMetricNames.CommandsRejectedUnverified, "reason=unknown_kid"));
+        Assert.Equal(0, recorder.Sum(IngestMetricNames.CommandPathUp));
         Assert.Equal(3072, recorder.Value(IngestMetricNames.RingLag, "channel=ring", "source=kingest0"));
         Assert.Equal(7, recorder.Sum(IngestMetricNames.NetlinkOverruns));
         Assert.Equal(7, recorder.Value(IngestMetricNames.NetlinkOverruns, "channel=netlink", "source=route"));
 
         // Observable instruments read live figures: later changes show at the next collection.
         commands.OnResult(CommandStatus.Failed);
+        commands.OnRunning();
         consumer = 4096;
         netlinkCounters["overrun"].Increment();
         recorder.Collect();
         Assert.Equal(1, recorder.Value(IngestMetricNames.Commands, "status=failed"));
+        Assert.Equal(1, recorder.Sum(IngestMetricNames.CommandPathUp));
         Assert.Equal(0, recorder.Value(IngestMetricNames.RingLag, "channel=ring", "source=kingest0"));
         Assert.Equal(8, recorder.Sum(IngestMetricNames.NetlinkOverruns));
     }

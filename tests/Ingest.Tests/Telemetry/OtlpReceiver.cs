@@ -40,6 +40,12 @@ internal sealed class OtlpReceiver : IAsyncDisposable
 
     public ConcurrentDictionary<string, byte> ServiceNames { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Latest string value of every resource attribute seen.</summary>
+    public ConcurrentDictionary<string, string> ResourceAttributes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Request headers of the latest export, by lower-case name.</summary>
+    public ConcurrentDictionary<string, string> Headers { get; } = new(StringComparer.Ordinal);
+
     public ConcurrentQueue<string> Rejected { get; } = new();
 
     public int Requests;
@@ -73,6 +79,14 @@ internal sealed class OtlpReceiver : IAsyncDisposable
             catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
             {
                 return;
+            }
+
+            foreach (string? name in context.Request.Headers.AllKeys)
+            {
+                if (name is not null)
+                {
+                    Headers[name.ToLowerInvariant()] = context.Request.Headers[name] ?? "";
+                }
             }
 
             using var body = new MemoryStream();
@@ -206,6 +220,7 @@ internal sealed class OtlpReceiver : IAsyncDisposable
             if (reader.Field == 1)
             {
                 var (key, text) = ReadKeyValue(reader.Bytes);
+                ResourceAttributes[key] = text;
                 if (key == "service.name")
                 {
                     ServiceNames[text] = 0;

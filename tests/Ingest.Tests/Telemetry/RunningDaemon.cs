@@ -42,6 +42,11 @@ internal sealed class RunningDaemon : IAsyncDisposable
             new("ShutdownTimeoutSeconds", "5"),
         ];
         all.AddRange(settings);
+        if (!settings.Any(s => s.Key == "Spool:Directory"))
+        {
+            all.Add(new("Spool:Directory", Path.Combine(RuntimeDirectory, "spool")));
+        }
+
         Daemon = new IngestDaemon(ConfigurationLoader.Load(null, all), NullLoggerFactory.Instance, TextWriter.Synchronized(_stdout));
         _run = Task.Run(() => Daemon.RunAsync(_stop.Token));
     }

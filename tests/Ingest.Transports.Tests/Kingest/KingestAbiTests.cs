@@ -39,6 +39,8 @@ public sealed class KingestAbiTests
         // _IOR(0xB7, 0, 32 bytes): read dir (2) << 30 | 32 << 16 | 0xB7 << 8 | 0
         Assert.Equal(0x8020B700u, KingestIoctl.GetInfo);
         Assert.Equal(0xB703u, KingestIoctl.UnsubscribeSignal);
+        // _IOWR(0xB7, 9, 32 bytes): ABI 2's wait on the read position.
+        Assert.Equal(0xC020B709u, KingestIoctl.WaitRead);
         Assert.Throws<ArgumentOutOfRangeException>(() => KingestIoctl.Ioc(1, 0xB7, 0, 1 << 14));
     }
 
@@ -105,6 +107,7 @@ public sealed class KingestAbiTests
         Num("fieldsize.kingest_netdev_event.name", Unsafe.SizeOf<KingestNetdevEvent.InterfaceName>());
         Struct<KingestInfo>("kingest_info", ("abi_version", "AbiVersion"), ("page_size", "PageSize"), ("ring_data_size", "RingDataSize"), ("channel_count", "ChannelCount"), ("max_sensors", "MaxSensors"), ("max_payload", "MaxPayload"), ("enabled", "Enabled"));
         Struct<KingestWait>("kingest_wait", ("timeout_ms", "TimeoutMs"), ("reserved", "Reserved"), ("available", "Available"));
+        Struct<KingestWaitRead>("kingest_wait_read", ("read_pos", "ReadPos"), ("timeout_ms", "TimeoutMs"), ("reserved", "Reserved"), ("available", "Available"), ("producer_pos", "ProducerPos"));
         Struct<KingestSignalSubscription>("kingest_signal_sub", ("signo", "Signo"), ("flags", "Flags"));
         Struct<KingestThreshold>("kingest_threshold", ("sensor_id", "SensorId"), ("threshold_mc", "ThresholdMc"));
         Struct<KingestChannelStats>("kingest_channel_stats", ("emitted", "Emitted"), ("dropped", "Dropped"), ("errors", "Errors"));
@@ -152,6 +155,8 @@ public sealed class KingestAbiTests
         Num("const.KINGEST_IOC_MAGIC", KingestIoctl.Magic);
         Num("const.KINGEST_WAIT_MAX_MS", KingestAbi.WaitMaxMs);
         Num("const.KINGEST_MAX_SIGNAL_SUBS", KingestAbi.MaxSignalSubscriptions);
+        Num("const.KINGEST_SIG_CODE", KingestAbi.SignalCode);
+        Num("const.KINGEST_SIG_BAND", KingestAbi.SignalBand);
         Num("const.KINGEST_RATE_MIN_HZ", KingestAbi.RateMinHz);
         Num("const.KINGEST_RATE_MAX_HZ", KingestAbi.RateMaxHz);
         Num("const.KINGEST_THRESHOLD_MIN_MC", KingestAbi.ThresholdMinMc);
@@ -197,6 +202,7 @@ public sealed class KingestAbiTests
         Num("const.KINGEST_SIZEOF_CHANNEL_STATS", KingestChannelStats.Size);
         Num("const.KINGEST_SIZEOF_STATS", KingestStats.Size);
         Num("const.KINGEST_SIZEOF_INJECT", KingestInject.Size);
+        Num("const.KINGEST_SIZEOF_WAIT_READ", KingestWaitRead.Size);
 
         foreach (ulong length in (ulong[])[0, 1, 24, 25, 16408])
         {
@@ -212,6 +218,7 @@ public sealed class KingestAbiTests
         Num("const.KINGEST_IOC_RESET_STATS", KingestIoctl.ResetStats);
         Num("const.KINGEST_IOC_GET_STATS", KingestIoctl.GetStats);
         Num("const.KINGEST_IOC_INJECT", KingestIoctl.Inject);
+        Num("const.KINGEST_IOC_WAIT_READ", KingestIoctl.WaitRead);
 
         Str("string.KINGEST_DEVICE_NAME", KingestAbi.DeviceName);
         Str("string.KINGEST_PROC_DIR", KingestAbi.ProcDirectory);

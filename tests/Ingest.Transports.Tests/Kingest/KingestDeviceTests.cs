@@ -44,7 +44,7 @@ public sealed class KingestDeviceTests
         switch (corrupt)
         {
             case "magic": ring.Meta->Magic = 0x12345678; break;
-            case "abi": ring.Meta->AbiVersion = 2; break;
+            case "abi": ring.Meta->AbiVersion = KingestAbi.AbiVersion + 1; break;
             case "header": ring.Meta->HeaderSize = 32; break;
             default: ring.Meta->DataSize = 96 * 1024; break;
         }

@@ -119,6 +119,12 @@ int main(void)
 	OFF(kingest_info, max_payload);
 	OFF(kingest_info, enabled);
 
+	SIZE(kingest_wait_read);
+	OFF(kingest_wait_read, read_pos);
+	OFF(kingest_wait_read, timeout_ms);
+	OFF(kingest_wait_read, reserved);
+	OFF(kingest_wait_read, available);
+	OFF(kingest_wait_read, producer_pos);
 	SIZE(kingest_wait);
 	OFF(kingest_wait, timeout_ms);
 	OFF(kingest_wait, reserved);
@@ -191,6 +197,8 @@ int main(void)
 	CONST(KINGEST_IOC_MAGIC);
 	CONST(KINGEST_WAIT_MAX_MS);
 	CONST(KINGEST_MAX_SIGNAL_SUBS);
+	CONST(KINGEST_SIG_CODE);
+	CONST(KINGEST_SIG_BAND);
 	CONST(KINGEST_RATE_MIN_HZ);
 	CONST(KINGEST_RATE_MAX_HZ);
 	CONST(KINGEST_THRESHOLD_MIN_MC);
@@ -234,6 +242,7 @@ int main(void)
 	CONST(KINGEST_SIZEOF_CHANNEL_STATS);
 	CONST(KINGEST_SIZEOF_STATS);
 	CONST(KINGEST_SIZEOF_INJECT);
+	CONST(KINGEST_SIZEOF_WAIT_READ);
 	num("alignup.0", KINGEST_RECORD_ALIGN_UP(0));
 	num("alignup.1", KINGEST_RECORD_ALIGN_UP(1));
 	num("alignup.24", KINGEST_RECORD_ALIGN_UP(24));
@@ -249,6 +258,7 @@ int main(void)
 	CONST(KINGEST_IOC_RESET_STATS);
 	CONST(KINGEST_IOC_GET_STATS);
 	CONST(KINGEST_IOC_INJECT);
+	CONST(KINGEST_IOC_WAIT_READ);
 
 	STR(KINGEST_DEVICE_NAME);
 	STR(KINGEST_PROC_DIR);

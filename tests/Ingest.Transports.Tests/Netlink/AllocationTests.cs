@@ -27,7 +27,7 @@ public sealed class AllocationTests
     public void Uevent_decoding_does_not_allocate_once_its_keys_are_known()
     {
         var datagram = "change@/devices/virtual/net/lo\0ACTION=change\0DEVPATH=/devices/virtual/net/lo\0SUBSYSTEM=net\0INTERFACE=lo\0IFINDEX=1\0SEQNUM=4711\0"u8.ToArray();
-        var keys = new UeventKeyCache();
+        var keys = new EventNameCache(UeventSource.KeyCacheCapacity);
         var duplicates = new CounterSet()["duplicate_key"];
         var writer = new CountingEventWriter();
 

@@ -109,7 +109,7 @@ public sealed class UeventSourceTests(NetnsFixture netns) : IClassFixture<NetnsF
     {
         var writer = new RecordingEventWriter();
         var duplicates = new CounterSet()["duplicate_key"];
-        Assert.True(UeventSource.TryWrite("add@/d\0A=1\0B=2\0A=3\0SEQNUM=5\0SEQNUM=6\0"u8, writer, 0, new UeventKeyCache(), duplicates));
+        Assert.True(UeventSource.TryWrite("add@/d\0A=1\0B=2\0A=3\0SEQNUM=5\0SEQNUM=6\0"u8, writer, 0, new EventNameCache(UeventSource.KeyCacheCapacity), duplicates));
         var e = Single(writer);
         Assert.Equal(new Dictionary<string, object?> { ["A"] = "1", ["B"] = "2" }, e.Get<Dictionary<string, object?>>("env"));
         Assert.Equal(5UL, e.Get<ulong>("seqnum"));
@@ -119,18 +119,18 @@ public sealed class UeventSourceTests(NetnsFixture netns) : IClassFixture<NetnsF
     [Fact]
     public void Key_cache_reuses_names_and_stays_bounded()
     {
-        var cache = new UeventKeyCache();
+        var cache = new EventNameCache(UeventSource.KeyCacheCapacity);
         Assert.Same(cache.Get("DEVNAME"u8), cache.Get("DEVNAME"u8));
-        for (var i = 0; i < UeventKeyCache.Capacity + 10; i++)
+        for (var i = 0; i < UeventSource.KeyCacheCapacity + 10; i++)
         {
             Assert.Equal($"K{i}", cache.Get(Encoding.UTF8.GetBytes($"K{i}")).Value);
         }
 
-        Assert.Equal(UeventKeyCache.Capacity, cache.Count);
+        Assert.Equal(UeventSource.KeyCacheCapacity, cache.Count);
     }
 
     private static bool Write(ReadOnlySpan<byte> datagram, RecordingEventWriter writer) =>
-        UeventSource.TryWrite(datagram, writer, 123, new UeventKeyCache(), new CounterSet()["duplicate_key"]);
+        UeventSource.TryWrite(datagram, writer, 123, new EventNameCache(UeventSource.KeyCacheCapacity), new CounterSet()["duplicate_key"]);
 
     private static RecordedEvent Single(RecordingEventWriter writer)
     {

@@ -1,3 +1,4 @@
+using Ingest.Transports.Interop;
 using Ingest.Transports.Kingest;
 using Ingest.Transports.Ring;
 
@@ -105,6 +106,35 @@ public sealed class KingestDeviceRingTests
         }
     }
 
+    [Fact]
+    public unsafe void Wait_on_the_read_position_ignores_records_read_but_not_acknowledged()
+    {
+        using var device = OpenOrSkip();
+        using var mapping = KingestDeviceRing.Open();
+        const string sensors = "/proc/sys/kingest/sensors_enable";
+        File.WriteAllText(sensors, "0"); // nothing else produces meanwhile
+        try
+        {
+            ulong acknowledged = Volatile.Read(ref mapping.Producer->ProducerPos);
+            Volatile.Write(ref *mapping.ConsumerPosition, acknowledged);
+            device.Inject(KingestChannelFlags.Ring, (ushort)KingestEventType.Inject, [1, 2, 3]);
+            ulong read = Volatile.Read(ref mapping.Producer->ProducerPos);
+            Assert.True(read > acknowledged);
+
+            // Read up to `read`, acknowledged up to `acknowledged`: nothing is beyond the read position.
+            Assert.Equal(0UL, device.WaitRead(read, 20));
+            Assert.Equal(read - acknowledged, device.WaitRead(acknowledged, 0));
+
+            // A bogus read position is refused, not waited on.
+            var error = Assert.Throws<ErrnoException>(() => device.WaitRead(read + 8, 10));
+            Assert.Equal(Libc.EINVAL, error.Errno);
+        }
+        finally
+        {
+            File.WriteAllText(sensors, "1");
+        }
+    }
+
     private static KingestDevice OpenOrSkip()
     {
         if (!File.Exists(KingestAbi.DevicePath))
@@ -112,9 +142,9 @@ public sealed class KingestDeviceRingTests
             Assert.Skip($"{KingestAbi.DevicePath} is absent: the kernel module is not loaded (run Ring/run-in-guest.sh)");
         }
 
-        if (Interop.Libc.geteuid() != 0)
+        if (Libc.geteuid() != 0)
         {
-            Assert.Skip("KINGEST_IOC_INJECT needs CAP_SYS_ADMIN: run as root");
+            Assert.Skip("KINGEST_IOC_INJECT needs /dev/kingest (0600 root) opened for writing: run as root");
         }
 
         return KingestDevice.Open();

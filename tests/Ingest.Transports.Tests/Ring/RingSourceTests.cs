@@ -190,6 +190,46 @@ public sealed class RingSourceTests
     }
 
     [Fact]
+    public async Task A_rewind_reads_again_from_the_published_position_and_counts_a_generation()
+    {
+        using var ring = new MemoryRing(DataSize);
+        var producer = new RingProducer(ring);
+        Write(producer, 0, 6);
+        using var source = new RingSource(ring.OpenConsumerMapping());
+        var writer = new CheckpointingWriter();
+        using var stop = new CancellationTokenSource();
+        var run = source.RunAsync(writer, stop.Token);
+        await writer.WaitForCheckpointAsync((long)producer.Position);
+
+        // The first two records were acknowledged (the end of record 1 is a record boundary);
+        // what came after was lost downstream.
+        ulong two = KingestRecordHeader.AlignUp((ulong)(KingestRecordHeader.Size + RingRecords.For(0).Payload.Length))
+            + KingestRecordHeader.AlignUp((ulong)(KingestRecordHeader.Size + RingRecords.For(1).Payload.Length));
+
+        source.OnDelivered((long)two);
+        Assert.Equal(0, source.Generation);
+        source.Rewind();
+        var events = await writer.Recorded.WaitForAsync(_ => true, 10);
+        Assert.Equal(1, source.Generation);
+        stop.Cancel();
+        await run;
+
+        // Records 2..5 again, in order, with new daemon sequence numbers: duplicates, no gap.
+        Assert.Equal(10, events.Count);
+        for (int n = 0; n < 6; n++)
+        {
+            AssertEvent(n, events[n]);
+        }
+
+        for (int n = 0; n < 4; n++)
+        {
+            AssertEvent(2 + n, events[6 + n]);
+        }
+
+        Assert.Equal(two, ring.PublishedConsumerPosition);
+    }
+
+    [Fact]
     public async Task A_corrupt_published_position_is_counted_and_reading_resynchronises()
     {
         using var ring = new MemoryRing(DataSize);

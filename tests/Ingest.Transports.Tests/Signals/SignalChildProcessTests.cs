@@ -55,6 +55,35 @@ public class SignalChildProcessTests
     }
 
     [Fact]
+    public async Task Forged_module_signal_from_a_user_process_is_counted_denied_sender()
+    {
+        using var host = TestHostProcess.Start(["signal-source", $"{Signo}"]);
+        var ready = await host.WaitForLineAsync("ready ");
+        Assert.True(ready is not null, $"child did not start: {host.StandardErrorSoFar()}");
+        var tid = ready.Split(' ')[2];
+
+        // ABI 1's module signal exactly (SI_QUEUE, si_pid 0, si_uid 0: an allowed uid), from another
+        // process; and ABI 2's positive si_code, which the kernel must refuse from that process.
+        using (var forger = TestHostProcess.Start(["forge", $"{host.Pid}", tid, $"{Signo}", $"{0x01050000}"]))
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await forger.Process.WaitForExitAsync(cts.Token);
+            Assert.True(forger.Process.ExitCode == 0, $"forger: exit {forger.Process.ExitCode} {forger.StandardErrorSoFar()}");
+        }
+
+        // A genuine user sender after it, so the host's reader has provably processed the forgery.
+        Assert.Equal(0, RealtimeSignal.TryQueue(host.Pid, int.Parse(tid, System.Globalization.CultureInfo.InvariantCulture), Signo, 6));
+        var delivered = await host.WaitForLineAsync("signal ");
+        Assert.NotNull(delivered);
+        Assert.Contains(" value=6", delivered, StringComparison.Ordinal);
+
+        Assert.Equal(0, await host.StopAsync());
+        Assert.Single(host.Lines, l => l.StartsWith("signal ", StringComparison.Ordinal));
+        Assert.DoesNotContain(host.Lines, l => l.Contains("module", StringComparison.Ordinal));
+        Assert.Contains("stopped received=2 denied_sender=1", host.Lines);
+    }
+
+    [Fact]
     public async Task Sender_running_as_another_uid_is_counted_and_dropped()
     {
         if (Libc.geteuid() != 0)

@@ -1,4 +1,5 @@
 using Ingest.Transports.Interop;
+using Ingest.Transports.Kingest;
 using Ingest.Transports.Signals;
 using Ingest.Transports.Tests.Fakes;
 
@@ -109,26 +110,79 @@ public sealed class SignalSourceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Module_signal_payload_is_decoded()
+    public void Module_signal_payload_is_decoded()
     {
-        var source = await StartAsync(new SignalSourceOptions { AllowedUids = [], ThreadIdFile = null });
+        // Only the kernel can queue a positive si_code at another thread, so the module's shape is
+        // fed to the reader's handler directly; the guest scenario receives real ones.
+        var source = new SignalSource(new SignalSourceOptions { AllowedUids = [], ThreadIdFile = null });
 
-        // What the module queues: SI_QUEUE, si_pid 0. Sensor event, seq 0x2a, alarm, sensor 5, -3 degrees.
+        // Sensor event, seq 0x2a, alarm, sensor 5, -3 degrees.
         var sensor = (1u << 24) | (0x2au << 16) | (1u << 15) | (5u << 8) | 0xfd;
-        Assert.Equal(0, SendAs(source, uid: 0, pid: 0, value: (int)sensor));
+        source.Handle(_writer, ModuleSiginfo((int)sensor), 1);
 
         // Netdev event: type 3, seq 7, KINGEST_NETDEV_UP (3), ifindex 0x123.
         var netdev = (3u << 24) | (7u << 16) | (3u << 12) | 0x123;
-        Assert.Equal(0, SendAs(source, uid: 0, pid: 0, value: (int)netdev));
+        source.Handle(_writer, ModuleSiginfo((int)netdev), 2);
+        _writer.Flush();
 
-        var events = await _writer.WaitForAsync(_ => true, 2);
+        var events = _writer.Snapshot();
         Assert.Equal(2, events.Count);
         Assert.All(events, e => Assert.Equal("module", e.Get<string>("origin")));
+        Assert.Equal((long)(int)sensor, events[0].Get<long>("value"));
         var s = events[0].Get<Dictionary<string, object?>>("kingest");
         Assert.Equal(new Dictionary<string, object?> { ["type"] = 1L, ["seq"] = 0x2aL, ["sensor_id"] = 5L, ["degrees_c"] = -3L, ["alarm"] = true }, s);
         var n = events[1].Get<Dictionary<string, object?>>("kingest");
         Assert.Equal(new Dictionary<string, object?> { ["type"] = 3L, ["seq"] = 7L, ["netdev_event"] = 3L, ["ifindex"] = 0x123L }, n);
         Assert.Equal(0, source.Counters["denied_sender"].Value);
+    }
+
+    [Fact]
+    public async Task Signals_queued_before_the_stop_are_read_not_lost()
+    {
+        var source = await StartAsync(new SignalSourceOptions());
+        const int count = 200;
+        for (var i = 0; i < count; i++)
+        {
+            Assert.Equal(0, RealtimeSignal.TryQueue(source.ProcessId, source.ThreadId, RealtimeSignal.Default, i));
+        }
+
+        // Stop at once: the wake-up fd and the signalfd are both readable; the queue is drained.
+        await _stop.CancelAsync();
+        await _run!.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+
+        var events = _writer.Snapshot();
+        Assert.Equal(Enumerable.Range(0, count).Select(i => (long)i), events.Select(e => e.Get<long>("value")));
+        Assert.Equal(count, source.Counters["received"].Value);
+    }
+
+    [Fact]
+    public void A_positive_si_code_with_another_band_is_the_kernel_not_the_module()
+    {
+        // What F_SETSIG on a descriptor makes the kernel queue: POLL_* code, a poll mask in si_band.
+        var source = new SignalSource(new SignalSourceOptions { AllowedUids = [], ThreadIdFile = null });
+        var info = ModuleSiginfo(0x01050000);
+        info.ssi_band = 0x41;
+        source.Handle(_writer, info, 1);
+        _writer.Flush();
+
+        var e = Assert.Single(_writer.Snapshot());
+        Assert.Equal("kernel", e.Get<string>("origin"));
+        Assert.False(e.Data.ContainsKey("kingest"));
+    }
+
+    [Fact]
+    public async Task Forged_module_signal_of_abi_1_from_a_user_process_is_denied()
+    {
+        // ABI 1's module shape (SI_QUEUE, si_pid 0, si_uid 0) with uid 0 allowed: impersonation, denied.
+        var source = await StartAsync(new SignalSourceOptions { AllowedUids = [0, Libc.getuid()], ThreadIdFile = null });
+        Assert.Equal(0, SendAs(source, uid: 0, pid: 0, value: 0x01050000));
+        Assert.Equal(0, RealtimeSignal.TryQueue(source.ProcessId, source.ThreadId, RealtimeSignal.Default, 7));
+
+        var e = Assert.Single(await _writer.WaitForAsync(_ => true));
+        Assert.Equal("user", e.Get<string>("origin"));
+        Assert.Equal(7L, e.Get<long>("value"));
+        Assert.Equal(1, source.Counters["denied_sender"].Value);
+        Assert.Equal(2, source.Counters["received"].Value);
     }
 
     [Fact]
@@ -175,7 +229,16 @@ public sealed class SignalSourceTests : IAsyncLifetime
         return _source;
     }
 
-    /// <summary>Queues a signal with a chosen si_pid and si_uid, as the module (or any sender) may.</summary>
+    /// <summary>The module's signal as signalfd returns it (SIL_POLL layout: si_band, payload in si_fd).</summary>
+    private static signalfd_siginfo ModuleSiginfo(int value) => new()
+    {
+        ssi_signo = (uint)RealtimeSignal.Default,
+        ssi_code = KingestAbi.SignalCode,
+        ssi_band = KingestAbi.SignalBand,
+        ssi_fd = value,
+    };
+
+    /// <summary>Queues a signal with a chosen si_pid and si_uid, as any sender may claim.</summary>
     private static unsafe int SendAs(SignalSource source, uint uid, int pid, int value)
     {
         var info = default(siginfo_t);

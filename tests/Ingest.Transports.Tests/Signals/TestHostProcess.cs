@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ingest.Transports.Tests.Support;
 
 namespace Ingest.Transports.Tests.Signals;
 
@@ -30,7 +31,19 @@ internal sealed class TestHostProcess : IDisposable
         _process.BeginOutputReadLine();
     }
 
-    public static string AssemblyPath => Path.Combine(AppContext.BaseDirectory, "Ingest.Transports.TestHost.dll");
+    private const string AssemblyName = "Ingest.Transports.TestHost";
+
+    // The build tree may sit under a 0700 directory (a clone under mktemp -d or /root): another uid
+    // runs a copy of the host and the assemblies beside it from a world-reachable directory.
+    private static readonly Lazy<string> ReachableCopy = new(() =>
+    {
+        string dir = WorldReachable.CopyFiles("ingest-testhost-", Directory.EnumerateFiles(AppContext.BaseDirectory)
+            .Where(f => f.EndsWith(".dll", StringComparison.Ordinal) || Path.GetFileName(f).StartsWith(AssemblyName + ".", StringComparison.Ordinal)));
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(dir, recursive: true);
+        return dir;
+    });
+
+    public static string AssemblyPath => Path.Combine(AppContext.BaseDirectory, AssemblyName + ".dll");
 
     public int Pid => _process.Id;
 
@@ -55,13 +68,15 @@ internal sealed class TestHostProcess : IDisposable
             }
 
             info.ArgumentList.Add(DotnetHost);
+            info.WorkingDirectory = ReachableCopy.Value;
+            info.ArgumentList.Add(Path.Combine(ReachableCopy.Value, AssemblyName + ".dll"));
         }
         else
         {
             info.FileName = DotnetHost;
+            info.ArgumentList.Add(AssemblyPath);
         }
 
-        info.ArgumentList.Add(AssemblyPath);
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ingest.Transports.Tests.Support;
 
 namespace Ingest.Transports.Tests.Upcall;
 
@@ -43,7 +44,8 @@ internal static class UpcallHelperBinary
             return (null, "repository root (Ingest.sln) not found above the test binaries");
         }
 
-        var output = Directory.CreateTempSubdirectory("ingest-upcall-helper-").FullName;
+        // Reachable by another uid (the setpriv tests) wherever the build tree sits.
+        var output = WorldReachable.CreateDirectory("ingest-upcall-helper-");
         var info = new ProcessStartInfo("make", ["-s", "-C", System.IO.Path.Combine(root, "src/Ingest.Transports/Upcall/helper"), $"OUT={output}"])
         {
             RedirectStandardOutput = true,
@@ -64,8 +66,6 @@ internal static class UpcallHelperBinary
             return (null, $"make is not available: {e.Message}");
         }
 
-        // Readable and executable by another uid (the setpriv tests).
-        File.SetUnixFileMode(output, (UnixFileMode)0b111_101_101);
         return (System.IO.Path.Combine(output, "ingest-upcall"), "");
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Ingest.Transports.Interop;
 using Ingest.Transports.Tests.Fakes;
 using Ingest.Transports.Tests.Signals;
+using Ingest.Transports.Tests.Support;
 using Ingest.Transports.Upcall;
 
 namespace Ingest.Transports.Tests.Upcall;
@@ -19,8 +20,7 @@ public sealed class UpcallSourceTests : IAsyncLifetime
 
     public UpcallSourceTests()
     {
-        _dir = Directory.CreateTempSubdirectory("ingest-upcall-").FullName;
-        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101); // searchable by the setpriv tests' uid
+        _dir = WorldReachable.CreateDirectory("ingest-upcall-"); // searchable by the setpriv tests' uid
         _socket = Path.Combine(_dir, "run", "upcall.sock");
     }
 
@@ -246,6 +246,7 @@ public sealed class UpcallSourceTests : IAsyncLifetime
             }
 
             info.ArgumentList.Add(helper);
+            info.WorkingDirectory = Path.GetDirectoryName(helper); // the test's own cwd may be private
         }
         else
         {

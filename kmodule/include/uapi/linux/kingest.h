@@ -44,7 +44,7 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-#define KINGEST_ABI_VERSION	1
+#define KINGEST_ABI_VERSION	2	/* 2: KINGEST_IOC_WAIT_READ, signal si_code */
 #define KINGEST_DEVICE_NAME	"kingest"	/* /dev/kingest, misc device */
 #define KINGEST_PROC_DIR	"kingest"	/* /proc/kingest/ */
 #define KINGEST_PROC_STATS	"stats"
@@ -160,9 +160,29 @@ struct kingest_record {
  * Full ring: the newest record is dropped and counted (dropped); unconsumed
  * data is never overwritten. Space for the pad record counts too.
  *
- * Waiting: poll()/select()/epoll report POLLIN while producer_pos differs
- * from the consumer_pos published in the consumer page, and
- * KINGEST_IOC_WAIT sleeps until that is true or a timeout passes.
+ * Two consumer positions (as the BPF ring buffer separates them):
+ *   read position       how far the reader has read; private to the reader
+ *   consumer_pos        what the reader has *acknowledged* (e.g. once Kafka
+ *                       has the records) and published in the consumer page;
+ *                       the producer may reuse space only before it
+ * A reader that acknowledges late reads ahead of consumer_pos, so "there is
+ * data beyond consumer_pos" is true all the time its batches are in flight.
+ *
+ * Waiting:
+ *   KINGEST_IOC_WAIT_READ (ABI 2) takes the read position and sleeps until
+ *     producer_pos moves beyond it (or timeout_ms passes). It also records
+ *     the read position in the open file.
+ *   poll()/select()/epoll report EPOLLIN | EPOLLRDNORM while producer_pos
+ *     differs from
+ *       - the read position of the last KINGEST_IOC_WAIT_READ on this open
+ *         file, once one was made (call it with timeout_ms 0, then poll the
+ *         device beside other fds: no lost wake-up, as poll rechecks after
+ *         queueing itself); otherwise
+ *       - the consumer_pos published in the consumer page (ABI 1 behaviour).
+ *   KINGEST_IOC_WAIT (ABI 1, kept) sleeps until producer_pos differs from
+ *     the published consumer_pos.
+ * Wake-ups come from the producer after it publishes producer_pos, so a
+ * reader that checks producer_pos after queueing itself misses nothing.
  */
 #define KINGEST_MMAP_META_PGOFF		0
 #define KINGEST_MMAP_CONSUMER_PGOFF	1
@@ -241,10 +261,13 @@ struct kingest_netdev_event {
  * ioctls on /dev/kingest
  *
  * Unknown command: -ENOTTY. A known command number (KINGEST_IOC_MAGIC,
- * nr <= 0x08) with another size or direction: -EINVAL. Bad argument
+ * nr <= 0x09) with another size or direction: -EINVAL. Bad argument
  * pointer: -EFAULT. Out-of-range value, nonzero reserved field or bad
  * length: -EINVAL. Commands that
- * change state (SET_*, RESET_STATS, INJECT) need CAP_SYS_ADMIN (-EPERM).
+ * change state (SET_*, RESET_STATS, INJECT) need the file opened for
+ * writing (O_WRONLY or O_RDWR; else -EPERM). /dev/kingest is mode 0600,
+ * owner root: whoever may open it for writing may command the module, with
+ * no capability needed (ABI 1 required CAP_SYS_ADMIN instead).
  */
 #define KINGEST_IOC_MAGIC	0xB7
 
@@ -274,13 +297,43 @@ struct kingest_wait {
 #define KINGEST_WAIT_MAX_MS	60000
 
 /*
+ * KINGEST_IOC_WAIT_READ (ABI 2): sleep until producer_pos differs from
+ * read_pos, the caller's read position (not the published consumer_pos),
+ * or timeout_ms passes (0: do not sleep). read_pos must be 8-byte aligned
+ * and within data_size bytes behind producer_pos, else -EINVAL. Returns 0
+ * with available = producer_pos - read_pos (0 on timeout) and producer_pos
+ * (the value available was computed from); -EINTR as KINGEST_IOC_WAIT.
+ * Records read_pos in the open file for poll() (see the ring section).
+ */
+struct kingest_wait_read {
+	__u64 read_pos;		/* in */
+	__u32 timeout_ms;	/* in, <= KINGEST_WAIT_MAX_MS */
+	__u32 reserved;		/* in, 0 */
+	__u64 available;	/* out */
+	__u64 producer_pos;	/* out */
+};
+
+/*
  * KINGEST_IOC_SUBSCRIBE_SIGNAL: the calling *thread* receives every event
  * as a queued signal signo (SIGRTMIN..SIGRTMAX, checked against the
  * kernel's SIGRTMIN of 32, so 32..64; glibc reserves 32 and 33, and .NET
  * uses SIGRTMIN (34) for its own thread activation: .NET callers should use
  * SIGRTMIN + 6 (40)). The signal is thread-directed (it is never delivered
- * to another thread of the process), has si_code == SI_QUEUE, si_pid == 0
- * and si_int encoded as below. The thread must block signo and take it
+ * to another thread of the process) and carries:
+ *   si_code  == KINGEST_SIG_CODE (POLL_MSG, 3): a positive si_code, which
+ *               the kernel refuses from rt_sigqueueinfo()/
+ *               rt_tgsigqueueinfo() for any process but the sender itself
+ *               (ABI 1 sent SI_QUEUE with si_pid 0, which any process
+ *               allowed to signal the receiver could forge);
+ *   si_band  == KINGEST_SIG_BAND (signalfd: ssi_band). The only other way a
+ *               process can get a positive si_code queued to another one,
+ *               F_SETOWN/F_SETSIG, sets si_band to a poll mask (and a
+ *               child's exit_signal puts its pid there), never this value;
+ *   si_fd    == the payload below; it is the same storage as si_int, so
+ *               sigwaitinfo() callers read it as si_int and signalfd
+ *               readers as ssi_fd (ssi_int stays 0 for this layout).
+ * A receiver accepts a signal as the module's only if both si_code and
+ * si_band match. The thread must block signo and take it
  * with sigwaitinfo()/signalfd, or handle it: an unhandled RT signal kills
  * the process. One subscription per open file; subscribing again replaces
  * it; it ends with KINGEST_IOC_UNSUBSCRIBE_SIGNAL or when the file is
@@ -294,6 +347,9 @@ struct kingest_signal_sub {
 };
 
 #define KINGEST_MAX_SIGNAL_SUBS	16
+
+#define KINGEST_SIG_CODE	3		/* POLL_MSG */
+#define KINGEST_SIG_BAND	0x4b494e47	/* "GNIK": not a poll mask */
 
 /*
  * si_int payload (32 bits, read it as unsigned):
@@ -368,13 +424,23 @@ struct kingest_inject {
 #define KINGEST_IOC_RESET_STATS	_IO(KINGEST_IOC_MAGIC, 0x06)
 #define KINGEST_IOC_GET_STATS	_IOR(KINGEST_IOC_MAGIC, 0x07, struct kingest_stats)
 #define KINGEST_IOC_INJECT	_IOW(KINGEST_IOC_MAGIC, 0x08, struct kingest_inject)
+#define KINGEST_IOC_WAIT_READ	_IOWR(KINGEST_IOC_MAGIC, 0x09, struct kingest_wait_read)
 
 /* ------------------------------------------------------------------------
  * Generic netlink: family "kingest", version 1, multicast group "events"
  *
  * KINGEST_CMD_EVENT   kernel -> group "events", one message per event:
  *                     TYPE, SEQ (genl channel), TS_NS, PAYLOAD.
- * KINGEST_CMD_GET_STATS  request (no flags needed) with an optional CHANNEL
+ * Permissions: subscribing to "events" and KINGEST_CMD_GET_STATS need
+ * CAP_NET_ADMIN (GENL_MCAST_CAP_NET_ADMIN in the socket's network
+ * namespace's user namespace; GENL_ADMIN_PERM in the initial one). A
+ * kernel without GENL_MCAST_CAP_NET_ADMIN (mainline before 6.7, and
+ * stable trees without its backport; Debian 12's 6.1 and 6.12 have it)
+ * lets any local user subscribe to "events": there, keep genl_enable 0 if
+ * events must not reach unprivileged users (GET_STATS is restricted on
+ * every kernel).
+ *
+ * KINGEST_CMD_GET_STATS  request with an optional CHANNEL
  *                     (u32 < KINGEST_CH_COUNT); the reply, same command,
  *                     holds one nested STATS per channel (or only the one
  *                     asked for), each with STAT_CHANNEL, STAT_EMITTED,
@@ -435,7 +501,8 @@ enum kingest_genl_stat_attr {
 /* ------------------------------------------------------------------------
  * Upcall channel
  *
- * call_usermodehelper(upcall_helper, argv, envp, UMH_NO_WAIT) per event,
+ * call_usermodehelper(upcall_helper, argv, envp, UMH_WAIT_EXEC) per event
+ * from an ordered workqueue (it returns once the helper was exec'd),
  * at most upcall_rate per second (more are dropped and counted), queued
  * at most KINGEST_UPCALL_QUEUE_MAX deep. Failures to start are errors.
  *   argv: [0] helper path, [1] "event", [2] type (decimal),
@@ -516,5 +583,6 @@ enum kingest_genl_stat_attr {
 #define KINGEST_SIZEOF_CHANNEL_STATS	24
 #define KINGEST_SIZEOF_STATS		200
 #define KINGEST_SIZEOF_INJECT		24
+#define KINGEST_SIZEOF_WAIT_READ	32
 
 #endif /* _UAPI_LINUX_KINGEST_H */

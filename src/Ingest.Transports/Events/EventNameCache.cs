@@ -1,17 +1,24 @@
 using System.Text;
-using Ingest.Transports.Events;
 
-namespace Ingest.Transports.Proc;
+namespace Ingest.Transports.Events;
 
 /// <summary>
-/// Map keys read from a file (interface names, meminfo fields, "cpu3") as <see cref="EventName"/>s,
-/// looked up by their bytes so a name seen before costs no allocation. Bounded: past
-/// <c>capacity</c> names, new ones are created each time rather than remembered.
+/// Map keys read from input (interface names, meminfo fields, uevent and upcall environment
+/// names) as <see cref="EventName"/>s, looked up by their UTF-8 bytes: the kernel repeats a small
+/// set, so after warm-up a lookup allocates nothing. Bounded: past <see cref="Capacity"/> distinct
+/// names, new ones are made each time rather than remembered. Not thread-safe (one per source).
 /// </summary>
-internal sealed class EventNameCache(int capacity = 4096)
+internal sealed class EventNameCache(int capacity = EventNameCache.DefaultCapacity)
 {
+    public const int DefaultCapacity = 4096;
+
     private readonly Dictionary<byte[], EventName> _names = new(Utf8Comparer.Instance);
 
+    public int Capacity => capacity;
+
+    public int Count => _names.Count;
+
+    /// <summary>The name for <paramref name="utf8"/> (invalid sequences decode to U+FFFD, as everywhere else).</summary>
     public EventName Get(ReadOnlySpan<byte> utf8)
     {
         var lookup = _names.GetAlternateLookup<ReadOnlySpan<byte>>();
@@ -23,7 +30,8 @@ internal sealed class EventNameCache(int capacity = 4096)
         name = new EventName(Encoding.UTF8.GetString(utf8));
         if (_names.Count < capacity)
         {
-            _names.Add(name.Utf8, name);
+            // Keyed by the input bytes (not name.Utf8): the next lookup of the same bytes hits.
+            _names.Add(utf8.ToArray(), name);
         }
 
         return name;

@@ -1,7 +1,8 @@
-using Ingest.Transports.Upcall;
+using Ingest.Transports.Events;
 
-namespace Ingest.Transports.Tests.Upcall;
+namespace Ingest.Transports.Tests;
 
+/// <summary>The one name cache every source uses (proc fields, uevent keys, upcall environment names).</summary>
 public class EventNameCacheTests
 {
     [Fact]
@@ -27,5 +28,15 @@ public class EventNameCacheTests
         var longKey = new string('K', 300);
         Assert.Equal(longKey, cache.Get(System.Text.Encoding.UTF8.GetBytes(longKey)).Value);
         Assert.Equal(new byte[] { 0xC3, 0x84 }, cache.Get("Ä"u8).Utf8);
+    }
+
+    [Fact]
+    public void Invalid_utf8_is_replaced_and_still_cached_by_its_bytes()
+    {
+        var cache = new EventNameCache(capacity: 8);
+        var bad = cache.Get([0x41, 0xFF, 0x42]);
+        Assert.Equal("A\uFFFDB", bad.Value);
+        Assert.Same(bad, cache.Get([0x41, 0xFF, 0x42]));
+        Assert.Equal(1, cache.Count);
     }
 }

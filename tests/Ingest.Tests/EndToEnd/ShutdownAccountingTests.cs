@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Ingest.Tests.Support;
+
+namespace Ingest.Tests.EndToEnd;
+
+/// <summary>
+/// SIGTERM under load, against the real `ingest` executable and a separate embedded broker:
+/// at exit every source's figures add up exactly (received = delivered + dropped + in_flight +
+/// spooled, nothing left in flight), and an independent consumer (kcat + python3-msgpack) finds
+/// what the figures say was delivered.
+/// </summary>
+public partial class ShutdownAccountingTests
+{
+    [Fact]
+    public async Task Sigterm_under_load_leaves_every_source_exactly_accounted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var kcat = ProcessRunner.Find("kcat");
+        var python = ProcessRunner.Find("/usr/bin/python3");
+        if (kcat is null || python is null)
+        {
+            Assert.Skip($"kcat or /usr/bin/python3 missing (kcat={kcat ?? "absent"}); `make deps-test` installs them");
+        }
+
+        using var broker = CliProcess.Start("broker");
+        var bootstrap = (await broker.WaitForLineAsync("bootstrap=")).Split('=', 2)[1];
+        var port = FreeUdpPort();
+        var socket = Path.Combine(Path.GetTempPath(), $"ingest-shutdown-{Guid.NewGuid():N}.sock");
+
+        // Every source `ingest run` starts on this host (udp, proc, netlink, signal, upcall) with
+        // small batches and a short shutdown flush, so the stop finds work on every edge.
+        using var daemon = CliProcess.Start(
+            "run", "--bootstrap", bootstrap, "--udp", $"127.0.0.1:{port}", "--stats-interval", "0", "--host-id", "shutdown-host",
+            "--set", $"Stats:ControlSocket={socket}",
+            "--set", "Proc:IntervalSeconds=0.1",
+            "--set", "Pipeline:Batch:MaxEvents=200",
+            "--set", "Pipeline:Batch:LingerMs=5",
+            "--set", "ShutdownTimeoutSeconds=2",
+            "--set", $"RuntimeDirectory={Path.Combine(Path.GetTempPath(), $"ingest-shutdown-{Guid.NewGuid():N}")}");
+        await daemon.WaitForLineAsync("bootstrap=");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(socket) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, ct);
+        }
+
+        // Datagrams as fast as one socket sends them, before, during and after the SIGTERM.
+        using var flood = new CancellationTokenSource();
+        long sent = 0;
+        var sender = Task.Run(
+            () =>
+            {
+                using var client = new UdpClient(AddressFamily.InterNetwork);
+                client.Connect(IPAddress.Loopback, port);
+                var payload = new byte[200];
+                while (!flood.IsCancellationRequested)
+                {
+                    try
+                    {
+                        client.Send(payload);
+                        sent++;
+                    }
+                    catch (SocketException)
+                    {
+                        // Connection refused: the daemon closed its port while stopping.
+                    }
+                }
+            },
+            ct);
+        await Task.Delay(2000, ct);
+        daemon.Terminate();
+        Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        await flood.CancelAsync();
+        await sender;
+
+        var finals = daemon.Stdout.Select(l => FinalLine().Match(l)).Where(m => m.Success).ToList();
+        Assert.True(finals.Count >= 3, $"expected a final line per source; stdout: {string.Join('\n', daemon.Stdout)}");
+        var figures = new Dictionary<string, (long Received, long Delivered, long Dropped, long InFlight, long Spooled, long Possibly)>();
+        foreach (var m in finals)
+        {
+            long N(string name) => long.Parse(m.Groups[name].Value, System.Globalization.CultureInfo.InvariantCulture);
+            var f = (N("received"), N("delivered"), N("dropped"), N("inflight"), N("spooled"), N("possibly"));
+            figures[m.Groups["source"].Value] = f;
+            Assert.True(f.Item1 == f.Item2 + f.Item3 + f.Item4 + f.Item5, $"{m.Value}: received != delivered + dropped + in_flight + spooled");
+            Assert.True(f.Item4 == 0, $"{m.Value}: records still in flight at exit");
+            Assert.Equal("0", m.Groups["unaccounted"].Value);
+        }
+
+        var udp = figures[$"udp/127.0.0.1:{port}"];
+        Assert.True(udp.Received > 1000, $"the load did not arrive: {udp}");
+        Assert.Contains(figures.Keys, k => k.StartsWith("proc/", StringComparison.Ordinal));
+        Assert.DoesNotContain("is not delivered=", daemon.Stderr, StringComparison.Ordinal);
+
+        // An independent consumer: every event counted delivered is in the topic, at most the
+        // possibly-delivered ones more, and nothing the daemon never received.
+        var dump = await ProcessRunner.RunAsync(kcat, ["-b", bootstrap, "-C", "-t", "kernel.events", "-o", "beginning", "-e", "-q", "-f", "%R%s"], timeout: TimeSpan.FromSeconds(120));
+        Assert.True(dump.ExitCode == 0, dump.Stderr);
+        var script = Path.Combine(AppContext.BaseDirectory, "EndToEnd", "decode_records.py");
+        var decoded = await ProcessRunner.RunAsync(python, [script], stdin: dump.Stdout, timeout: TimeSpan.FromSeconds(120));
+        Assert.True(decoded.ExitCode == 0, decoded.Stderr);
+        var udpSeqs = decoded.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("channel").GetString() == "udp")
+            .Select(e => e.GetProperty("seq").GetInt64())
+            .ToHashSet();
+        Assert.True(udpSeqs.Count >= udp.Delivered, $"the topic holds {udpSeqs.Count} udp events, the daemon counted {udp.Delivered} delivered");
+        Assert.True(udpSeqs.Count <= udp.Delivered + udp.Possibly, $"the topic holds {udpSeqs.Count} udp events: more than delivered {udp.Delivered} + possibly_delivered {udp.Possibly}");
+        Assert.True(udpSeqs.Count == 0 || udpSeqs.Max() < udp.Received, "an event in the topic the daemon never counted as received");
+
+        broker.Terminate();
+        Assert.Equal(0, await broker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [GeneratedRegex(@"^final (?<source>\S+): received=(?<received>\d+) delivered=(?<delivered>\d+) dropped=(?<dropped>\d+) in_flight=(?<inflight>-?\d+) spooled=(?<spooled>-?\d+) rewinds=\d+ unaccounted=(?<unaccounted>-?\d+) \(.*possibly_delivered=(?<possibly>\d+)\)$")]
+    private static partial Regex FinalLine();
+
+    private static int FreeUdpPort()
+    {
+        using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.Client.LocalEndPoint!).Port;
+    }
+}
