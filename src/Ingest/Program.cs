@@ -8,6 +8,7 @@ var root = new RootCommand("Ingest: Linux kernel events into Kafka, signed comma
     TailCommand.Create(),
     StatsCommand.Create(),
     SendCommand.Create(),
+    FleetCommand.Create(),
     KeygenCommand.Create(),
 };
 

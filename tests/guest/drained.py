@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Waits until the daemon has delivered everything its sources read and the module's counters
 stopped moving: nothing queued or in flight, every source's delivered == received, and neither the
-non-proc sources' counts nor /proc/kingest/stats (but its proc line: the daemon's scrapes go on by
+counts of the sources other than proc scrapes and heartbeats nor /proc/kingest/stats (but its proc line: the daemon's scrapes go on by
 design) changed over the last poll. Reads the daemon's control socket directly (the JSON
 `ingest stats --json` prints) so no .NET process starts per poll.
 
@@ -50,7 +50,7 @@ while time.monotonic() < deadline:
     counts = []
     for src in stats["sources"]:
         drained = drained and src["queue"] == 0 and src["delivered"] == src["received"]
-        if src["channel"] != "proc":
+        if src["channel"] not in ("proc", "ingest"):  # scrapes and heartbeats go on by design
             counts.append((src["channel"], src["source"], src["received"], src["delivered"]))
     now = (sorted(counts), module_counts())
     if drained and now == prev:

@@ -94,6 +94,20 @@ internal sealed partial class ChildProcess : IDisposable
         return total;
     }
 
+    /// <summary>Current resident set size (VmRSS) in bytes.</summary>
+    public long RssBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{Id}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return 0;
+    }
+
     /// <summary>Peak resident set size (VmHWM) in bytes.</summary>
     public long PeakRssBytes() => ProcStat.PeakRssBytes(Id);
 
@@ -102,6 +116,15 @@ internal sealed partial class ChildProcess : IDisposable
     {
         using var cts = new CancellationTokenSource(timeout);
         await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+        return _process.ExitCode;
+    }
+
+    /// <summary>Waits for the process to end by itself; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+        _process.WaitForExit(); // drains the asynchronous output readers
         return _process.ExitCode;
     }
 

@@ -301,15 +301,17 @@ public sealed class CommandProcessor
 
     private CommandResult Finish(CommandRequest request, CommandStatus status, string? error, long now, string? before = null, string? after = null, int? errno = null)
     {
-        Stats.OnResult(status);
-        return new CommandResult(request.Id, _hostId, status, error, before, after, now, request.Op, errno);
+        var result = new CommandResult(request.Id, _hostId, status, error, before, after, now, request.Op, errno);
+        Stats.OnResult(result);
+        return result;
     }
 
     /// <summary>An invalid result names the id only as claimed_id: senders never match on it.</summary>
     private CommandResult Invalid(string? claimedId, string? op, string? error, long now)
     {
-        Stats.OnResult(CommandStatus.Invalid);
-        return new CommandResult(null, _hostId, CommandStatus.Invalid, error, null, null, now, op, ClaimedId: claimedId);
+        var result = new CommandResult(null, _hostId, CommandStatus.Invalid, error, null, null, now, op, ClaimedId: claimedId);
+        Stats.OnResult(result);
+        return result;
     }
 
     private CommandResult? Ignore(string reason)

@@ -14,6 +14,7 @@ public sealed class CommandStats
     private long _faults;
     private volatile CommandPathState _state = CommandPathState.Starting;
     private volatile string? _disabledReason;
+    private CommandOutcome? _last;
 
     public long WrongHost => Interlocked.Read(ref _wrongHost);
 
@@ -33,7 +34,17 @@ public sealed class CommandStats
 
     public long RejectedUnverified => Enum.GetValues<RejectReason>().Sum(r => this[r]);
 
+    /// <summary>The latest decided command (heartbeats carry it); null before the first.</summary>
+    public CommandOutcome? Last => Volatile.Read(ref _last);
+
     public void OnResult(CommandStatus status) => Interlocked.Increment(ref _byStatus[(int)status]);
+
+    public void OnResult(CommandResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        OnResult(result.Status);
+        Volatile.Write(ref _last, new CommandOutcome(result.Id ?? result.ClaimedId, result.Status, result.Op, result.AtMs));
+    }
 
     public void OnRejectedUnverified(RejectReason reason) => Interlocked.Increment(ref _rejected[(int)reason]);
 

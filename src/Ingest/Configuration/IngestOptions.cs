@@ -61,6 +61,9 @@ public sealed class IngestOptions
     /// <summary>Signed commands from Kafka applied as sysctl writes and ioctls (docs/commands.md).</summary>
     public CommandOptions Commands { get; set; } = new();
 
+    /// <summary>The daemon's own health event on kernel.events (docs/events/heartbeat.md).</summary>
+    public Ingest.Heartbeat.HeartbeatOptions Heartbeat { get; set; } = new();
+
     /// <summary>How long SIGTERM waits for in-flight batches before counting them as dropped.</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 30;
 
@@ -86,6 +89,7 @@ public sealed class IngestOptions
         Spool.Validate();
         Commands.Validate();
         Telemetry.Validate();
+        Heartbeat.Validate();
         if (ShutdownTimeoutSeconds is < 0 or > 3600)
         {
             throw new ConfigurationException($"ShutdownTimeoutSeconds must be between 0 and 3600 (got {ShutdownTimeoutSeconds})");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Ingest.Commands;
 using Ingest.Configuration;
+using Ingest.Heartbeat;
 using Ingest.Kafka;
 using Ingest.Pipeline;
 using Ingest.Sinks.Broker;
@@ -73,6 +74,12 @@ public sealed class IngestDaemon
         }
 
         sources.AddRange(ExtraSources);
+        var heartbeat = _options.Heartbeat.Enabled ? new HeartbeatSource(_options.Heartbeat) : null;
+        if (heartbeat is not null)
+        {
+            sources.Add(heartbeat);
+        }
+
         SegmentLog? spool = null;
         if (_options.Spool.Mode != SpoolMode.Off)
         {
@@ -139,6 +146,15 @@ public sealed class IngestDaemon
         graph.Observe(metrics);
         Metrics = metrics;
         Snapshot = () => Capture(graph, publisher, bootstrap, metrics);
+        if (heartbeat is not null)
+        {
+            heartbeat.Stats = Snapshot;
+            if (graph.Spool is { } spooled)
+            {
+                heartbeat.Spool = () => spooled.Snapshot() is { } s ? new SpoolBacklog(s.Records, s.Bytes) : null;
+            }
+        }
+
         using var telemetry = TelemetryExport.Start(_options.Telemetry, _options.ResolvedHostId);
         if (telemetry is not null)
         {
@@ -176,6 +192,12 @@ public sealed class IngestDaemon
 
                 Commands = commands.Stats;
                 metrics.AddCommands(commands.Stats);
+                if (heartbeat is not null)
+                {
+                    var running = commands;
+                    heartbeat.CommandState = running.Stats.Describe;
+                    heartbeat.LastCommand = () => running.Stats.Last;
+                }
             }
 
             graph.Start();

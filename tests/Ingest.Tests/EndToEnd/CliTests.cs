@@ -64,7 +64,7 @@ public class CliTests
         Assert.Contains(daemon.Stdout, l => l.Contains("udp: received=100 delivered=100 dropped=0", StringComparison.Ordinal));
         Assert.False(File.Exists(socket), "the control socket is removed on exit");
 
-        var tail = await ProcessRunner.RunAsync(CliProcess.ExecutablePath, ["tail", "--bootstrap", bootstrap, "--from-beginning", "--max", "100", "--timeout", "20"]);
+        var tail = await ProcessRunner.RunAsync(CliProcess.ExecutablePath, ["tail", "--bootstrap", bootstrap, "--from-beginning", "--channel", "udp", "--max", "100", "--timeout", "20"]);
         Assert.True(tail.ExitCode == 0, tail.Stderr);
         var events = tail.StdoutText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(100, events.Count);
@@ -72,7 +72,7 @@ public class CliTests
         Assert.Equal(Enumerable.Range(0, 100).Select(i => $"cli-{i}"), events.Select(e => System.Text.Encoding.UTF8.GetString(e.GetProperty("data").GetProperty("payload").GetBytesFromBase64())));
 
         // Asking for more than there is: gives up after the silence timeout, exit 1, says why.
-        var short_ = await ProcessRunner.RunAsync(CliProcess.ExecutablePath, ["tail", "--bootstrap", bootstrap, "--from-beginning", "--max", "101", "--timeout", "2"]);
+        var short_ = await ProcessRunner.RunAsync(CliProcess.ExecutablePath, ["tail", "--bootstrap", bootstrap, "--from-beginning", "--channel", "udp", "--max", "101", "--timeout", "2"]);
         Assert.True(short_.ExitCode == 1, $"exit {short_.ExitCode}: {short_.Stderr}");
         Assert.Contains("stopped after 100 of 101 events", short_.Stderr);
 

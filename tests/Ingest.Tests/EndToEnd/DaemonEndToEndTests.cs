@@ -80,10 +80,11 @@ public sealed class DaemonEndToEndTests : IAsyncLifetime
         var payloads = new List<string>();
         var seqs = new List<ulong>();
         var procTypes = new HashSet<string>();
+        var heartbeats = 0;
         using (var reader = new KafkaTopicReader(_broker.BootstrapServers, "kernel.events", fromBeginning: true))
         {
             var deadline = DateTime.UtcNow.AddSeconds(60);
-            while ((payloads.Count < Datagrams || procTypes.Count < 2) && DateTime.UtcNow < deadline)
+            while ((payloads.Count < Datagrams || procTypes.Count < 2 || heartbeats == 0) && DateTime.UtcNow < deadline)
             {
                 var record = reader.Read(TimeSpan.FromMilliseconds(500));
                 if (record is null)
@@ -109,6 +110,11 @@ public sealed class DaemonEndToEndTests : IAsyncLifetime
                         payloads.Add(System.Text.Encoding.UTF8.GetString(e.GetProperty("data").GetProperty("payload").GetBytesFromBase64()));
                         seqs.Add(e.GetProperty("seq").GetUInt64());
                     }
+                    else if (decoded.Channel == "ingest")
+                    {
+                        Assert.Equal("heartbeat", e.GetProperty("type").GetString());
+                        heartbeats++;
+                    }
                     else
                     {
                         Assert.Equal("proc", decoded.Channel);
@@ -119,6 +125,7 @@ public sealed class DaemonEndToEndTests : IAsyncLifetime
         }
 
         Assert.Equal(Enumerable.Range(0, Datagrams).Select(i => $"dgram-{i}"), payloads);
+        Assert.True(heartbeats > 0, "the daemon's heartbeat (channel ingest) is on the topic");
         Assert.Equal(Enumerable.Range(0, Datagrams).Select(i => (ulong)i), seqs);
         Assert.Superset(new HashSet<string> { "proc.loadavg", "proc.meminfo" }, procTypes);
 

@@ -32,6 +32,9 @@ internal class ScriptedSource(string channel = "test", string name = "scripted")
         w.Flush(checkpoint);
     });
 
+    /// <summary>Queues any writing step (the step flushes if it wants its events sent).</summary>
+    public void Script(Action<EventWriter> step) => _work.Writer.TryWrite(step);
+
     public async Task RunAsync(EventWriter writer, CancellationToken cancellationToken)
     {
         try

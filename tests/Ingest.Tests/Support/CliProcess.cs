@@ -59,9 +59,14 @@ internal sealed partial class CliProcess : IDisposable
     public static CliProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
 
     /// <summary>Starts ingest with <paramref name="environment"/> added to the test's own environment.</summary>
-    public static CliProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static CliProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) => StartProgram(ExecutablePath, environment, args);
+
+    /// <summary>Any program (e.g. `ip netns exec NAME ingest ...`), collected the same way.</summary>
+    public static CliProcess StartProgram(string program, params string[] args) => StartProgram(program, new Dictionary<string, string>(), args);
+
+    private static CliProcess StartProgram(string program, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var psi = new ProcessStartInfo(ExecutablePath)
+        var psi = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -106,6 +111,15 @@ internal sealed partial class CliProcess : IDisposable
     }
 
     public void Terminate() => Assert.Equal(0, kill(_process.Id, 15));
+
+    /// <summary>SIGKILL: no shutdown path runs.</summary>
+    public void Kill()
+    {
+        Assert.Equal(0, kill(_process.Id, 9));
+        _process.WaitForExit();
+    }
+
+    public int ProcessId => _process.Id;
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

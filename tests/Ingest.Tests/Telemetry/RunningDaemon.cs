@@ -32,6 +32,9 @@ internal sealed class RunningDaemon : IAsyncDisposable
             new("Signals:Enabled", "false"),
             new("Upcall:Enabled", "false"),
             new("Ring:Enabled", "off"),
+
+            // Heartbeats are records too: the telemetry tests count exactly the UDP source's.
+            new("Heartbeat:Enabled", "false"),
             new("RuntimeDirectory", RuntimeDirectory),
             new("Pipeline:Batch:LingerMs", "10"),
             new("Stats:IntervalSeconds", "0"),
