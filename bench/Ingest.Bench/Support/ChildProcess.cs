@@ -111,14 +111,6 @@ internal sealed partial class ChildProcess : IDisposable
     /// <summary>Peak resident set size (VmHWM) in bytes.</summary>
     public long PeakRssBytes() => ProcStat.PeakRssBytes(Id);
 
-    /// <summary>Waits for the process to exit by itself (and its stdout to close); returns its exit code.</summary>
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
-        return _process.ExitCode;
-    }
-
     /// <summary>Waits for the process to end by itself; returns its exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
