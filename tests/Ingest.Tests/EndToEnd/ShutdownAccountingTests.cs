@@ -47,7 +47,10 @@ public partial class ShutdownAccountingTests
             await Task.Delay(20, ct);
         }
 
-        // Datagrams as fast as one socket sends them, before, during and after the SIGTERM.
+        // Datagrams before, during and after the SIGTERM: about 10k/s and at most MaxDatagrams, so
+        // the topic stays within the embedded broker's retention (~5 MiB a partition) and the
+        // independent count below sees every delivered event.
+        const int MaxDatagrams = 40_000;
         using var flood = new CancellationTokenSource();
         long sent = 0;
         var sender = Task.Run(
@@ -55,13 +58,16 @@ public partial class ShutdownAccountingTests
             {
                 using var client = new UdpClient(AddressFamily.InterNetwork);
                 client.Connect(IPAddress.Loopback, port);
-                var payload = new byte[200];
-                while (!flood.IsCancellationRequested)
+                var payload = new byte[64];
+                while (!flood.IsCancellationRequested && sent < MaxDatagrams)
                 {
                     try
                     {
                         client.Send(payload);
-                        sent++;
+                        if (++sent % 10 == 0)
+                        {
+                            Thread.Sleep(1);
+                        }
                     }
                     catch (SocketException)
                     {

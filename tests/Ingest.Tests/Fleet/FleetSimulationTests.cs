@@ -3,11 +3,17 @@ using System.Text.RegularExpressions;
 
 namespace Ingest.Tests.Fleet;
 
+[CollectionDefinition(nameof(FleetSimulationCollection), DisableParallelization = true)]
+public sealed class FleetSimulationCollection;
+
 /// <summary>
 /// Issue 13's fleet simulation: 50 real daemons, each in its own network namespace, one broker,
 /// `ingest fleet` and `ingest send` as an operator runs them. The heartbeat interval is 3 s (not
-/// the default 10) so the whole scenario fits in about two minutes.
+/// the default 10) so the whole scenario fits in about two minutes. Fifty daemons saturate two
+/// cores for a while: run alone, so neither they nor the timing-sensitive daemon tests beside them
+/// fail for want of CPU.
 /// </summary>
+[Collection(nameof(FleetSimulationCollection))]
 public partial class FleetSimulationTests
 {
     private const int Hosts = 50;
