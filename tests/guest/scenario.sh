@@ -230,6 +230,8 @@ cat >"$work/kill.json" <<EOF
   "Signals": { "Enabled": false },
   "Upcall": { "Enabled": false },
   "Ring": { "Enabled": "on" },
+  "Heartbeat": { "Enabled": false },
+  "Spool": { "Directory": "$work/spool-kill" },
   "Stats": { "IntervalSeconds": 0, "ControlSocket": "$rt/control.sock" },
   "Pipeline": { "Batch": { "LingerMs": 20, "ChunkBytes": 4096, "MaxEvents": 256 } }
 }
@@ -240,7 +242,7 @@ start_ring_daemon() { # <host id>
 	"$ingest" run -c "$work/kill.json" -b "$bootstrap" --host-id "$1" \
 		>"$work/daemon-$1.log" 2>&1 &
 	daemon_pid=$!
-	for _ in $(seq 600); do
+	for _ in $(seq $((600 * scale))); do
 		if [ -S "$rt/control.sock" ] && grep -q 'running 1 source' "$work/daemon-$1.log"; then
 			stamp "daemon-$1-ready"
 			return 0
