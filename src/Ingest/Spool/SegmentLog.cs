@@ -170,7 +170,8 @@ public sealed class SegmentLog : IDisposable
         }
         catch (IOException e)
         {
-            throw new IOException($"spool {directory} is in use by another process ({e.Message})", e);
+            // Held by another daemon, or not writable (a read-only file system): the OS's words say which.
+            throw new IOException($"spool {directory}: cannot take its lock file: {e.Message}", e);
         }
 
         var log = new SegmentLog(directory, maxBytes, segmentBytes, fsync, TimeSpan.FromMilliseconds(fsyncIntervalMs), lockFile);

@@ -290,7 +290,8 @@ public sealed class SegmentLogTests : IDisposable
     {
         using var log = SegmentLog.Open(_dir, 1 << 20, 4096);
         var e = Assert.Throws<IOException>(() => SegmentLog.Open(_dir, 1 << 20, 4096));
-        Assert.Contains("in use", e.Message, StringComparison.Ordinal);
+        Assert.Contains("cannot take its lock file", e.Message, StringComparison.Ordinal);
+        Assert.Contains("another process", e.Message, StringComparison.Ordinal);
     }
 
     private static List<byte[]> ReadAll(SegmentLog log)
