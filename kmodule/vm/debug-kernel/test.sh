@@ -3,7 +3,7 @@
 #
 # The module's tests under the debug kernel (KASAN, lockdep, kmemleak, UBSAN,
 # DEBUG_ATOMIC_SLEEP): make -C kmodule vm-test-debug runs `canary selftests`,
-# make guest-test-debug (from make guest-test) runs `scenario`.
+# make guest-test-debug (by hand for now, not in make test) runs `scenario`.
 #
 #   kmodule/vm/debug-kernel/test.sh [canary] [selftests] [scenario]
 #
