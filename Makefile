@@ -73,13 +73,13 @@ guest-test-debug: build
 
 # The UDP load generator the benchmarks (and anyone) drive: out/bench/udpgen --help.
 UDPGEN := out/bench/udpgen
-$(UDPGEN): bench/udpgen/udpgen.c
+$(UDPGEN): bench/udpgen/udpgen.c bench/common/benchutil.h
 	@mkdir -p $(@D)
 	gcc -O2 -Wall -Wextra -Werror -o $@ $<
 
 # The floor the UDP benchmarks compare against: a bare recvmmsg loop that only counts (out/bench/udpfloor --help).
 UDPFLOOR := out/bench/udpfloor
-$(UDPFLOOR): bench/udpfloor/udpfloor.c
+$(UDPFLOOR): bench/udpfloor/udpfloor.c bench/common/benchutil.h
 	@mkdir -p $(@D)
 	gcc -O2 -Wall -Wextra -Werror -o $@ $<
 

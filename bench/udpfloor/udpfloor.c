@@ -38,61 +38,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/benchutil.h"
+
 #define MAX_BATCH 1024
 #define SLOT_BYTES 65536
 /* Room for the drop count's cmsg (a u32), 8-byte aligned. */
 #define CONTROL_BYTES 64
-
-/* User space: volatile sig_atomic_t is what C allows a signal handler to set. */
-static volatile sig_atomic_t stop;
-
-static void on_signal(int signo)
-{
-	(void)signo;
-	stop = 1;
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int parse_bind(const char *text, struct sockaddr_in *addr)
-{
-	char host[INET_ADDRSTRLEN];
-	const char *colon = strchr(text, ':');
-	size_t host_len;
-	char *end;
-	long port;
-
-	if (!colon)
-		return -1;
-	host_len = (size_t)(colon - text);
-	if (host_len >= sizeof(host))
-		return -1;
-	memcpy(host, text, host_len);
-	host[host_len] = '\0';
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || colon[1] == '\0' || *end != '\0' || port < 0 || port > 65535)
-		return -1;
-	memset(addr, 0, sizeof(*addr));
-	addr->sin_family = AF_INET;
-	addr->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &addr->sin_addr) == 1 ? 0 : -1;
-}
-
-static int parse_number(const char *text, double min, double max, double *value)
-{
-	char *end;
-
-	errno = 0;
-	*value = strtod(text, &end);
-	return errno || *text == '\0' || *end != '\0' || *value < min || *value > max ? -1 : 0;
-}
 
 static uint64_t cpu_microseconds(void)
 {
@@ -149,8 +100,8 @@ int main(int argc, char **argv)
 	};
 	const char *bind_text = NULL;
 	double batch = 64, rcvbuf = 8388608, count = 0, idle_ms = 0;
-	struct sockaddr_in addr;
-	socklen_t addr_len = sizeof(addr);
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
 	struct timeval poll_interval = { .tv_sec = 0, .tv_usec = 100000 };
 	struct mmsghdr *msgs;
 	struct iovec *iov;
@@ -188,13 +139,14 @@ int main(int argc, char **argv)
 		print_usage(stderr);
 		return 2;
 	}
-	if (parse_bind(bind_text, &addr) < 0) {
-		fprintf(stderr, "udpfloor: bad --bind '%s': expected ipv4:port\n", bind_text);
+	if (parse_endpoint(bind_text, 0, &addr, &addr_len) < 0) {
+		fprintf(stderr, "udpfloor: bad --bind '%s': %s\n", bind_text,
+			"expected ip:port (IPv6 as [addr]:port)");
 		return 2;
 	}
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	fd = socket(addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, addr_len) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&addr, &addr_len) < 0) {
 		perror("udpfloor: socket/bind");
 		return 1;
@@ -206,24 +158,15 @@ int main(int argc, char **argv)
 	/* Like ingest's stop-check interval: wake to look at the stop conditions. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &poll_interval, sizeof(poll_interval));
 
-	msgs = calloc((size_t)batch, sizeof(*msgs));
-	iov = calloc((size_t)batch, sizeof(*iov));
-	slots = malloc((size_t)batch * SLOT_BYTES);
+	slots = alloc_slots((size_t)batch, SLOT_BYTES, &msgs, &iov);
 	control = calloc((size_t)batch, CONTROL_BYTES);
-	if (!msgs || !iov || !slots || !control) {
+	if (!slots || !control) {
 		perror("udpfloor: alloc");
 		return 1;
 	}
-	for (i = 0; i < (int)batch; i++) {
-		iov[i].iov_base = slots + (size_t)i * SLOT_BYTES;
-		iov[i].iov_len = SLOT_BYTES;
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	printf("ready port=%d\n", ntohs(addr.sin_port));
+	install_stop_handlers();
+	printf("ready port=%d\n", endpoint_port(&addr));
 	fflush(stdout);
 
 	limit = (uint64_t)count;

@@ -34,25 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/benchutil.h"
+
 #define MAX_PAYLOAD 65507
 #define MAX_BATCH 1024
-
-/* User space: volatile sig_atomic_t is what C allows a signal handler to set. */
-static volatile sig_atomic_t stop;
-
-static void on_signal(int signo)
-{
-	(void)signo;
-	stop = 1;
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void sleep_until(double when)
 {
@@ -62,73 +47,6 @@ static void sleep_until(double when)
 	ts.tv_nsec = (long)((when - (double)ts.tv_sec) * 1e9);
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !stop)
 		;
-}
-
-static int parse_target(const char *text, struct sockaddr_storage *addr,
-			socklen_t *len)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *port_text;
-	char *end;
-	long port;
-	size_t host_len;
-
-	if (text[0] == '[') {
-		const char *close = strstr(text, "]:");
-
-		if (!close)
-			return -1;
-		host_len = (size_t)(close - text - 1);
-		if (host_len >= sizeof(host))
-			return -1;
-		memcpy(host, text + 1, host_len);
-		port_text = close + 2;
-	} else {
-		const char *colon = strchr(text, ':');
-
-		if (!colon || strchr(colon + 1, ':'))
-			return -1;
-		host_len = (size_t)(colon - text);
-		if (host_len >= sizeof(host))
-			return -1;
-		memcpy(host, text, host_len);
-		port_text = colon + 1;
-	}
-	host[host_len] = '\0';
-
-	errno = 0;
-	port = strtol(port_text, &end, 10);
-	if (errno || *port_text == '\0' || *end != '\0' || port < 1 || port > 65535)
-		return -1;
-
-	memset(addr, 0, sizeof(*addr));
-	if (text[0] == '[') {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)addr;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return -1;
-		*len = sizeof(*sin6);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)addr;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return -1;
-		*len = sizeof(*sin);
-	}
-	return 0;
-}
-
-static int parse_number(const char *text, double min, double max, double *value)
-{
-	char *end;
-
-	errno = 0;
-	*value = strtod(text, &end);
-	return errno || *text == '\0' || *end != '\0' || *value < min || *value > max ? -1 : 0;
 }
 
 static void print_usage(FILE *out)
@@ -194,7 +112,7 @@ int main(int argc, char **argv)
 		print_usage(stderr);
 		return 2;
 	}
-	if (parse_target(target, &addr, &addr_len) < 0) {
+	if (parse_endpoint(target, 1, &addr, &addr_len) < 0) {
 		fprintf(stderr, "udpgen: bad target '%s': %s\n", target,
 			"expected ip:port (IPv6 as [addr]:port)");
 		return 2;
@@ -206,25 +124,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	msgs = calloc((size_t)batch, sizeof(*msgs));
-	iov = calloc((size_t)batch, sizeof(*iov));
-	payloads = calloc((size_t)batch, (size_t)size + 1);
-	if (!msgs || !iov || !payloads) {
+	/* One spare byte a slot keeps --size 0 a valid allocation. */
+	payloads = alloc_slots((size_t)batch, (size_t)size + 1, &msgs, &iov);
+	if (!payloads) {
 		perror("udpgen: calloc");
 		return 1;
 	}
-	for (i = 0; i < (int)batch; i++) {
-		unsigned char *p = payloads + (size_t)i * (size_t)size;
-
-		memset(p, 'u', (size_t)size);
-		iov[i].iov_base = p;
+	memset(payloads, 'u', (size_t)batch * ((size_t)size + 1));
+	for (i = 0; i < (int)batch; i++)
 		iov[i].iov_len = (size_t)size;
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-	}
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	install_stop_handlers();
 	signal(SIGPIPE, SIG_IGN);
 
 	limit = (uint64_t)count;
