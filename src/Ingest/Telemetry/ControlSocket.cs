@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Ingest.Telemetry;
@@ -27,8 +28,25 @@ public sealed class ControlSocket : IAsyncDisposable
 
     public string Path { get; }
 
-    /// <summary>The path used when none is configured: control.sock in the runtime directory.</summary>
-    public static string DefaultPath() => System.IO.Path.Combine(Configuration.RuntimePaths.DefaultDirectory(), "control.sock");
+    /// <summary>
+    /// The path `ingest stats` uses without --socket: the one a daemon started with the same environment
+    /// chooses (INGEST_STATS__CONTROLSOCKET, else control.sock in INGEST_RUNTIMEDIRECTORY, else in the
+    /// default runtime directory). Read through the configuration API so names match as the daemon's do.
+    /// </summary>
+    public static string DefaultPath()
+    {
+        var environment = new ConfigurationBuilder()
+            .AddEnvironmentVariables(Configuration.ConfigurationLoader.EnvironmentPrefix)
+            .Build();
+        var configured = environment["Stats:ControlSocket"];
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return configured;
+        }
+
+        var runtime = environment["RuntimeDirectory"];
+        return System.IO.Path.Combine(string.IsNullOrWhiteSpace(runtime) ? Configuration.RuntimePaths.DefaultDirectory() : runtime, "control.sock");
+    }
 
     public static ControlSocket Start(string path, Func<StatsSnapshot> snapshot, ILogger logger)
     {

@@ -112,6 +112,48 @@ public class CliTests
         Assert.Contains("no ingest daemon answered on /tmp/no-such-ingest.sock", result.Stderr);
     }
 
+    [Fact]
+    public async Task Stats_finds_the_daemon_through_the_environment_it_was_started_with()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var runtime = Directory.CreateTempSubdirectory("ingest-cli-env-").FullName;
+        var environment = new Dictionary<string, string> { ["INGEST_RUNTIMEDIRECTORY"] = runtime };
+        try
+        {
+            // No daemon yet: the error names the socket the environment chose.
+            using (var none = CliProcess.Start(environment, "stats"))
+            {
+                Assert.Equal(1, await none.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+                Assert.Contains($"no ingest daemon answered on {Path.Combine(runtime, "control.sock")}", none.Stderr);
+            }
+
+            using var broker = CliProcess.Start("broker");
+            var bootstrap = (await broker.WaitForLineAsync("bootstrap=")).Split('=', 2)[1];
+            using var daemon = CliProcess.Start(environment, "run", "--bootstrap", bootstrap, "--udp", $"127.0.0.1:{FreeUdpPort()}", "--no-proc", "--stats-interval", "0", "--host-id", "cli-env-host");
+            await daemon.WaitForLineAsync("bootstrap=");
+            var socket = Path.Combine(runtime, "control.sock");
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!File.Exists(socket) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20, ct);
+            }
+
+            using var stats = CliProcess.Start(environment, "stats", "--json");
+            Assert.True(await stats.WaitForExitAsync(TimeSpan.FromSeconds(30)) == 0, stats.Stderr);
+            Assert.Contains("\"sources\"", string.Join('\n', stats.Stdout));
+
+            // INGEST_STATS__CONTROLSOCKET wins over the runtime directory, as in the daemon.
+            var elsewhere = Path.Combine(runtime, "elsewhere.sock");
+            using var named = CliProcess.Start(new Dictionary<string, string>(environment) { ["INGEST_STATS__CONTROLSOCKET"] = elsewhere }, "stats");
+            Assert.Equal(1, await named.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Contains($"no ingest daemon answered on {elsewhere}", named.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(runtime, recursive: true);
+        }
+    }
+
     private static int FreeUdpPort()
     {
         using var probe = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));

@@ -56,6 +56,9 @@ internal sealed partial class CliProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    // 0700 and ours, as the daemon requires of a runtime directory.
+    private static readonly Lazy<string> TestRunRuntimeDirectory = new(() => Directory.CreateTempSubdirectory("ingest-test-run-").FullName);
+
     public static CliProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
 
     /// <summary>Starts ingest with <paramref name="environment"/> added to the test's own environment.</summary>
@@ -82,8 +85,14 @@ internal sealed partial class CliProcess : IDisposable
             psi.ArgumentList.Add(a);
         }
 
-        // Every daemon a test starts gets a spool of its own (a flag or --set still wins).
+        // Every daemon a test starts gets a spool of its own (a flag or --set still wins), and the
+        // test run one runtime directory (control socket, upcall socket, TID file): a daemon on this
+        // host, or another test run beside this one, keeps /run/ingest to itself.
         psi.Environment["INGEST_SPOOL__DIRECTORY"] = Path.Combine(Path.GetTempPath(), $"ingest-test-spool-{Guid.NewGuid():N}");
+        if (!environment.ContainsKey("INGEST_RUNTIMEDIRECTORY"))
+        {
+            psi.Environment["INGEST_RUNTIMEDIRECTORY"] = TestRunRuntimeDirectory.Value;
+        }
         return new CliProcess(Process.Start(psi) ?? throw new InvalidOperationException("could not start ingest"));
     }
 
