@@ -26,6 +26,9 @@ public sealed class KafkaRecordSink : IDisposable
     private readonly ConcurrentQueue<DeliveryContext> _contexts = new();
     private static readonly TimeSpan PurgeReportTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>queue.buffering.max.kbytes with <see cref="KafkaProducerOptions.OrderedTimeouts"/>, unless set: 16 MiB.</summary>
+    public const int OrderedQueueKilobytes = 16384;
+
     // With ordered timeouts: every accepted record in produce order, with the ticket its context
     // had then; a head whose context has another ticket (reported, or reused) is gone.
     private readonly ConcurrentQueue<(DeliveryContext Context, long Ticket)>? _outstanding;
@@ -55,6 +58,12 @@ public sealed class KafkaRecordSink : IDisposable
             _outstanding = new();
             config.Remove("delivery.timeout.ms");
             config["message.timeout.ms"] = "0";
+
+            // The owner keeps what does not fit (the spool): a smaller local queue bounds memory.
+            if (!options.Properties.ContainsKey("queue.buffering.max.kbytes"))
+            {
+                config["queue.buffering.max.kbytes"] = OrderedQueueKilobytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
         }
 
         var builder = new ProducerBuilder<byte[], byte[]>(config)
