@@ -77,5 +77,11 @@ internal static class HeartbeatRecords
         public ValueTask WaitForSpaceAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
         public int Flush(TimeSpan timeout) => 0;
+
+        public bool HasOverdue => false;
+
+        public void Abandon()
+        {
+        }
     }
 }

@@ -37,7 +37,9 @@ internal static partial class OutageScenario
         long SpoolFull,
         long SpoolCorrupt,
         double DaemonCpuSeconds,
-        double DrainSeconds);
+        double DrainSeconds,
+        long Reordered,
+        string? FirstReordering);
 
     public static async Task<Result> RunAsync(BenchContext context, Plan plan, CancellationToken cancellationToken)
     {
@@ -130,10 +132,10 @@ internal static partial class OutageScenario
             StatsSnapshot? last = null;
             var quietSince = DateTime.UtcNow;
             long lastDistinct = -1;
-            // A backlog still in the spool keeps the wait going (up to 3 minutes): the producer may
+            // A backlog still in the spool keeps the wait going (up to 5 minutes): the producer may
             // need its own timeouts to reconnect after the freeze.
             while (DateTime.UtcNow - quietSince < TimeSpan.FromSeconds(15)
-                || (last is { Spool.Records: > 0 } && DateTime.UtcNow - drainStart < TimeSpan.FromMinutes(3)))
+                || (last is { Spool.Records: > 0 } && DateTime.UtcNow - drainStart < TimeSpan.FromMinutes(5)))
             {
                 try
                 {
@@ -197,9 +199,11 @@ internal static partial class OutageScenario
                 last?.Spool?.Full ?? 0,
                 last?.Spool?.Corrupt ?? 0,
                 cpu,
-                drainSeconds);
+                drainSeconds,
+                counter.Reordered,
+                counter.FirstReordering);
             context.Progress(string.Create(CultureInfo.InvariantCulture,
-                $"  sent {sent:N0}, distinct in topic {counter.Distinct:N0} (duplicates {counter.Duplicates:N0}, evicted before read {counter.Evicted:N0}), lost {lost:N0}, no listener {noListener:N0}, kernel dropped {kernelDropped:N0}, dropped {string.Join(' ', dropped.Where(d => d.Value > 0).Select(d => $"{d.Key}={d.Value}"))}, peak RSS {peakRss:F0} MB, max spool {maxSpool / 1e6:F1} MB, CPU {cpu:F1} s, drain {drainSeconds:F0} s; {final}"));
+                $"  sent {sent:N0}, distinct in topic {counter.Distinct:N0} (duplicates {counter.Duplicates:N0}, evicted before read {counter.Evicted:N0}), lost {lost:N0}, no listener {noListener:N0}, kernel dropped {kernelDropped:N0}, dropped {string.Join(' ', dropped.Where(d => d.Value > 0).Select(d => $"{d.Key}={d.Value}"))}, peak RSS {peakRss:F0} MB, max spool {maxSpool / 1e6:F1} MB, CPU {cpu:F1} s, drain {drainSeconds:F0} s, out of order {counter.Reordered:N0}{(counter.FirstReordering is { } first ? $" (first: {first})" : "")}; {final}"));
             return result;
         }
         finally
@@ -282,6 +286,9 @@ internal static partial class OutageScenario
         private long _distinct;
         private long _duplicates;
         private long _evicted;
+        private long _reordered;
+        private ulong _highest;
+        private volatile string? _firstReordering;
 
         public TopicCounter(string bootstrap)
         {
@@ -299,6 +306,15 @@ internal static partial class OutageScenario
         public long Distinct => Interlocked.Read(ref _distinct);
 
         public long Duplicates => Interlocked.Read(ref _duplicates);
+
+        /// <summary>
+        /// Distinct udpgen sequence numbers first seen after a higher one. udpgen sends them in
+        /// order to one socket, so they are received, and must reach the topic, in that order (per
+        /// source, one partition); duplicates of earlier ones are allowed.
+        /// </summary>
+        public long Reordered => Interlocked.Read(ref _reordered);
+
+        public string? FirstReordering => _firstReordering;
 
         /// <summary>Offsets the mock broker dropped (it keeps ~5 MiB per partition) before this reader got to them.</summary>
         public long Evicted => Interlocked.Read(ref _evicted);
@@ -359,6 +375,13 @@ internal static partial class OutageScenario
                 if (_seen.Add(seq))
                 {
                     Interlocked.Increment(ref _distinct);
+                    if (seq < _highest)
+                    {
+                        Interlocked.Increment(ref _reordered);
+                        _firstReordering ??= $"udpgen seq {seq} first seen after {_highest}";
+                    }
+
+                    _highest = Math.Max(_highest, seq);
                 }
                 else
                 {

@@ -92,7 +92,24 @@ public sealed class EmbeddedBroker : IDisposable
             throw new InvalidOperationException($"rd_kafka_new: {Marshal.PtrToStringUTF8((nint)errstr)}");
         }
 
-        nint cluster = rd_kafka_mock_cluster_new(handle, brokers);
+        // The mock cluster's thread inherits this thread's signal mask (rd_kafka_new masks its own
+        // threads; rd_kafka_mock_cluster_new does not). With signals open it may run the
+        // runtime's SIGCONT handler after a SIGSTOP'd broker is resumed, and then its poll()
+        // fails with EINTR and the thread ends ("Mock cluster failed to poll"): the broker is gone.
+        byte* all = stackalloc byte[SigsetBytes];
+        byte* saved = stackalloc byte[SigsetBytes];
+        sigfillset(all);
+        pthread_sigmask(SIG_SETMASK, all, saved);
+        nint cluster;
+        try
+        {
+            cluster = rd_kafka_mock_cluster_new(handle, brokers);
+        }
+        finally
+        {
+            pthread_sigmask(SIG_SETMASK, saved, null);
+        }
+
         if (cluster == 0)
         {
             rd_kafka_destroy(handle);

@@ -70,5 +70,17 @@ internal static unsafe partial class MockClusterNative
     [LibraryImport(Lib)]
     public static partial void rd_kafka_mock_clear_request_errors(nint mcluster, short apiKey);
 
+    /// <summary>pthread_sigmask's SIG_SETMASK.</summary>
+    public const int SIG_SETMASK = 2;
+
+    /// <summary>Bytes of glibc's sigset_t (1024 bits).</summary>
+    public const int SigsetBytes = 128;
+
+    [LibraryImport("libc")]
+    public static partial int sigfillset(byte* set);
+
+    [LibraryImport("libc")]
+    public static partial int pthread_sigmask(int how, byte* set, byte* oldset);
+
     public static string ErrorText(int err) => Marshal.PtrToStringUTF8((nint)rd_kafka_err2str(err)) ?? err.ToString();
 }

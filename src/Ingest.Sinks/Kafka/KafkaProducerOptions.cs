@@ -17,4 +17,15 @@ public sealed class KafkaProducerOptions
     /// in flight afterwards are counted as <c>abandoned</c>.
     /// </summary>
     public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// When true, librdkafka never times a record out on its own (its <c>message.timeout.ms</c> is
+    /// set to 0, infinite) and the owner enforces the configured timeout instead: it asks
+    /// <see cref="KafkaRecordSink.HasOverdue"/> and then ends every unacknowledged record at once
+    /// with <see cref="KafkaRecordSink.Abandon"/>. librdkafka's own timeouts can fail a record
+    /// while later records of the same partition are still delivered (INTRODUCTION.md, "Message
+    /// timeout considerations"); ending all of them together leaves no acknowledged record behind
+    /// one that failed, so a caller that sends the failures again in order keeps the order.
+    /// </summary>
+    public bool OrderedTimeouts { get; init; }
 }

@@ -26,6 +26,15 @@ public sealed class KafkaRecordSink : IDisposable
     private readonly ConcurrentQueue<DeliveryContext> _contexts = new();
     private static readonly TimeSpan PurgeReportTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>queue.buffering.max.kbytes with <see cref="KafkaProducerOptions.OrderedTimeouts"/>, unless set: 16 MiB.</summary>
+    public const int OrderedQueueKilobytes = 16384;
+
+    // With ordered timeouts: every accepted record in produce order, with the ticket its context
+    // had then; a head whose context has another ticket (reported, or reused) is gone.
+    private readonly ConcurrentQueue<(DeliveryContext Context, long Ticket)>? _outstanding;
+    private readonly long _timeoutTicks;
+    private long _tickets;
+
     private TaskCompletionSource? _spaceFreed;
     private int _disposed;
     private int _purging;
@@ -40,7 +49,24 @@ public sealed class KafkaRecordSink : IDisposable
         _log = log;
         _closeTimeout = options.CloseTimeout;
 
-        var builder = new ProducerBuilder<byte[], byte[]>(BuildConfig(options))
+        var config = BuildConfig(options);
+        if (options.OrderedTimeouts)
+        {
+            var timeout = TimeSpan.FromMilliseconds(EffectiveMessageTimeoutMs(config));
+            DeliveryTimeout = timeout;
+            _timeoutTicks = (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+            _outstanding = new();
+            config.Remove("delivery.timeout.ms");
+            config["message.timeout.ms"] = "0";
+
+            // The owner keeps what does not fit (the spool): a smaller local queue bounds memory.
+            if (!options.Properties.ContainsKey("queue.buffering.max.kbytes"))
+            {
+                config["queue.buffering.max.kbytes"] = OrderedQueueKilobytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        var builder = new ProducerBuilder<byte[], byte[]>(config)
             .SetErrorHandler(OnError);
         if (log is not null)
         {
@@ -52,6 +78,57 @@ public sealed class KafkaRecordSink : IDisposable
 
     /// <summary>Produced, delivered, failed, queue_full, broker_errors, in_flight, ...</summary>
     public SinkCounters Counters { get; } = new();
+
+    /// <summary>
+    /// With <see cref="KafkaProducerOptions.OrderedTimeouts"/>: the configured
+    /// <c>message.timeout.ms</c> (or its alias <c>delivery.timeout.ms</c>) that
+    /// <see cref="HasOverdue"/> measures against; null when librdkafka enforces it itself.
+    /// </summary>
+    public TimeSpan? DeliveryTimeout { get; }
+
+    /// <summary>
+    /// With <see cref="KafkaProducerOptions.OrderedTimeouts"/>: true when the oldest record not yet
+    /// reported was accepted more than <see cref="DeliveryTimeout"/> ago. Always false otherwise.
+    /// Call it from one thread at a time (the owner's loop).
+    /// </summary>
+    public bool HasOverdue
+    {
+        get
+        {
+            if (_outstanding is null)
+            {
+                return false;
+            }
+
+            while (_outstanding.TryPeek(out var head))
+            {
+                if (Volatile.Read(ref head.Context.Ticket) != head.Ticket)
+                {
+                    _outstanding.TryDequeue(out _);
+                    continue;
+                }
+
+                return Stopwatch.GetTimestamp() - head.Context.StartTimestamp > _timeoutTicks;
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>The <c>message.timeout.ms</c> a configuration sets (its alias included), or librdkafka's default of 300000.</summary>
+    public static long EffectiveMessageTimeoutMs(IReadOnlyDictionary<string, string> config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        foreach (var name in (ReadOnlySpan<string>)["message.timeout.ms", "delivery.timeout.ms"])
+        {
+            if (config.TryGetValue(name, out var text) && long.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms > 0)
+            {
+                return ms;
+            }
+        }
+
+        return 300_000;
+    }
 
     /// <summary>The librdkafka properties the producer was built with (defaults plus overrides).</summary>
     public static Dictionary<string, string> BuildConfig(KafkaProducerOptions options)
@@ -112,10 +189,12 @@ public sealed class KafkaRecordSink : IDisposable
         }
 
         DeliveryContext context = RentContext(handler, state);
+        long ticket = context.Ticket;
         Counters.OnAccepted();
         try
         {
             _producer.Produce(topic, message, context.Callback);
+            _outstanding?.Enqueue((context, ticket));
             return true;
         }
         catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
@@ -155,6 +234,27 @@ public sealed class KafkaRecordSink : IDisposable
 
     /// <summary>Waits up to <paramref name="timeout"/> for in-flight records; returns how many remain.</summary>
     public int Flush(TimeSpan timeout) => _producer.Flush(timeout);
+
+    /// <summary>
+    /// Ends every record not yet acknowledged, queued and in flight alike (rd_kafka_purge), while
+    /// the producer stays usable. Each gets its report soon after, as a retriable failure
+    /// (<see cref="DeliveryOutcome.PossiblyPersisted"/> when its request was already on the wire:
+    /// sending it again may duplicate it). Nothing produced before this call can be acknowledged
+    /// after it, so no record is acknowledged behind an older one that failed.
+    /// </summary>
+    /// <returns>librdkafka's error code (0 = done), or -1 when the handle could not be reached.</returns>
+    public int Abandon()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        Counters.OnAbandon();
+        int error = ProducerNative.Purge(_producer, ProducerNative.PurgeQueue | ProducerNative.PurgeInFlight);
+        if (error != 0)
+        {
+            _log?.Invoke($"kafka sink: rd_kafka_purge failed ({error})");
+        }
+
+        return error;
+    }
 
     /// <summary>
     /// Waits up to <paramref name="timeout"/> for in-flight records, then purges what is left, so
@@ -283,6 +383,7 @@ public sealed class KafkaRecordSink : IDisposable
         context.Handler = handler;
         context.State = state;
         context.StartTimestamp = Stopwatch.GetTimestamp();
+        Volatile.Write(ref context.Ticket, Interlocked.Increment(ref _tickets));
         return context;
     }
 
@@ -290,6 +391,7 @@ public sealed class KafkaRecordSink : IDisposable
     {
         context.Handler = null;
         context.State = null;
+        Volatile.Write(ref context.Ticket, 0);
         _contexts.Enqueue(context);
     }
 
@@ -299,6 +401,9 @@ public sealed class KafkaRecordSink : IDisposable
     /// </summary>
     private sealed class DeliveryContext
     {
+        /// <summary>Non-zero while rented: a new number each time (see <see cref="HasOverdue"/>).</summary>
+        public long Ticket;
+
         public DeliveryContext(KafkaRecordSink owner) => Callback = report => owner.OnDelivery(this, report);
 
         public Action<DeliveryReport<byte[], byte[]>> Callback { get; }

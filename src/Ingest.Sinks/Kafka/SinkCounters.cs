@@ -14,6 +14,7 @@ public sealed class SinkCounters
     private long _inFlight;
     private long _handlerErrors;
     private long _abandoned;
+    private long _abandons;
 
     /// <summary>Records accepted into librdkafka's queue.</summary>
     public long Produced => Volatile.Read(ref _produced);
@@ -39,6 +40,9 @@ public sealed class SinkCounters
     /// <summary>Records still in flight when the sink was disposed (no report will come).</summary>
     public long Abandoned => Volatile.Read(ref _abandoned);
 
+    /// <summary>Times every unacknowledged record was ended at once (<see cref="KafkaRecordSink.Abandon"/>: a delivery timeout, a backlog starting).</summary>
+    public long Abandons => Volatile.Read(ref _abandons);
+
     /// <summary>A consistent-enough copy under the counters' snake_case names, for telemetry.</summary>
     public KeyValuePair<string, long>[] Snapshot() =>
     [
@@ -50,12 +54,13 @@ public sealed class SinkCounters
         new("in_flight", InFlight),
         new("handler_errors", HandlerErrors),
         new("abandoned", Abandoned),
+        new("abandons", Abandons),
     ];
 
     /// <inheritdoc />
     public override string ToString() =>
         $"produced={Produced} delivered={Delivered} failed={Failed} queue_full={QueueFull} " +
-        $"broker_errors={BrokerErrors} in_flight={InFlight} handler_errors={HandlerErrors} abandoned={Abandoned}";
+        $"broker_errors={BrokerErrors} in_flight={InFlight} handler_errors={HandlerErrors} abandoned={Abandoned} abandons={Abandons}";
 
     internal void OnAccepted()
     {
@@ -90,6 +95,8 @@ public sealed class SinkCounters
     internal void OnBrokerError() => Interlocked.Increment(ref _brokerErrors);
 
     internal void OnHandlerError() => Interlocked.Increment(ref _handlerErrors);
+
+    internal void OnAbandon() => Interlocked.Increment(ref _abandons);
 
     internal void OnAbandoned(long count)
     {

@@ -122,7 +122,8 @@ public sealed class IngestDaemon
 
         var kafkaLog = _loggers.CreateLogger("kafka");
         using var sink = new KafkaRecordSink(
-            new KafkaProducerOptions { BootstrapServers = bootstrap, Properties = _options.Kafka.Properties },
+            // With the spool, message.timeout.ms is enforced by the spool's sender, all records at once (per-source order).
+            new KafkaProducerOptions { BootstrapServers = bootstrap, Properties = _options.Kafka.Properties, OrderedTimeouts = spool is not null },
             line => kafkaLog.LogWarning("{Line}", line));
         var publisher = new KafkaRecordPublisher(sink);
         var graph = new PipelineGraph(_options.Pipeline, _options.ResolvedHostId, sources, publisher, _loggers.CreateLogger("pipeline"));

@@ -43,6 +43,10 @@ internal sealed class KafkaRecordPublisher : IRecordPublisher, IDeliveryHandler,
 
     public ValueTask WaitForSpaceAsync(CancellationToken cancellationToken) => _sink.WaitForSpaceAsync(cancellationToken);
 
+    public bool HasOverdue => _sink.HasOverdue;
+
+    public void Abandon() => _sink.Abandon();
+
     /// <summary>Waits up to <paramref name="timeout"/>, then purges: every record has its outcome when this returns.</summary>
     public int Flush(TimeSpan timeout) => _sink.FlushOrPurge(timeout);
 

@@ -22,4 +22,18 @@ public interface IRecordPublisher
 
     /// <summary>Records accepted and not yet acknowledged.</summary>
     int InFlight { get; }
+
+    /// <summary>
+    /// True when a record has waited longer than the delivery timeout this publisher leaves to its
+    /// caller to enforce (see <see cref="Abandon"/>); always false for a producer that times
+    /// records out itself.
+    /// </summary>
+    bool HasOverdue { get; }
+
+    /// <summary>
+    /// Ends every accepted, unacknowledged record now, all together: each is reported soon after
+    /// as a retriable failure (the spool then takes it), and none produced before this call can be
+    /// acknowledged after it.
+    /// </summary>
+    void Abandon();
 }

@@ -21,6 +21,12 @@ public sealed class SpoolOptions
     /// <summary>Most records replayed from the spool and not yet acknowledged at once.</summary>
     public int ReplayWindowRecords { get; set; } = 256;
 
+    /// <summary>
+    /// Upper bound on the bytes per second replayed from the spool to the broker; 0 (default) = as
+    /// fast as the broker takes them. A fleet coming back from an outage otherwise replays at once.
+    /// </summary>
+    public long ReplayMaxBytesPerSecond { get; set; }
+
     /// <summary>How long after a retriable failure the spool waits before it tries the broker again.</summary>
     public int RetryBackoffMs { get; set; } = 1000;
 
@@ -65,6 +71,11 @@ public sealed class SpoolOptions
         if (ReplayWindowRecords is < 1 or > 100_000)
         {
             throw new ConfigurationException($"Spool:ReplayWindowRecords must be between 1 and 100000 (got {ReplayWindowRecords})");
+        }
+
+        if (ReplayMaxBytesPerSecond is < 0 or > 1L << 40)
+        {
+            throw new ConfigurationException($"Spool:ReplayMaxBytesPerSecond must be between 0 (no limit) and 2^40 (got {ReplayMaxBytesPerSecond})");
         }
 
         if (RetryBackoffMs is < 10 or > 600_000)

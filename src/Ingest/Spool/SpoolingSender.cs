@@ -10,20 +10,32 @@ namespace Ingest.Spool;
 /// <summary>
 /// Drains the sink edge into the publisher through the durable spool (docs/architecture.md,
 /// "Durable spool"). In <see cref="SpoolMode.Overflow"/> records go straight to the producer until
-/// it cannot take one (its queue is full, or a delivery failed retriably); from then on, new
-/// records go to the log behind the backlog, and the backlog is published in order (failed
-/// records first, then the log) until it is empty. In <see cref="SpoolMode.Always"/> every record
-/// is appended before it is produced. Records of acknowledging sources (the ring) bypass the
-/// spool: the kernel ring is their buffer, and a loss rewinds them.
+/// it cannot take one (its queue is full, or a delivery failed or waited past the delivery
+/// timeout); then every record still with the producer is ended at once, the failed ones are
+/// appended to the log in the order they left their batchers, and from then on new records go to
+/// the log behind them. The log is published in order until it is empty. In
+/// <see cref="SpoolMode.Always"/> every record is appended before it is produced. Records of
+/// acknowledging sources (the ring) bypass the spool: the kernel ring is their buffer, and a loss
+/// rewinds them.
 /// </summary>
 /// <remarks>
-/// One loop owns the state; delivery reports (librdkafka's thread) only flip entry states, queue
-/// failures and wake the loop. A log frame's read position is committed only once it and every
-/// frame before it are finished with, so a SIGKILL replays, never skips.
+/// Per-source order: a record must never be acknowledged while an older one of its source is on
+/// its way back to the spool. librdkafka's own timeouts can do exactly that (they fail a prefix of
+/// a partition's queue while the rest is still delivered), so the producer runs with ordered
+/// timeouts (<see cref="IRecordPublisher.HasOverdue"/>): this loop ends everything unacknowledged
+/// together (<see cref="IRecordPublisher.Abandon"/>) on a timeout, a failure or a full queue, and
+/// only then decides what goes where. One loop owns the state; delivery reports (librdkafka's
+/// thread) only flip entry states, queue failures and wake the loop. A log frame's read position
+/// is committed only once it and every frame before it are finished with, so a SIGKILL replays,
+/// never skips.
 /// </remarks>
 internal sealed class SpoolingSender : IRecordListener
 {
     private static readonly object Direct = new();
+    private static readonly TimeSpan StopDrainTimeout = TimeSpan.FromSeconds(5);
+
+    // The reports of one purge take a moment: an overdue head is not purged again before this.
+    private static readonly TimeSpan AbandonInterval = TimeSpan.FromSeconds(1);
 
     private readonly ChannelReader<OutgoingRecord> _input;
     private readonly IRecordPublisher _publisher;
@@ -37,17 +49,22 @@ internal sealed class SpoolingSender : IRecordListener
     private readonly ConcurrentQueue<OutgoingRecord> _failures = new();
     private readonly Lock _windowGate = new();
     private readonly LinkedList<Entry> _window = new();
-    private readonly List<OutgoingRecord> _retry = [];
     private readonly HashSet<SpoolPosition> _settledBeforeRewind = [];
-    private int _retryCursor;
     private Entry? _pending;
     private OutgoingRecord? _heldAcknowledged;
+    private OutgoingRecord? _overflow;
     private int _directInFlight;
     private long _ordinal;
     private bool _backlog;
+    private bool _draining;
     private bool _caughtUp = true;
     private int _replayFailed;
+    private bool _replayAbandoned;
+    private bool _throttled;
+    private double _replayBudget;
+    private long _budgetAt = Stopwatch.GetTimestamp();
     private long _pauseUntil;
+    private long _abandonedAt;
     private SpoolPosition _recoveredCounted;
     private volatile bool _stopped;
     private long _spooledRecords;
@@ -55,6 +72,7 @@ internal sealed class SpoolingSender : IRecordListener
     private long _replayedRecords;
     private long _replayedBytes;
     private long _replayedEvents;
+    private long _abandons;
     private long _rateEvents;
     private long _rateAt = Stopwatch.GetTimestamp();
     private double _replayRate;
@@ -92,10 +110,13 @@ internal sealed class SpoolingSender : IRecordListener
     /// <summary>Events in the records written to the log by this run.</summary>
     public long SpooledEvents => Volatile.Read(ref _spooledEvents);
 
-    /// <summary>Records published from the spool (or the in-memory retry list) and acknowledged.</summary>
+    /// <summary>Records published from the spool and acknowledged.</summary>
     public long ReplayedRecords => Volatile.Read(ref _replayedRecords);
 
     public long ReplayedBytes => Volatile.Read(ref _replayedBytes);
+
+    /// <summary>Times this sender ended every unacknowledged record at once (a timeout, a failure, a full queue).</summary>
+    public long Abandons => Volatile.Read(ref _abandons);
 
     /// <summary>Events per second acknowledged from the spool, over the last second or so.</summary>
     public double ReplayRate => Volatile.Read(ref _replayRate);
@@ -137,7 +158,12 @@ internal sealed class SpoolingSender : IRecordListener
                 break;
             }
 
-            if (!inputDone)
+            if (Stopwatch.GetElapsedTime(_abandonedAt) > AbandonInterval && _publisher.HasOverdue)
+            {
+                Abandon("a record waited longer than the delivery timeout (message.timeout.ms)");
+            }
+
+            if (!inputDone && !_draining)
             {
                 inputDone = Pull();
             }
@@ -147,6 +173,7 @@ internal sealed class SpoolingSender : IRecordListener
                 _heldAcknowledged = null;
             }
 
+            Drain();
             Settle();
             Replay();
 
@@ -160,7 +187,7 @@ internal sealed class SpoolingSender : IRecordListener
             await WaitAsync(inputDone, abort).ConfigureAwait(false);
         }
 
-        Stop();
+        await StopAsync().ConfigureAwait(false);
     }
 
     public void OnDelivered(OutgoingRecord record)
@@ -203,6 +230,7 @@ internal sealed class SpoolingSender : IRecordListener
 
         if (ReferenceEquals(record.ListenerState, Direct))
         {
+            // Waits in memory until every direct record has its outcome, then goes to the log in edge order.
             record.Stats.AddSpooled(record.Count);
             record.ListenerState = null;
             _failures.Enqueue(record);
@@ -210,7 +238,7 @@ internal sealed class SpoolingSender : IRecordListener
         }
         else if (record.ListenerState is Entry entry)
         {
-            // Back in the spool: the frame (or the in-memory retry) is published again after a rewind.
+            // Still in the log, uncommitted: published again after the rewind.
             record.Stats.AddSpooled(record.Count);
             entry.State = EntryState.Retry;
             Volatile.Write(ref _replayFailed, 1);
@@ -226,7 +254,7 @@ internal sealed class SpoolingSender : IRecordListener
 
     public bool OnShutdown(OutgoingRecord record)
     {
-        if (record.ListenerState is Entry { Frame: not null })
+        if (record.ListenerState is Entry)
         {
             // Still in the log, uncommitted: the next start publishes it again.
             record.Stats.AddSpooled(record.Count);
@@ -252,7 +280,7 @@ internal sealed class SpoolingSender : IRecordListener
     /// <summary>Moves records from the sink edge to the producer or the log; true when the edge is completed and empty.</summary>
     private bool Pull()
     {
-        while (_heldAcknowledged is null && _input.TryRead(out var record))
+        while (_heldAcknowledged is null && !_draining && _failures.IsEmpty && _input.TryRead(out var record))
         {
             record.Ordinal = ++_ordinal;
             if (record.IsAcknowledged)
@@ -276,14 +304,98 @@ internal sealed class SpoolingSender : IRecordListener
             Interlocked.Increment(ref _directInFlight);
             if (!TryPublish(record))
             {
-                // The producer's queue is full: this record and everything after it go behind it.
+                // The producer's queue is full: the backlog starts with this record, behind every
+                // record the producer still holds; those are ended now so none is acknowledged later.
                 Interlocked.Decrement(ref _directInFlight);
-                Volatile.Write(ref _backlog, true);
-                Spool(record);
+                record.ListenerState = null;
+                _overflow = record;
+                _draining = true;
+                if (Volatile.Read(ref _directInFlight) > 0)
+                {
+                    Abandon("the producer's queue is full");
+                }
             }
         }
 
         return _input.Completion.IsCompleted;
+    }
+
+    /// <summary>
+    /// Ends every record the producer holds (a purge) so that none can be acknowledged after one
+    /// that failed; their reports come back as retriable failures.
+    /// </summary>
+    private void Abandon(string why)
+    {
+        if (Volatile.Read(ref _directInFlight) > 0)
+        {
+            _draining = true;
+        }
+
+        Interlocked.Increment(ref _abandons);
+        _abandonedAt = Stopwatch.GetTimestamp();
+        _logger.LogInformation("spool: {Why}; ending every record still with the producer ({InFlight}) so they go to the spool together, in order", why, _publisher.InFlight);
+        _publisher.Abandon();
+    }
+
+    /// <summary>
+    /// Once every direct record has its outcome: the failed ones go to the log in edge order, then
+    /// the record that did not fit, and the backlog starts behind them.
+    /// </summary>
+    private void Drain()
+    {
+        if (!_draining && !_failures.IsEmpty)
+        {
+            // A direct record failed: end the others too, so none is acknowledged after it.
+            if (Volatile.Read(ref _directInFlight) > 0)
+            {
+                Abandon("a delivery failed");
+            }
+
+            _draining = true;
+        }
+
+        if (!_draining || Volatile.Read(ref _directInFlight) > 0)
+        {
+            return;
+        }
+
+        FinishDrain();
+        _pauseUntil = Stopwatch.GetTimestamp() + (long)(_options.RetryBackoffMs * (Stopwatch.Frequency / 1000.0));
+    }
+
+    private void FinishDrain()
+    {
+        var failed = new List<OutgoingRecord>();
+        while (_failures.TryDequeue(out var record))
+        {
+            failed.Add(record);
+        }
+
+        // Reports come in any order across partitions: the log takes them in edge order.
+        failed.Sort(OrdinalComparer.Instance);
+        foreach (var record in failed)
+        {
+            // Counted as spooled since its failure.
+            if (!Append(record))
+            {
+                record.Listener = null;
+                record.Unspooled();
+                record.Failed(DropReason.SpoolFull);
+            }
+        }
+
+        if (_overflow is { } overflow)
+        {
+            _overflow = null;
+            Spool(overflow);
+        }
+
+        _draining = false;
+        if (failed.Count > 0 || _log.Records > 0)
+        {
+            Volatile.Write(ref _backlog, true);
+            _caughtUp = false;
+        }
     }
 
     private void Spool(OutgoingRecord record)
@@ -324,21 +436,9 @@ internal sealed class SpoolingSender : IRecordListener
         }
     }
 
-    /// <summary>Folds failures into the retry list, commits the finished prefix, rewinds after a failed replay.</summary>
+    /// <summary>Commits the window's finished prefix; after a failed replay, ends the rest of the window and rewinds.</summary>
     private void Settle()
     {
-        if (!_failures.IsEmpty)
-        {
-            Volatile.Write(ref _backlog, true);
-            _pauseUntil = Stopwatch.GetTimestamp() + (long)(_options.RetryBackoffMs * (Stopwatch.Frequency / 1000.0));
-            while (_failures.TryDequeue(out var failed))
-            {
-                // Reports may come in any order across partitions: keep the retry list in edge order.
-                var index = _retry.BinarySearch(failed, OrdinalComparer.Instance);
-                _retry.Insert(index < 0 ? ~index : index, failed);
-            }
-        }
-
         var commitTo = default(SpoolPosition);
         var frames = 0;
         var anyInFlight = false;
@@ -346,18 +446,9 @@ internal sealed class SpoolingSender : IRecordListener
         {
             while (_window.First is { } node && node.Value.State == EntryState.Done)
             {
-                var entry = node.Value;
                 _window.RemoveFirst();
-                if (entry.Frame is { } frame)
-                {
-                    commitTo = frame.Next;
-                    frames++;
-                }
-                else
-                {
-                    _retry.Remove(entry.Record!);
-                    _retryCursor--;
-                }
+                commitTo = node.Value.Frame.Next;
+                frames++;
             }
 
             foreach (var entry in _window)
@@ -371,7 +462,18 @@ internal sealed class SpoolingSender : IRecordListener
             _log.Commit(commitTo, frames);
         }
 
-        if (Volatile.Read(ref _replayFailed) != 0 && !anyInFlight)
+        if (Volatile.Read(ref _replayFailed) == 0)
+        {
+            return;
+        }
+
+        if (anyInFlight && !_replayAbandoned)
+        {
+            // Newer replayed records must not be acknowledged after the one that failed.
+            _replayAbandoned = true;
+            Abandon("a replayed record failed");
+        }
+        else if (!anyInFlight)
         {
             Rewind();
         }
@@ -385,14 +487,7 @@ internal sealed class SpoolingSender : IRecordListener
             {
                 if (entry.State == EntryState.Done)
                 {
-                    if (entry.Frame is { } frame)
-                    {
-                        _settledBeforeRewind.Add(frame.Position);
-                    }
-                    else
-                    {
-                        _retry.Remove(entry.Record!);
-                    }
+                    _settledBeforeRewind.Add(entry.Frame.Position);
                 }
             }
 
@@ -400,18 +495,19 @@ internal sealed class SpoolingSender : IRecordListener
         }
 
         _pending = null;
-        _retryCursor = 0;
         _log.Rewind();
         _caughtUp = false;
+        _replayAbandoned = false;
         Volatile.Write(ref _replayFailed, 0);
         _pauseUntil = Stopwatch.GetTimestamp() + (long)(_options.RetryBackoffMs * (Stopwatch.Frequency / 1000.0));
         _logger.LogInformation("spool: the broker did not take a replayed record; retrying from the oldest unacknowledged one in {Backoff} ms", _options.RetryBackoffMs);
     }
 
-    /// <summary>Publishes the backlog in order, within the replay window.</summary>
+    /// <summary>Publishes the backlog in order, within the replay window and the replay rate limit.</summary>
     private void Replay()
     {
-        if (!Backlogged || Volatile.Read(ref _replayFailed) != 0 || Stopwatch.GetTimestamp() < _pauseUntil)
+        _throttled = false;
+        if (!Backlogged || _draining || Volatile.Read(ref _replayFailed) != 0 || Stopwatch.GetTimestamp() < _pauseUntil)
         {
             return;
         }
@@ -423,8 +519,15 @@ internal sealed class SpoolingSender : IRecordListener
             return;
         }
 
+        RefillReplayBudget();
         while (WindowCount() < _options.ReplayWindowRecords)
         {
+            if (_options.ReplayMaxBytesPerSecond > 0 && _replayBudget <= 0)
+            {
+                _throttled = true;
+                break;
+            }
+
             var entry = _pending ?? NextEntry();
             if (entry is null)
             {
@@ -453,28 +556,30 @@ internal sealed class SpoolingSender : IRecordListener
                 break;
             }
 
-            if (entry.Frame is null)
-            {
-                _retryCursor++;
-            }
+            _replayBudget -= entry.Record!.Value.Length;
         }
 
-        if (_options.Mode == SpoolMode.Overflow && _caughtUp && _pending is null && _retry.Count == 0 && WindowCount() == 0)
+        if (_options.Mode == SpoolMode.Overflow && _caughtUp && _pending is null && WindowCount() == 0)
         {
             Volatile.Write(ref _backlog, false);
         }
     }
 
-    private Entry? NextEntry()
+    /// <summary>Token bucket for <see cref="SpoolOptions.ReplayMaxBytesPerSecond"/>: at most one second's worth banked.</summary>
+    private void RefillReplayBudget()
     {
-        if (_retryCursor < _retry.Count)
+        var now = Stopwatch.GetTimestamp();
+        var rate = _options.ReplayMaxBytesPerSecond;
+        if (rate > 0)
         {
-            var record = _retry[_retryCursor];
-            var entry = new Entry(null, record);
-            record.ListenerState = entry;
-            return entry;
+            _replayBudget = Math.Min(rate, _replayBudget + (rate * (now - _budgetAt) / (double)Stopwatch.Frequency));
         }
 
+        _budgetAt = now;
+    }
+
+    private Entry? NextEntry()
+    {
         while (_log.TryRead(out var frame))
         {
             if (_settledBeforeRewind.Remove(frame.Position))
@@ -536,31 +641,24 @@ internal sealed class SpoolingSender : IRecordListener
 
     private bool IsIdle()
     {
-        if (_heldAcknowledged is not null || Volatile.Read(ref _directInFlight) > 0 || !_failures.IsEmpty)
+        if (_heldAcknowledged is not null || _overflow is not null || _draining || Volatile.Read(ref _directInFlight) > 0 || !_failures.IsEmpty)
         {
             return false;
         }
 
-        lock (_windowGate)
-        {
-            if (_window.Count > 0)
-            {
-                return false;
-            }
-        }
-
-        return _retryCursor >= _retry.Count;
+        return WindowCount() == 0;
     }
 
     private async Task WaitAsync(bool inputDone, CancellationToken abort)
     {
         _wake.Reader.TryRead(out _);
-        var interval = TimeSpan.FromMilliseconds(_pending is not null || _heldAcknowledged is not null ? 5 : 50);
+        var soon = _pending is not null || _heldAcknowledged is not null || _draining || _throttled;
+        var interval = TimeSpan.FromMilliseconds(soon ? 5 : 50);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
         timeout.CancelAfter(interval);
         try
         {
-            if (inputDone || _heldAcknowledged is not null)
+            if (inputDone || _heldAcknowledged is not null || _draining || !_failures.IsEmpty)
             {
                 await _wake.Reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
             }
@@ -574,10 +672,33 @@ internal sealed class SpoolingSender : IRecordListener
         }
     }
 
-    /// <summary>At the end: what only memory holds goes to the log for the next start.</summary>
-    private void Stop()
+    /// <summary>At the end: what only memory holds goes to the log for the next start, oldest first.</summary>
+    private async Task StopAsync()
     {
         Settle();
+
+        // Direct records still with the producer at the deadline are older than anything the
+        // sink edge still holds: end them and wait for their reports, so the log keeps the order.
+        if (Volatile.Read(ref _directInFlight) > 0)
+        {
+            Abandon("stopping with records still unacknowledged");
+            var deadline = Stopwatch.GetTimestamp() + (long)(StopDrainTimeout.TotalSeconds * Stopwatch.Frequency);
+            while (Volatile.Read(ref _directInFlight) > 0 && Stopwatch.GetTimestamp() < deadline)
+            {
+                await Task.Delay(10).ConfigureAwait(false);
+            }
+
+            if (Volatile.Read(ref _directInFlight) > 0)
+            {
+                _logger.LogWarning("spool: {Count} records got no report {Timeout} s after the purge; the flush keeps them, after newer ones", Volatile.Read(ref _directInFlight), StopDrainTimeout.TotalSeconds);
+            }
+        }
+
+        if (_draining || !_failures.IsEmpty || _overflow is not null)
+        {
+            FinishDrain();
+        }
+
         _stopped = true;
         if (_heldAcknowledged is { } held)
         {
@@ -595,25 +716,6 @@ internal sealed class SpoolingSender : IRecordListener
 
             record.Listener = this;
             Spool(record);
-        }
-
-        List<OutgoingRecord> unsent;
-        lock (_windowGate)
-        {
-            // Retries in the window are still the producer's: the publisher's flush spills them.
-            var inWindow = _window.Where(e => e.Frame is null).Select(e => e.Record!).ToHashSet(ReferenceEqualityComparer.Instance);
-            unsent = _retry.Where(r => !inWindow.Contains(r)).ToList();
-        }
-
-        foreach (var record in unsent)
-        {
-            // Counted as spooled since its failure; the log keeps it, or it is lost and counted.
-            if (!Append(record))
-            {
-                record.Listener = null;
-                record.Unspooled();
-                record.Failed(DropReason.Shutdown);
-            }
         }
 
         try
@@ -662,13 +764,13 @@ internal sealed class SpoolingSender : IRecordListener
         Retry,
     }
 
-    /// <summary>One record of the backlog handed to the producer: a log frame, or a retry from memory.</summary>
-    private sealed class Entry(SpoolFrame? frame, OutgoingRecord? record)
+    /// <summary>One frame of the backlog handed to the producer (or already settled, to be committed in order).</summary>
+    private sealed class Entry(SpoolFrame frame, OutgoingRecord? record)
     {
         private int _state;
 
         /// <summary>Where the frame is, without its payload: the window must not keep the bytes alive.</summary>
-        public FrameSpan? Frame { get; } = frame is { } f ? new FrameSpan(f.Position, f.Next) : null;
+        public FrameSpan Frame { get; } = new(frame.Position, frame.Next);
 
         public OutgoingRecord? Record { get; } = record;
 

@@ -56,6 +56,20 @@ internal sealed class FakePublisher : IRecordPublisher
 
     public async ValueTask WaitForSpaceAsync(CancellationToken cancellationToken) => await Task.Delay(5, cancellationToken);
 
+    public bool HasOverdue => false;
+
+    /// <summary>Fails every unacknowledged record as a retriable failure, as a purge does.</summary>
+    public void Abandon()
+    {
+        while (_unacked.TryDequeue(out var r))
+        {
+            if (!r.TryRetry())
+            {
+                r.Failed(DropReason.DeliveryFailed);
+            }
+        }
+    }
+
     public int Flush(TimeSpan timeout)
     {
         var n = 0;

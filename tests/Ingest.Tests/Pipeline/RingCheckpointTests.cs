@@ -283,6 +283,10 @@ public sealed class RingCheckpointTests
 
         public ValueTask WaitForSpaceAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
+        public bool HasOverdue => false;
+
+        public void Abandon() => Flush(TimeSpan.Zero);
+
         public int Flush(TimeSpan timeout)
         {
             var n = 0;
