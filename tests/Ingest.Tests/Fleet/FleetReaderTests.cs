@@ -82,6 +82,53 @@ public class FleetReaderTests
     }
 
     [Fact]
+    public async Task A_failed_positioning_is_counted_and_retried_by_the_next_read_not_thrown()
+    {
+        using var broker = EmbeddedBroker.Start();
+        using var sink = new KafkaRecordSink(new KafkaProducerOptions { BootstrapServers = broker.BootstrapServers }, _ => { });
+        await ProduceAsync(sink, "fleet.t4", "old", [1]);
+
+        // The end offsets cannot be looked up at first (a busy broker timing out, a new topic
+        // without a leader yet): before, the exception left the reader (and `ingest send`'s
+        // results reader with it) dead.
+        broker.PushRequestErrors(2, 29, 29); // both requests of one end-offsets lookup (low and high)
+        using var reader = new KafkaRecentReader(broker.BootstrapServers, "fleet.t4", since: null);
+        Assert.Null(reader.Read(TimeSpan.FromMilliseconds(100)));
+        Assert.False(reader.Assigned);
+        Assert.Equal(1, reader.AssignFailures);
+        Assert.Contains("authorization", reader.LastAssignError, StringComparison.OrdinalIgnoreCase);
+
+        Assert.Null(reader.Read(TimeSpan.FromMilliseconds(100)));
+        Assert.True(reader.Assigned);
+        await ProduceAsync(sink, "fleet.t4", "new", [2]);
+        Assert.Equal(["new"], Drain(reader));
+    }
+
+    [Fact]
+    public async Task When_the_newest_record_cannot_be_read_in_time_the_recent_past_is_not_given_up()
+    {
+        using var broker = EmbeddedBroker.Start();
+        broker.CreateTopic("fleet.t5", 1);
+        using var sink = new KafkaRecordSink(new KafkaProducerOptions { BootstrapServers = broker.BootstrapServers }, _ => { });
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        for (var i = 0; i < 5; i++)
+        {
+            await ProduceAsync(sink, "fleet.t5", $"h{i}", FleetRecords.Heartbeat($"h{i}", now));
+        }
+
+        // This broker has no offsets-for-times, so the reader looks at the newest record's time to
+        // choose between "all older: start at the end" and "read from the oldest". Fetches failing
+        // for longer than one attempt may wait: before, that read as "all older", and a view
+        // started then skipped the recent past (every heartbeat before it started).
+        broker.PushRequestErrors(1, Enumerable.Repeat(6, 8).ToArray()); // NOT_LEADER_FOR_PARTITION
+        using var reader = new KafkaRecentReader(broker.BootstrapServers, "fleet.t5", DateTimeOffset.UtcNow.AddMinutes(-1)) { AssignTimeout = TimeSpan.FromMilliseconds(300) };
+        var past = ReadUntilCaughtUp(reader, TimeSpan.FromSeconds(60));
+        Assert.True(reader.CaughtUp);
+        Assert.True(reader.AssignFailures > 0, "the fault did not delay the newest record: the test proves nothing");
+        Assert.Equal(["h0", "h1", "h2", "h3", "h4"], past.Select(r => System.Text.Encoding.UTF8.GetString(r.Key!)));
+    }
+
+    [Fact]
     public async Task Hosts_seen_are_those_with_a_recent_heartbeat_matching_the_glob()
     {
         using var broker = EmbeddedBroker.Start();
