@@ -118,6 +118,7 @@ public sealed class FleetHostsBenchmark : IBenchmark
             var wireUpBefore = relays.Sum(r => r.BytesToTarget);
             var wireDownBefore = relays.Sum(r => r.BytesFromTarget);
             var cpuBefore = daemons.Select(d => d.CpuNanoseconds()).ToArray();
+            var selfBefore = ProcStat.Threads(Environment.ProcessId);
             var fleetBefore = fleet.CpuNanoseconds();
             var clock = Stopwatch.StartNew();
             long bytes = 0;
@@ -136,6 +137,11 @@ public sealed class FleetHostsBenchmark : IBenchmark
             }
 
             var seconds = clock.Elapsed.TotalSeconds;
+
+            // This process hosts the broker (librdkafka's mock cluster: one thread per broker) and
+            // the N relays: if its threads use a whole core, the broker is what lags.
+            var self = ThreadCpuSplit.Between(selfBefore, ProcStat.Threads(Environment.ProcessId)).OrderByDescending(r => r.RunNs).Take(4);
+            context.Progress($"fleet-hosts: broker process (mock broker + relays + bench reader) CPU: {string.Join(", ", self.Select(r => $"{r.Name} x{r.Threads} {r.RunNs / 1e9 / seconds * 100:F1} %"))}");
             var wireUp = (relays.Sum(r => r.BytesToTarget) - wireUpBefore) / seconds / count;
             var wireDown = (relays.Sum(r => r.BytesFromTarget) - wireDownBefore) / seconds / count;
             var cpu = daemons.Select((d, i) => (d.CpuNanoseconds() - cpuBefore[i]) / 1e9 / seconds * 100).ToArray();
