@@ -70,7 +70,7 @@ public sealed class KafkaRecentReader : IDisposable
     /// </summary>
     public TimeSpan AssignTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Attempts to find the start positions that failed (timed out, no leader yet, newest record not readable in time).</summary>
+    /// <summary>Attempts to find the start positions that failed (a broker call timed out or failed, e.g. no leader yet).</summary>
     public long AssignFailures { get; private set; }
 
     /// <summary>Why the latest failed attempt failed; null if none failed.</summary>
@@ -178,6 +178,7 @@ public sealed class KafkaRecentReader : IDisposable
         var behind = new HashSet<int>();
         var assignment = new List<TopicPartitionOffset>(topic.Partitions.Count);
         var skipOlder = false;
+        bool? looksUpByTime = null;
         if (_since is null)
         {
             // From the end: nothing before now is wanted. A topic that did not exist when reading
@@ -204,19 +205,14 @@ public sealed class KafkaRecentReader : IDisposable
                 {
                     // No offset for that time: on Kafka, every record is older, so start at the
                     // end. A broker that cannot look up by time (librdkafka's mock cluster)
-                    // answers the same; tell them apart by the newest record's time, and in the
-                    // second case read from the oldest record, skipping the older ones by their
-                    // timestamp. Not knowing the newest record's time (a slow broker) is not a
-                    // reason to pick either: try again later rather than lose the recent past.
-                    if (NewestIsRecent(start.TopicPartition, end, wait) is not { } recent)
-                    {
-                        LastAssignError = $"{start.TopicPartition}: the newest record could not be read within {wait.TotalSeconds:0.#} s";
-                        AssignFailures++;
-                        return false;
-                    }
-
-                    offset = recent ? low : end;
-                    skipOlder |= recent;
+                    // answers the same. Tell them apart by asking for the epoch, which any broker
+                    // that looks up by time answers with an offset when the partition holds
+                    // records; on one that cannot, read from the oldest record, skipping the older
+                    // ones by their timestamp. (Guessing from the newest record's time instead
+                    // needed a fetch per partition, which a busy broker did not answer in time.)
+                    looksUpByTime ??= LooksUpByTime(start.TopicPartition, wait);
+                    offset = looksUpByTime.Value ? end : low;
+                    skipOlder |= !looksUpByTime.Value;
                 }
                 else if (offset < 0)
                 {
@@ -244,31 +240,7 @@ public sealed class KafkaRecentReader : IDisposable
         return true;
     }
 
-    /// <summary>Whether the newest record of <paramref name="partition"/> is at or after the start time; null when it could not be read in time.</summary>
-    private bool? NewestIsRecent(TopicPartition partition, long end, TimeSpan timeout)
-    {
-        _consumer.Assign(new TopicPartitionOffset(partition, end - 1));
-        try
-        {
-            var deadline = DateTime.UtcNow + timeout;
-            while (DateTime.UtcNow < deadline)
-            {
-                var result = _consumer.Consume(TimeSpan.FromMilliseconds(100));
-                if (result?.Message is { } message && result.Partition == partition.Partition)
-                {
-                    return message.Timestamp.UnixTimestampMs >= _since!.Value.ToUnixTimeMilliseconds();
-                }
-            }
-
-            return null;
-        }
-        catch (ConsumeException e) when (!e.Error.IsFatal)
-        {
-            return null;
-        }
-        finally
-        {
-            _consumer.Unassign();
-        }
-    }
+    /// <summary>Whether the broker finds offsets by time: asked for the epoch, it answers with an offset for a partition that holds records.</summary>
+    private bool LooksUpByTime(TopicPartition partition, TimeSpan timeout) =>
+        _consumer.OffsetsForTimes([new TopicPartitionTimestamp(partition, new Timestamp(0, TimestampType.CreateTime))], timeout)[0].Offset.Value >= 0;
 }
