@@ -13,12 +13,14 @@ namespace Ingest.Bench.Fleet;
 /// <summary>
 /// N real idle daemons (default 200; FLEET_N overrides) on this machine against one embedded
 /// broker, each with its own HostId, runtime directory and UDP port, heartbeating at the default
-/// 10 s: per-host idle CPU and RSS, broker bytes/s per host (every record value and key on
-/// kernel.events over the window), and `ingest fleet` CPU following them.
+/// 10 s: per-host idle CPU and RSS, broker bytes/s per host (on the wire, counted by each host's
+/// relay to the broker, both ways; and the record values and keys it adds to kernel.events), and
+/// `ingest fleet` CPU following them; then fleet commands to all N, completion p50/p99.
 /// </summary>
 public sealed class FleetHostsBenchmark : IBenchmark
 {
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(60);
+    private const int Commands = 4;
 
     public string Name => "fleet-hosts";
 
@@ -32,11 +34,14 @@ public sealed class FleetHostsBenchmark : IBenchmark
         var note = $"N={samples.Min(s => s.Hosts)} (asked {Count}), heartbeat 10 s, UDP source idle, /proc scrapes on (10 s), {Window.TotalSeconds:0} s window";
         context.Report.Add("fleet-hosts", "daemon idle CPU per host", BenchContext.Median(samples.Select(s => s.CpuPercentPerHost)), "% of one core", note);
         context.Report.Add("fleet-hosts", "daemon RSS per host (median)", BenchContext.Median(samples.Select(s => s.RssMiB)), "MiB");
-        context.Report.Add("fleet-hosts", "broker bytes/s per host", BenchContext.Median(samples.Select(s => s.BytesPerSecondPerHost)), "B/s", "kernel.events values + keys");
+        context.Report.Add("fleet-hosts", "broker bytes/s per host, host to broker", BenchContext.Median(samples.Select(s => s.WireUpPerSecondPerHost)), "B/s", "on the wire (Kafka protocol), every connection of the daemon");
+        context.Report.Add("fleet-hosts", "broker bytes/s per host, broker to host", BenchContext.Median(samples.Select(s => s.WireDownPerSecondPerHost)), "B/s", "on the wire: produce acks, command-consumer fetches, metadata");
+        context.Report.Add("fleet-hosts", "kernel.events bytes/s per host", BenchContext.Median(samples.Select(s => s.BytesPerSecondPerHost)), "B/s", "record values + keys (what the topic stores)");
         context.Report.Add("fleet-hosts", "heartbeat record size", BenchContext.Median(samples.Select(s => s.HeartbeatBytes)), "B");
         context.Report.Add("fleet-hosts", "ingest fleet CPU at N", BenchContext.Median(samples.Select(s => s.FleetCpuPercent)), "% of one core");
-        context.Report.Add("fleet-hosts", "hosts in the fleet view", BenchContext.Median(samples.Select(s => (double)s.HostsSeen)), "hosts");
-        context.Report.Add("fleet-hosts", "fleet command completion p50", BenchContext.Median(samples.Select(s => s.CommandP50Ms)), "ms", "per host, publish to verified result; 3 commands to all N, --parallel 256");
+        context.Report.Add("fleet-hosts", "hosts in the fleet view", BenchContext.Median(samples.Select(s => (double)s.HostsSeen)), "hosts", "live view, after the window");
+        context.Report.Add("fleet-hosts", "hosts in `fleet --once` (not stale)", BenchContext.Median(samples.Select(s => (double)s.HostsOnce)), "hosts");
+        context.Report.Add("fleet-hosts", "fleet command completion p50", BenchContext.Median(samples.Select(s => s.CommandP50Ms)), "ms", $"per host, publish to verified result; {Commands} commands to all N, --parallel 256");
         context.Report.Add("fleet-hosts", "fleet command completion p99", BenchContext.Median(samples.Select(s => s.CommandP99Ms)), "ms");
         context.Report.Add("fleet-hosts", "fleet command wall time, all N", BenchContext.Median(samples.Select(s => s.CommandWallSeconds)), "s", "`ingest send` process start to exit");
         context.Report.Add("fleet-hosts", "hosts applied per fleet command", BenchContext.Median(samples.Select(s => s.Applied)), "hosts");
@@ -49,7 +54,7 @@ public sealed class FleetHostsBenchmark : IBenchmark
         var root = Path.Combine(Path.GetTempPath(), $"ingest-fleet-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(root);
         var daemons = new List<ChildProcess>();
-        var relays = new List<IDisposable>();
+        var relays = new List<TcpForwarder>();
         var namespaces = new List<string>();
         var brokerEndpoint = IPEndPoint.Parse(broker.BootstrapServers);
         var operatorKey = Path.Combine(root, "ops.key");
@@ -82,7 +87,7 @@ public sealed class FleetHostsBenchmark : IBenchmark
                 relays.Add(NetworkNamespace.Run(Path.Combine(NetworkNamespace.NamedDirectory, netns), () => new TcpForwarder(brokerEndpoint, brokerEndpoint)));
                 daemons.Add(ChildProcess.Start(
                     "/usr/sbin/ip", "netns", "exec", netns, context.IngestPath,
-                    "run", "--bootstrap", broker.BootstrapServers, "--host-id", $"bench-{i:D4}", "--udp", $"127.0.0.1:{FreeUdpPort()}", "--stats-interval", "0",
+                    "run", "--bootstrap", broker.BootstrapServers, "--host-id", $"bench-{i:D4}", "--udp", $"127.0.0.1:{FreeUdpPort()}", "--stats-interval", "0", "--spool-dir", Path.Combine(runtime, "spool"),
                     "--set", $"RuntimeDirectory={runtime}", "--set", "Netlink:Enabled=false", "--set", "Signals:Enabled=false", "--set", "Upcall:Enabled=false", "--set", "Ring:Enabled=off",
                     "--set", "Commands:Enabled=true", "--set", $"Commands:HostKey={hostKey}", "--set", $"Commands:TrustedKeys:0={Path.Combine(root, "ops.pub")}", "--set", $"Commands:StateDirectory={Path.Combine(runtime, "state")}",
                     "--set", "Commands:Sysctl:0:Key=net.ipv4.tcp_keepalive_time", "--set", "Commands:Sysctl:0:Min=30", "--set", "Commands:Sysctl:0:Max=7200"));
@@ -99,14 +104,21 @@ public sealed class FleetHostsBenchmark : IBenchmark
             await Task.Delay(TimeSpan.FromSeconds(20), cancellationToken).ConfigureAwait(false);
 
             using var fleet = ChildProcess.Start(context.IngestPath, "fleet", "--bootstrap", broker.BootstrapServers, "--json", "--limit", "40", "--sort", "seen", "--since", "60", "--refresh", "1");
-            using var reader = new KafkaRecentReader(broker.BootstrapServers, "kernel.events", DateTimeOffset.UtcNow);
+            // What the hosts add to kernel.events from now on: read from the topic's end. (Reading
+            // "since now" instead made the reader guess, on this broker without offsets-for-times,
+            // from the newest record's time whether to read the partitions from their oldest
+            // record; under load that guess timed out and the counter read 0.)
+            using var reader = new KafkaRecentReader(broker.BootstrapServers, "kernel.events", since: null);
             while (!reader.Assigned)
             {
                 reader.Read(TimeSpan.FromMilliseconds(200));
             }
 
             await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            var wireUpBefore = relays.Sum(r => r.BytesToTarget);
+            var wireDownBefore = relays.Sum(r => r.BytesFromTarget);
             var cpuBefore = daemons.Select(d => d.CpuNanoseconds()).ToArray();
+            var selfBefore = ProcStat.Threads(Environment.ProcessId);
             var fleetBefore = fleet.CpuNanoseconds();
             var clock = Stopwatch.StartNew();
             long bytes = 0;
@@ -125,13 +137,45 @@ public sealed class FleetHostsBenchmark : IBenchmark
             }
 
             var seconds = clock.Elapsed.TotalSeconds;
+
+            // This process hosts the broker (librdkafka's mock cluster: one thread per broker) and
+            // the N relays: if its threads use a whole core, the broker is what lags.
+            var self = ThreadCpuSplit.Between(selfBefore, ProcStat.Threads(Environment.ProcessId)).OrderByDescending(r => r.RunNs).Take(4);
+            context.Progress($"fleet-hosts: broker process (mock broker + relays + bench reader) CPU: {string.Join(", ", self.Select(r => $"{r.Name} x{r.Threads} {r.RunNs / 1e9 / seconds * 100:F1} %"))}");
+            var wireUp = (relays.Sum(r => r.BytesToTarget) - wireUpBefore) / seconds / count;
+            var wireDown = (relays.Sum(r => r.BytesFromTarget) - wireDownBefore) / seconds / count;
             var cpu = daemons.Select((d, i) => (d.CpuNanoseconds() - cpuBefore[i]) / 1e9 / seconds * 100).ToArray();
             var fleetCpu = (fleet.CpuNanoseconds() - fleetBefore) / 1e9 / seconds * 100;
             var rss = daemons.Select(d => d.RssBytes() / 1048576.0).ToArray();
             var last = fleet.Lines.LastOrDefault(l => l.StartsWith('{'));
             var seen = last is null ? 0 : JsonDocument.Parse(last).RootElement.GetProperty("hosts_total").GetInt32();
-            context.Progress($"fleet-hosts: CPU per host median {BenchContext.Median(cpu):F3} % (max {cpu.Max():F3}), RSS median {BenchContext.Median(rss):F1} MiB (max {rss.Max():F1}), {bytes / seconds / count:F1} B/s per host, fleet {fleetCpu:F2} %, {seen} hosts seen");
+            context.Progress($"fleet-hosts: CPU per host median {BenchContext.Median(cpu):F3} % (max {cpu.Max():F3}), RSS median {BenchContext.Median(rss):F1} MiB (max {rss.Max():F1}), wire {wireUp:F1} B/s up + {wireDown:F1} B/s down per host, kernel.events {bytes / seconds / count:F1} B/s per host (reader: {reader.AssignFailures} failed positioning, last '{reader.LastAssignError}'), fleet {fleetCpu:F2} %, {seen} hosts seen");
             await fleet.TerminateAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+
+            // Every host in a one-shot view; a host missing or stale is named, with its daemon's state.
+            var names = Enumerable.Range(0, count).Select(i => $"bench-{i:D4}").ToList();
+            using var once = ChildProcess.Start(context.IngestPath, "fleet", "--bootstrap", broker.BootstrapServers, "--once", "--json", "--since", "120", "--timeout", "60");
+            await once.WaitForExitAsync(TimeSpan.FromMinutes(2)).ConfigureAwait(false);
+            var onceJson = once.Lines.FirstOrDefault(l => l.StartsWith('{'));
+            var live = new HashSet<string>(StringComparer.Ordinal);
+            if (onceJson is not null)
+            {
+                foreach (var h in JsonDocument.Parse(onceJson).RootElement.GetProperty("hosts").EnumerateArray())
+                {
+                    if (!h.GetProperty("stale").GetBoolean())
+                    {
+                        live.Add(h.GetProperty("host").GetString()!);
+                    }
+                }
+            }
+
+            var absent = names.Where(n => !live.Contains(n)).ToList();
+            context.Progress($"fleet-hosts: `fleet --once` shows {live.Count} live of {count}{(onceJson is null ? $" (no JSON; stderr: {string.Join(" | ", once.ErrorLines)})" : "")}");
+            foreach (var name in absent.Take(10))
+            {
+                var d = daemons[names.IndexOf(name)];
+                context.Progress($"fleet-hosts:   {name} absent or stale: daemon {(d.HasExited ? "exited" : "running")}; stderr tail: {string.Join(" | ", d.ErrorLines.TakeLast(3))}");
+            }
 
             // Fleet commands: one `ingest send --hosts-file` to all N, a few times; each host's
             // completion is from its command's publication to its result.
@@ -140,7 +184,7 @@ public sealed class FleetHostsBenchmark : IBenchmark
             var completions = new List<double>();
             var walls = new List<double>();
             var applied = 0;
-            for (var round = 0; round < 3; round++)
+            for (var round = 0; round < Commands; round++)
             {
                 var wall = Stopwatch.StartNew();
                 using var send = ChildProcess.Start(context.IngestPath, "send", "--bootstrap", broker.BootstrapServers, "--key", operatorKey, "--host-pub", hostKeys, "--hosts-file", hostsFile,
@@ -157,14 +201,26 @@ public sealed class FleetHostsBenchmark : IBenchmark
                     }
                 }
 
-                context.Progress($"fleet-hosts: fleet command {round + 1}: exit {exit}, {send.Lines.LastOrDefault(l => l.StartsWith("summary:", StringComparison.Ordinal))}");
+                context.Progress($"fleet-hosts: fleet command {round + 1}: exit {exit}, {send.Lines.LastOrDefault(l => l.StartsWith("summary:", StringComparison.Ordinal)) ?? "NO SUMMARY"}");
+                foreach (var line in send.Lines.Where(l => l.StartsWith("refused or failed:", StringComparison.Ordinal) || l.StartsWith("timed out:", StringComparison.Ordinal) || l.StartsWith("without an outcome:", StringComparison.Ordinal)))
+                {
+                    context.Progress($"fleet-hosts:   {line}");
+                }
+
+                if (exit != 0)
+                {
+                    foreach (var line in send.ErrorLines)
+                    {
+                        context.Progress($"fleet-hosts:   stderr: {line}");
+                    }
+                }
             }
 
             completions.Sort();
             var p50 = completions.Count > 0 ? completions[completions.Count / 2] : double.NaN;
             var p99 = completions.Count > 0 ? completions[Math.Min(completions.Count - 1, (int)Math.Ceiling(completions.Count * 0.99) - 1)] : double.NaN;
-            context.Progress($"fleet-hosts: command completion p50 {p50} ms, p99 {p99} ms, {applied} applied of {3 * count}, wall {string.Join(", ", walls.Select(w => w.ToString("F1", CultureInfo.InvariantCulture)))} s");
-            return new Sample(count, BenchContext.Median(cpu), BenchContext.Median(rss), bytes / seconds / count, heartbeatBytes, fleetCpu, seen, p50, p99, BenchContext.Median(walls), applied / 3.0);
+            context.Progress($"fleet-hosts: command completion p50 {p50} ms, p99 {p99} ms, {applied} applied of {Commands * count}, wall {string.Join(", ", walls.Select(w => w.ToString("F1", CultureInfo.InvariantCulture)))} s");
+            return new Sample(count, BenchContext.Median(cpu), BenchContext.Median(rss), wireUp, wireDown, bytes / seconds / count, heartbeatBytes, fleetCpu, seen, live.Count, p50, p99, BenchContext.Median(walls), applied / (double)Commands);
         }
         finally
         {
@@ -232,5 +288,5 @@ public sealed class FleetHostsBenchmark : IBenchmark
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
-    private sealed record Sample(int Hosts, double CpuPercentPerHost, double RssMiB, double BytesPerSecondPerHost, double HeartbeatBytes, double FleetCpuPercent, int HostsSeen, double CommandP50Ms, double CommandP99Ms, double CommandWallSeconds, double Applied);
+    private sealed record Sample(int Hosts, double CpuPercentPerHost, double RssMiB, double WireUpPerSecondPerHost, double WireDownPerSecondPerHost, double BytesPerSecondPerHost, double HeartbeatBytes, double FleetCpuPercent, int HostsSeen, int HostsOnce, double CommandP50Ms, double CommandP99Ms, double CommandWallSeconds, double Applied);
 }

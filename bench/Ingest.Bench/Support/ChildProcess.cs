@@ -27,10 +27,15 @@ internal sealed partial class ChildProcess : IDisposable
         };
         _process.ErrorDataReceived += (_, e) =>
         {
-            // The last lines are kept for the error when the process fails to start.
-            if (e.Data is not null && _errors.Count < 50)
+            // The last 50 lines are kept: for the error when the process fails to start, and for
+            // a post-mortem of one that stopped working.
+            if (e.Data is not null)
             {
                 _errors.Enqueue(e.Data);
+                while (_errors.Count > 50)
+                {
+                    _errors.TryDequeue(out string? _);
+                }
             }
         };
         _process.BeginOutputReadLine();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -16,6 +17,8 @@ internal sealed class TcpForwarder : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<Socket, byte> _open = new();
     private readonly Task _acceptLoop;
+    private long _bytesToTarget;
+    private long _bytesFromTarget;
 
     public TcpForwarder(IPEndPoint listen, IPEndPoint target)
     {
@@ -38,6 +41,12 @@ internal sealed class TcpForwarder : IDisposable
     }
 
     public IPEndPoint Endpoint { get; }
+
+    /// <summary>Bytes relayed from clients to the target so far (what a broker receives from this endpoint's clients).</summary>
+    public long BytesToTarget => Volatile.Read(ref _bytesToTarget);
+
+    /// <summary>Bytes relayed from the target back to clients so far.</summary>
+    public long BytesFromTarget => Volatile.Read(ref _bytesFromTarget);
 
     public void Dispose()
     {
@@ -83,8 +92,8 @@ internal sealed class TcpForwarder : IDisposable
             upstream.NoDelay = true;
             await using var fromClient = new NetworkStream(client, ownsSocket: false);
             await using var fromBroker = new NetworkStream(upstream, ownsSocket: false);
-            Task up = fromClient.CopyToAsync(fromBroker, _stop.Token);
-            Task down = fromBroker.CopyToAsync(fromClient, _stop.Token);
+            Task up = PumpAsync(fromClient, fromBroker, toTarget: true);
+            Task down = PumpAsync(fromBroker, fromClient, toTarget: false);
             // Either side closing ends the connection, as a direct connection would end.
             await Task.WhenAny(up, down).ConfigureAwait(false);
         }
@@ -98,6 +107,32 @@ internal sealed class TcpForwarder : IDisposable
             _open.TryRemove(upstream, out _);
             client.Dispose();
             upstream.Dispose();
+        }
+    }
+
+    /// <summary>Copies until the source ends (as Stream.CopyToAsync), counting the bytes.</summary>
+    private async Task PumpAsync(NetworkStream source, NetworkStream destination, bool toTarget)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            int read;
+            while ((read = await source.ReadAsync(buffer, _stop.Token).ConfigureAwait(false)) > 0)
+            {
+                await destination.WriteAsync(buffer.AsMemory(0, read), _stop.Token).ConfigureAwait(false);
+                if (toTarget)
+                {
+                    Interlocked.Add(ref _bytesToTarget, read);
+                }
+                else
+                {
+                    Interlocked.Add(ref _bytesFromTarget, read);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

@@ -41,7 +41,10 @@ public sealed class KafkaRecentReader : IDisposable
             ["group.id"] = $"ingest-recent-{Guid.NewGuid():N}",
             ["enable.auto.commit"] = "false",
             ["enable.partition.eof"] = "false",
-            ["auto.offset.reset"] = "latest",
+            // A start position the broker no longer holds (retention moved past it while it was
+            // being read): reading the recent past resumes at the oldest record still held, not at
+            // the end, which would skip everything in between; following from the end stays there.
+            ["auto.offset.reset"] = since is null ? "latest" : "earliest",
             // A fleet view reads many small records; fetch them in large batches.
             ["fetch.wait.max.ms"] = "100",
             ["queued.min.messages"] = "10000",
@@ -60,6 +63,18 @@ public sealed class KafkaRecentReader : IDisposable
             .SetErrorHandler((_, e) => sink($"kafka reader error {e.Code}: {e.Reason}"))
             .Build();
     }
+
+    /// <summary>
+    /// How long one attempt to find the start positions may wait for the broker (each call
+    /// waits at least this long); a failed attempt is repeated by the next <see cref="Read"/>.
+    /// </summary>
+    public TimeSpan AssignTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Attempts to find the start positions that failed (a broker call timed out or failed, e.g. no leader yet).</summary>
+    public long AssignFailures { get; private set; }
+
+    /// <summary>Why the latest failed attempt failed; null if none failed.</summary>
+    public string? LastAssignError { get; private set; }
 
     /// <summary>True once the topic's partitions are assigned (the topic exists).</summary>
     public bool Assigned => _assigned;
@@ -130,18 +145,27 @@ public sealed class KafkaRecentReader : IDisposable
 
     private bool TryAssign(TimeSpan timeout)
     {
-        var wait = timeout < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : timeout;
-        using var admin = new DependentAdminClientBuilder(_consumer.Handle).Build();
-        Metadata metadata;
+        // Every broker call below may time out or fail on a busy or freshly created topic (no
+        // leader yet): that is not an error of the reader, only "not yet". Nothing is kept from a
+        // failed attempt; the next Read tries again.
+        var wait = timeout < AssignTimeout ? AssignTimeout : timeout;
         try
         {
-            metadata = admin.GetMetadata(_topic, wait);
+            return Assign(wait);
         }
-        catch (KafkaException)
+        catch (KafkaException e)
         {
+            LastAssignError = e.Error.Reason;
+            AssignFailures++;
+            Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(200, Math.Max(10, timeout.TotalMilliseconds)))); // not a busy loop when the broker fails fast
             return false;
         }
+    }
 
+    private bool Assign(TimeSpan wait)
+    {
+        using var admin = new DependentAdminClientBuilder(_consumer.Handle).Build();
+        var metadata = admin.GetMetadata(_topic, wait);
         var topic = metadata.Topics.FirstOrDefault(t => t.Topic == _topic);
         if (topic is null || topic.Error.IsError || topic.Partitions.Count == 0)
         {
@@ -150,90 +174,73 @@ public sealed class KafkaRecentReader : IDisposable
             return false;
         }
 
+        var ends = new Dictionary<int, long>();
+        var behind = new HashSet<int>();
+        var assignment = new List<TopicPartitionOffset>(topic.Partitions.Count);
+        var skipOlder = false;
+        bool? looksUpByTime = null;
         if (_since is null)
         {
             // From the end: nothing before now is wanted. A topic that did not exist when reading
             // began holds only new records: read it all.
-            var fromEnd = new List<TopicPartitionOffset>();
             foreach (var p in topic.Partitions)
             {
                 var partition = new TopicPartition(_topic, p.PartitionId);
                 var marks = _consumer.QueryWatermarkOffsets(partition, wait);
-                fromEnd.Add(new TopicPartitionOffset(partition, _missingAtStart ? marks.Low : marks.High));
-                _endAtStart[p.PartitionId] = marks.High.Value;
+                assignment.Add(new TopicPartitionOffset(partition, _missingAtStart ? marks.Low : marks.High));
+                ends[p.PartitionId] = marks.High.Value;
             }
-
-            _consumer.Assign(fromEnd);
-            _assigned = true;
-            return true;
         }
-
-        var timestamp = new Timestamp(_since.Value.UtcDateTime);
-        var wanted = topic.Partitions.Select(p => new TopicPartitionTimestamp(_topic, p.PartitionId, timestamp)).ToList();
-        List<TopicPartitionOffset> starts;
-        try
+        else
         {
-            starts = _consumer.OffsetsForTimes(wanted, wait);
-        }
-        catch (KafkaException)
-        {
-            return false;
-        }
-
-        var assignment = new List<TopicPartitionOffset>(starts.Count);
-        foreach (var start in starts)
-        {
-            var marks = _consumer.QueryWatermarkOffsets(start.TopicPartition, wait);
-            var low = marks.Low.Value;
-            var end = marks.High.Value;
-            var offset = start.Offset.Value;
-            if (offset < 0)
+            var timestamp = new Timestamp(_since.Value.UtcDateTime);
+            var wanted = topic.Partitions.Select(p => new TopicPartitionTimestamp(_topic, p.PartitionId, timestamp)).ToList();
+            foreach (var start in _consumer.OffsetsForTimes(wanted, wait))
             {
-                // No offset for that time: on Kafka, every record is older, so start at the end.
-                // A broker that cannot look up by time (librdkafka's mock cluster) answers the
-                // same; tell them apart by the newest record's time, and in the second case read
-                // from the oldest record, skipping the older ones by their timestamp.
-                offset = end > low && NewestIsRecent(start.TopicPartition, end, wait) ? low : end;
-                _skipOlder |= offset == low && end > low;
-            }
+                var marks = _consumer.QueryWatermarkOffsets(start.TopicPartition, wait);
+                var low = marks.Low.Value;
+                var end = marks.High.Value;
+                var offset = start.Offset.Value;
+                if (offset < 0 && end > low)
+                {
+                    // No offset for that time: on Kafka, every record is older, so start at the
+                    // end. A broker that cannot look up by time (librdkafka's mock cluster)
+                    // answers the same. Tell them apart by asking for the epoch, which any broker
+                    // that looks up by time answers with an offset when the partition holds
+                    // records; on one that cannot, read from the oldest record, skipping the older
+                    // ones by their timestamp. (Guessing from the newest record's time instead
+                    // needed a fetch per partition, which a busy broker did not answer in time.)
+                    looksUpByTime ??= LooksUpByTime(start.TopicPartition, wait);
+                    offset = looksUpByTime.Value ? end : low;
+                    skipOlder |= !looksUpByTime.Value;
+                }
+                else if (offset < 0)
+                {
+                    offset = end;
+                }
 
-            assignment.Add(new TopicPartitionOffset(start.TopicPartition, offset));
-            _endAtStart[start.Partition.Value] = end;
-            if (offset < end)
-            {
-                _behind.Add(start.Partition.Value);
+                assignment.Add(new TopicPartitionOffset(start.TopicPartition, offset));
+                ends[start.Partition.Value] = end;
+                if (offset < end)
+                {
+                    behind.Add(start.Partition.Value);
+                }
             }
         }
 
         _consumer.Assign(assignment);
+        foreach (var (partition, end) in ends)
+        {
+            _endAtStart[partition] = end;
+        }
+
+        _behind.UnionWith(behind);
+        _skipOlder = skipOlder;
         _assigned = true;
         return true;
     }
 
-    private bool NewestIsRecent(TopicPartition partition, long end, TimeSpan timeout)
-    {
-        _consumer.Assign(new TopicPartitionOffset(partition, end - 1));
-        try
-        {
-            var deadline = DateTime.UtcNow + timeout;
-            while (DateTime.UtcNow < deadline)
-            {
-                var result = _consumer.Consume(TimeSpan.FromMilliseconds(100));
-                if (result?.Message is { } message)
-                {
-                    return message.Timestamp.UnixTimestampMs >= _since!.Value.ToUnixTimeMilliseconds();
-                }
-            }
-
-            return false;
-        }
-        catch (ConsumeException)
-        {
-            return false;
-        }
-        finally
-        {
-            _consumer.Unassign();
-        }
-    }
+    /// <summary>Whether the broker finds offsets by time: asked for the epoch, it answers with an offset for a partition that holds records.</summary>
+    private bool LooksUpByTime(TopicPartition partition, TimeSpan timeout) =>
+        _consumer.OffsetsForTimes([new TopicPartitionTimestamp(partition, new Timestamp(0, TimestampType.CreateTime))], timeout)[0].Offset.Value >= 0;
 }

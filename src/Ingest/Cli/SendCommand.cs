@@ -181,48 +181,101 @@ internal static class SendCommand
         return command;
     }
 
-    /// <summary>One command per host, with bounded concurrency: a line per host as it finishes, then a summary.</summary>
+    /// <summary>
+    /// One command per host, with bounded concurrency: a line per host as it finishes, then a
+    /// summary. Every way out says why on stderr; once sending began, every way out also prints
+    /// the summary of what is known, naming the hosts without an outcome.
+    /// </summary>
     private static async Task<int> SendToFleetAsync(string servers, FileInfo key, string hostKeyPath, IReadOnlyList<string> targets, Func<string, CommandRequest> requestFor, TimeSpan timeout, int parallel, string commandId, CancellationToken ct)
     {
+        CommandSigner signer;
+        HostKeys hostKeys;
         try
         {
-            using var signer = CommandSigner.Load(key.FullName);
-            using var hostKeys = HostKeys.Open(hostKeyPath);
-            foreach (var target in targets)
-            {
-                _ = hostKeys.For(target); // every host's key present and safe before anything is sent
-            }
-
-            using var sender = new FleetCommandSender(servers, signer, (host, value) => hostKeys.TryVerify(host, value, out var result, out var error) ? (result, null) : (null, error)) { Parallelism = parallel };
-            sender.Unverifiable = note => Console.Error.WriteLine($"ingest send: {note}");
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var outcomes = await sender.SendAsync(targets, requestFor, timeout, outcome => Console.WriteLine(outcome.ToString()), ct);
-            var applied = outcomes.Count(o => o.Applied);
-            var refused = outcomes.Where(o => !o.Applied && !o.TimedOut).Select(o => o.Host).ToList();
-            var timedOut = outcomes.Where(o => o.TimedOut).Select(o => o.Host).ToList();
-            Console.WriteLine($"summary: id={commandId} {applied} applied, {refused.Count} refused or failed, {timedOut.Count} timed out, of {targets.Count} host(s) in {clock.Elapsed.TotalSeconds:0.0} s");
-            if (refused.Count > 0)
-            {
-                Console.WriteLine($"refused or failed: {string.Join(' ', refused)}");
-            }
-
-            if (timedOut.Count > 0)
-            {
-                Console.WriteLine($"timed out: {string.Join(' ', timedOut)}");
-            }
-
-            return refused.Count > 0 ? 1 : timedOut.Count > 0 ? TimedOut : 0;
+            signer = CommandSigner.Load(key.FullName);
         }
         catch (CommandKeyException e)
         {
             await Console.Error.WriteLineAsync($"ingest send: {e.Message}");
             return 2;
         }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException or Confluent.Kafka.KafkaException)
+
+        try
         {
+            hostKeys = HostKeys.Open(hostKeyPath);
+            foreach (var target in targets)
+            {
+                _ = hostKeys.For(target); // every host's key present and safe before anything is sent
+            }
+        }
+        catch (CommandKeyException e)
+        {
+            signer.Dispose();
             await Console.Error.WriteLineAsync($"ingest send: {e.Message}");
+            return 2;
+        }
+
+        var finished = new System.Collections.Concurrent.ConcurrentDictionary<string, FleetOutcome>(StringComparer.Ordinal);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            using var sender = new FleetCommandSender(servers, signer, (host, value) => hostKeys.TryVerify(host, value, out var result, out var error) ? (result, null) : (null, error)) { Parallelism = parallel };
+            sender.Unverifiable = note => Console.Error.WriteLine($"ingest send: {note}");
+            sender.Notice = note => Console.Error.WriteLine($"ingest send: {note}");
+            var outcomes = await sender.SendAsync(
+                targets,
+                requestFor,
+                timeout,
+                outcome =>
+                {
+                    finished[outcome.Host] = outcome;
+                    Console.WriteLine(outcome.ToString());
+                },
+                ct);
+            return Summarize(outcomes, targets, commandId, clock.Elapsed, aborted: null);
+        }
+        catch (Exception e)
+        {
+            // Not a normal end (the broker client failed, interrupted, a defect): say why, and
+            // what is known. Hosts without an outcome may or may not have applied the command.
+            var why = e is OperationCanceledException && ct.IsCancellationRequested ? "interrupted" : $"{e.GetType().Name}: {e.Message}";
+            await Console.Error.WriteLineAsync($"ingest send: stopped before every host had an outcome: {why}");
+            Summarize([.. finished.Values], targets, commandId, clock.Elapsed, aborted: why);
             return 1;
         }
+        finally
+        {
+            hostKeys.Dispose();
+            signer.Dispose();
+        }
+    }
+
+    /// <summary>Prints the summary (and the hosts by outcome); returns the exit code for a complete set of outcomes.</summary>
+    private static int Summarize(IReadOnlyCollection<FleetOutcome> outcomes, IReadOnlyList<string> targets, string commandId, TimeSpan elapsed, string? aborted)
+    {
+        var applied = outcomes.Count(o => o.Applied);
+        var refused = outcomes.Where(o => !o.Applied && !o.TimedOut).Select(o => o.Host).ToList();
+        var timedOut = outcomes.Where(o => o.TimedOut).Select(o => o.Host).ToList();
+        var known = outcomes.Select(o => o.Host).ToHashSet(StringComparer.Ordinal);
+        var unknown = targets.Where(t => !known.Contains(t)).ToList();
+        var tail = unknown.Count > 0 ? $", {unknown.Count} without an outcome" : "";
+        Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"summary: id={commandId} {applied} applied, {refused.Count} refused or failed, {timedOut.Count} timed out{tail}, of {targets.Count} host(s) in {elapsed.TotalSeconds:0.0} s{(aborted is null ? "" : $" (stopped: {aborted})")}"));
+        if (refused.Count > 0)
+        {
+            Console.WriteLine($"refused or failed: {string.Join(' ', refused)}");
+        }
+
+        if (timedOut.Count > 0)
+        {
+            Console.WriteLine($"timed out: {string.Join(' ', timedOut)}");
+        }
+
+        if (unknown.Count > 0)
+        {
+            Console.WriteLine($"without an outcome: {string.Join(' ', unknown)}");
+        }
+
+        return refused.Count > 0 || unknown.Count > 0 ? 1 : timedOut.Count > 0 ? TimedOut : 0;
     }
 
     private static async Task<int> Usage(string message)

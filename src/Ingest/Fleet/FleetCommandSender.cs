@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Confluent.Kafka;
 using Ingest.Commands;
 using Ingest.Sinks.Kafka;
 
@@ -58,117 +59,222 @@ public sealed class FleetCommandSender : IDisposable
     /// <summary>Told of results that are not counted (unverifiable, or a refusal that only claims the id).</summary>
     public Action<string>? Unverifiable { get; set; }
 
+    /// <summary>Told of conditions worth a line on stderr that do not decide an outcome (the results reader retrying).</summary>
+    public Action<string>? Notice { get; set; }
+
     /// <summary>
     /// Sends <paramref name="requestFor"/>(host) to every host and returns one outcome per host,
     /// in the order of <paramref name="hosts"/>. <paramref name="onOutcome"/> is called as each
-    /// host finishes (from several threads, one call at a time).
+    /// host finishes (from several threads, one call at a time). Never throws once sending began
+    /// (only for <paramref name="cancellationToken"/>): a host whose result cannot be waited for
+    /// any more (the results reader failed) gets a failed outcome that says why, at once.
     /// </summary>
     public async Task<IReadOnlyList<FleetOutcome>> SendAsync(IReadOnlyList<string> hosts, Func<string, CommandRequest> requestFor, TimeSpan timeout, Action<FleetOutcome>? onOutcome = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(hosts);
         ArgumentNullException.ThrowIfNull(requestFor);
         var pending = new ConcurrentDictionary<string, Pending>(StringComparer.Ordinal);
+        var readerFailed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var reader = new KafkaRecentReader(_bootstrap, ResultsTopic, since: null, ReaderProperties());
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
         // Positions the reader before the first command goes out (or notes that the topic does
         // not exist yet, in which case it is read from its beginning once it does).
-        reader.Read(TimeSpan.FromMilliseconds(100));
-        var readLoop = Task.Factory.StartNew(() => ReadResults(reader, pending, stopReading.Token), stopReading.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            reader.Read(TimeSpan.FromMilliseconds(100));
+        }
+        catch (KafkaException e)
+        {
+            Notice?.Invoke($"results reader: {e.Message} (retrying)");
+        }
+
+        var readLoop = Task.Factory.StartNew(() => ReadResults(reader, pending, readerFailed, stopReading.Token), stopReading.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         var outcomes = new FleetOutcome[hosts.Count];
         var gate = new SemaphoreSlim(Math.Max(1, Parallelism));
         var report = new object();
         var tasks = new List<Task>(hosts.Count);
-        for (var i = 0; i < hosts.Count; i++)
+        try
         {
-            var index = i;
-            var host = hosts[i];
-            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            tasks.Add(Task.Run(
-                async () =>
-                {
-                    try
+            for (var i = 0; i < hosts.Count; i++)
+            {
+                var index = i;
+                var host = hosts[i];
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                tasks.Add(Task.Run(
+                    async () =>
                     {
-                        var outcome = await SendOneAsync(host, requestFor(host), timeout, pending, cancellationToken).ConfigureAwait(false);
-                        outcomes[index] = outcome;
-                        lock (report)
+                        try
                         {
-                            onOutcome?.Invoke(outcome);
+                            var outcome = await SendOneAsync(host, requestFor, timeout, pending, readerFailed.Task, cancellationToken).ConfigureAwait(false);
+                            outcomes[index] = outcome;
+                            lock (report)
+                            {
+                                onOutcome?.Invoke(outcome);
+                            }
                         }
-                    }
-                    finally
-                    {
-                        gate.Release();
-                    }
-                },
-                cancellationToken));
+                        finally
+                        {
+                            gate.Release();
+                        }
+                    },
+                    CancellationToken.None));
+            }
+
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The gate is not disposed: on cancellation, hosts still in flight release it later.
+            await stopReading.CancelAsync().ConfigureAwait(false);
+            await readLoop.ConfigureAwait(false);
         }
 
-        await Task.WhenAll(tasks).ConfigureAwait(false);
-        await stopReading.CancelAsync().ConfigureAwait(false);
-        await readLoop.ConfigureAwait(false);
-        gate.Dispose();
         return outcomes;
     }
 
     public void Dispose() => _sink.Dispose();
 
-    private async Task<FleetOutcome> SendOneAsync(string host, CommandRequest request, TimeSpan timeout, ConcurrentDictionary<string, Pending> pending, CancellationToken cancellationToken)
+    private async Task<FleetOutcome> SendOneAsync(string host, Func<string, CommandRequest> requestFor, TimeSpan timeout, ConcurrentDictionary<string, Pending> pending, Task<string> readerFailed, CancellationToken cancellationToken)
     {
-        var waiting = new Pending(request.Id);
-        pending[host] = waiting;
         var clock = Stopwatch.StartNew();
+        CommandRequest request;
+        byte[] value;
         try
         {
-            var value = _signer.Sign(request);
-            var delivered = await DeliveryWaiter.ProduceAsync(_sink, CommandsTopic, System.Text.Encoding.UTF8.GetBytes(host), value, cancellationToken).ConfigureAwait(false);
+            request = requestFor(host);
+            value = _signer.Sign(request);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new FleetOutcome(host, null, clock.Elapsed, $"cannot sign the command: {e.Message}");
+        }
+
+        var waiting = new Pending(request.Id);
+        pending[host] = waiting;
+
+        // The timeout bounds the whole wait, the delivery report included: librdkafka would
+        // otherwise retry an unreachable broker for message.timeout.ms (5 minutes).
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            var delivery = DeliveryWaiter.ProduceAsync(_sink, CommandsTopic, System.Text.Encoding.UTF8.GetBytes(host), value, deadline.Token);
+            var first = await Task.WhenAny(delivery, readerFailed).ConfigureAwait(false);
+            if (first == readerFailed)
+            {
+                return new FleetOutcome(host, null, clock.Elapsed, await readerFailed.ConfigureAwait(false));
+            }
+
+            DeliveryOutcome delivered;
+            try
+            {
+                delivered = await delivery.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return new FleetOutcome(host, null, clock.Elapsed) { Detail = $"not acknowledged by {CommandsTopic} within {timeout.TotalSeconds:0.#} s" };
+            }
+
             if (!delivered.Delivered)
             {
                 return new FleetOutcome(host, null, clock.Elapsed, $"not delivered to {CommandsTopic}: {delivered.Error}");
             }
 
-            var remaining = timeout - clock.Elapsed;
-            if (remaining > TimeSpan.Zero && await Task.WhenAny(waiting.Result.Task, Task.Delay(remaining, cancellationToken)).ConfigureAwait(false) == waiting.Result.Task)
+            var answer = await Task.WhenAny(waiting.Result.Task, readerFailed, Task.Delay(Timeout.InfiniteTimeSpan, deadline.Token)).ConfigureAwait(false);
+            if (answer == waiting.Result.Task)
             {
                 return new FleetOutcome(host, await waiting.Result.Task.ConfigureAwait(false), clock.Elapsed);
             }
 
+            if (answer == readerFailed)
+            {
+                return new FleetOutcome(host, null, clock.Elapsed, await readerFailed.ConfigureAwait(false));
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
             return new FleetOutcome(host, null, clock.Elapsed);
         }
         finally
         {
             pending.TryRemove(host, out _);
+            await deadline.CancelAsync().ConfigureAwait(false); // ends the deadline's delay task
         }
     }
 
-    private void ReadResults(KafkaRecentReader reader, ConcurrentDictionary<string, Pending> pending, CancellationToken stop)
+    /// <summary>
+    /// Reads the results topic until stopped. Broker trouble is retried (and told to
+    /// <see cref="Notice"/>); anything else ends the reader and fails every host still waiting
+    /// through <paramref name="failed"/>, with the reason, rather than leaving them to time out.
+    /// </summary>
+    private void ReadResults(KafkaRecentReader reader, ConcurrentDictionary<string, Pending> pending, TaskCompletionSource<string> failed, CancellationToken stop)
     {
-        while (!stop.IsCancellationRequested)
+        try
         {
-            var record = reader.Read(TimeSpan.FromMilliseconds(100));
-            if (record?.Key is null)
+            var retries = 0;
+            var toldAssign = false;
+            while (!stop.IsCancellationRequested)
             {
-                continue;
-            }
+                KafkaRecord? record;
+                try
+                {
+                    record = reader.Read(TimeSpan.FromMilliseconds(100));
+                    retries = 0;
+                }
+                catch (KafkaException e) when (!e.Error.IsFatal)
+                {
+                    if (retries++ == 0)
+                    {
+                        Notice?.Invoke($"results reader: {e.Message} (retrying)");
+                    }
 
-            var host = System.Text.Encoding.UTF8.GetString(record.Key);
-            if (!pending.TryGetValue(host, out var waiting))
-            {
-                continue;
-            }
+                    stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(200));
+                    continue;
+                }
 
-            var (result, error) = Verify(host, record.Value);
-            if (result is null)
-            {
-                Unverifiable?.Invoke($"ignored an unverifiable result from {host} at {record.Topic}[{record.Partition}]@{record.Offset}: {error}");
-                continue;
-            }
+                if (record is null)
+                {
+                    if (!toldAssign && !reader.Assigned && reader.LastAssignError is { } why)
+                    {
+                        toldAssign = true;
+                        Notice?.Invoke($"results reader: cannot position on {ResultsTopic} yet: {why} (retrying)");
+                    }
 
-            if (result.Id == waiting.Id && result.Host == host)
-            {
-                waiting.Result.TrySetResult(result);
+                    continue;
+                }
+
+                if (record.Key is null)
+                {
+                    continue;
+                }
+
+                var host = System.Text.Encoding.UTF8.GetString(record.Key);
+                if (!pending.TryGetValue(host, out var waiting))
+                {
+                    continue;
+                }
+
+                var (result, error) = Verify(host, record.Value);
+                if (result is null)
+                {
+                    Unverifiable?.Invoke($"ignored an unverifiable result from {host} at {record.Topic}[{record.Partition}]@{record.Offset}: {error}");
+                    continue;
+                }
+
+                if (result.Id == waiting.Id && result.Host == host)
+                {
+                    waiting.Result.TrySetResult(result);
+                }
             }
+        }
+        catch (Exception e) when (!stop.IsCancellationRequested)
+        {
+            failed.TrySetResult($"the results reader of {ResultsTopic} failed: {e.GetType().Name}: {e.Message}");
+        }
+        catch (Exception) when (stop.IsCancellationRequested)
+        {
+            // Stopping: every host has its outcome already.
         }
     }
 

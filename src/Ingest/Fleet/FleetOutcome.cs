@@ -13,6 +13,9 @@ public sealed record FleetOutcome(string Host, CommandResult? Result, TimeSpan E
 
     public bool TimedOut => Result is null && Error is null;
 
+    /// <summary>For a timeout: what was still awaited (null = the host's result).</summary>
+    public string? Detail { get; init; }
+
     /// <summary>One line for people: status, host, the result's details, time.</summary>
     public override string ToString()
     {
@@ -22,6 +25,6 @@ public sealed record FleetOutcome(string Host, CommandResult? Result, TimeSpan E
             return $"failed  {Host} error=\"{Error}\" ({ms} ms)";
         }
 
-        return Result is null ? $"timeout {Host} no verified result ({ms} ms)" : $"{Result} ({ms} ms)";
+        return Result is null ? $"timeout {Host} {Detail ?? "no verified result"} ({ms} ms)" : $"{Result} ({ms} ms)";
     }
 }

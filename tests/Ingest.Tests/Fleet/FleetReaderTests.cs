@@ -82,6 +82,53 @@ public class FleetReaderTests
     }
 
     [Fact]
+    public async Task A_failed_positioning_is_counted_and_retried_by_the_next_read_not_thrown()
+    {
+        using var broker = EmbeddedBroker.Start();
+        using var sink = new KafkaRecordSink(new KafkaProducerOptions { BootstrapServers = broker.BootstrapServers }, _ => { });
+        await ProduceAsync(sink, "fleet.t4", "old", [1]);
+
+        // The end offsets cannot be looked up at first (a busy broker timing out, a new topic
+        // without a leader yet): before, the exception left the reader (and `ingest send`'s
+        // results reader with it) dead.
+        broker.PushRequestErrors(2, 29, 29); // both requests of one end-offsets lookup (low and high)
+        using var reader = new KafkaRecentReader(broker.BootstrapServers, "fleet.t4", since: null);
+        Assert.Null(reader.Read(TimeSpan.FromMilliseconds(100)));
+        Assert.False(reader.Assigned);
+        Assert.Equal(1, reader.AssignFailures);
+        Assert.Contains("authorization", reader.LastAssignError, StringComparison.OrdinalIgnoreCase);
+
+        Assert.Null(reader.Read(TimeSpan.FromMilliseconds(100)));
+        Assert.True(reader.Assigned);
+        await ProduceAsync(sink, "fleet.t4", "new", [2]);
+        Assert.Equal(["new"], Drain(reader));
+    }
+
+    [Fact]
+    public async Task The_recent_past_is_read_even_when_fetches_fail_at_first()
+    {
+        using var broker = EmbeddedBroker.Start();
+        broker.CreateTopic("fleet.t5", 1);
+        using var sink = new KafkaRecordSink(new KafkaProducerOptions { BootstrapServers = broker.BootstrapServers }, _ => { });
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        for (var i = 0; i < 5; i++)
+        {
+            await ProduceAsync(sink, "fleet.t5", $"h{i}", FleetRecords.Heartbeat($"h{i}", now));
+        }
+
+        // This broker has no offsets-for-times. Before, the reader told that apart from "every
+        // record is older" by fetching the newest record within 1 s; fetches failing (or a busy
+        // broker) for longer read as "every record is older", and the view started at the end,
+        // without the recent past (one reason it saw 177 of 200 hosts at N = 200). Now a lookup by
+        // time (the epoch) tells them apart without fetching.
+        broker.PushRequestErrors(1, Enumerable.Repeat(6, 8).ToArray()); // Fetch: NOT_LEADER_FOR_PARTITION
+        using var reader = new KafkaRecentReader(broker.BootstrapServers, "fleet.t5", DateTimeOffset.UtcNow.AddMinutes(-1));
+        var past = ReadUntilCaughtUp(reader, TimeSpan.FromSeconds(60));
+        Assert.True(reader.CaughtUp);
+        Assert.Equal(["h0", "h1", "h2", "h3", "h4"], past.Select(r => System.Text.Encoding.UTF8.GetString(r.Key!)));
+    }
+
+    [Fact]
     public async Task Hosts_seen_are_those_with_a_recent_heartbeat_matching_the_glob()
     {
         using var broker = EmbeddedBroker.Start();
