@@ -11,7 +11,14 @@ namespace Ingest.Transports.TestHost;
 /// </summary>
 internal static partial class ForgedSignal
 {
-    private const long SysRtTgsigqueueinfo = 297;
+    // rt_tgsigqueueinfo's number per architecture (x86_64 syscall_64.tbl; asm-generic for arm64).
+    private static readonly long SysRtTgsigqueueinfo = RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 => 297,
+        Architecture.Arm64 or Architecture.RiscV64 or Architecture.LoongArch64 => 240,
+        var other => throw new PlatformNotSupportedException($"rt_tgsigqueueinfo: no number for {other}"),
+    };
+
     private const int SiQueue = -1;
     private const int Eperm = 1;
 

@@ -4,6 +4,7 @@ using System.Text;
 using Ingest.Testing;
 using Ingest.Transports.Interop;
 using Ingest.Transports.Netlink;
+using Tmds.Linux;
 
 namespace Ingest.Bench.Netlink;
 
@@ -27,7 +28,7 @@ public sealed class RtnetlinkBurstBenchmark : IBenchmark
 
     public async Task RunAsync(BenchContext context, CancellationToken cancellationToken)
     {
-        if (Libc.geteuid() != 0)
+        if (LibC.geteuid() != 0)
         {
             context.Progress("netlink: needs root (ip netns add, SO_RCVBUFFORCE); skipped");
             return;
@@ -99,9 +100,9 @@ public sealed class RtnetlinkBurstBenchmark : IBenchmark
     {
         using var socket = NetlinkSocket.Open(NetlinkProtocol.Route, networkNamespace: options.NetworkNamespace);
         socket.SetReceiveBufferSize(options.ReceiveBufferSize);
-        socket.JoinGroup(Libc.RTNLGRP_LINK);
-        socket.JoinGroup(Libc.RTNLGRP_IPV4_IFADDR);
-        socket.JoinGroup(Libc.RTNLGRP_IPV6_IFADDR);
+        socket.JoinGroup(Sys.RTNLGRP_LINK);
+        socket.JoinGroup(Sys.RTNLGRP_IPV4_IFADDR);
+        socket.JoinGroup(Sys.RTNLGRP_IPV6_IFADDR);
         var produced = Produce(netns, batch);
 
         long received = 0, overruns = 0, last = 0;

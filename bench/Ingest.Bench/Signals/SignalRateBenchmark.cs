@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Ingest.Testing;
 using Ingest.Transports.Interop;
 using Ingest.Transports.Signals;
+using Tmds.Linux;
 
 namespace Ingest.Bench.Signals;
 
@@ -46,7 +47,7 @@ internal sealed class SignalRateBenchmark : IBenchmark
         {
             for (var i = 0; i < SignalsPerRun; i++)
             {
-                while (RealtimeSignal.TryQueue(source.ProcessId, source.ThreadId, RealtimeSignal.Default, i) == Libc.EAGAIN)
+                while (RealtimeSignal.TryQueue(source.ProcessId, source.ThreadId, RealtimeSignal.Default, i) == LibC.EAGAIN)
                 {
                     retries++;
                     Thread.Yield();

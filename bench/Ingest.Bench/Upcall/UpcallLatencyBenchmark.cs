@@ -4,6 +4,7 @@ using Ingest.Bench.Signals;
 using Ingest.Testing;
 using Ingest.Transports.Interop;
 using Ingest.Transports.Upcall;
+using Tmds.Linux;
 
 namespace Ingest.Bench.Upcall;
 
@@ -143,17 +144,17 @@ internal sealed class UpcallLatencyBenchmark : IBenchmark
         public int Run()
         {
             int pid, status;
-            var error = Libc.posix_spawn(&pid, _argv[0], null, null, _argv, _envp);
+            var error = Sys.posix_spawn(&pid, _argv[0], null, null, _argv, _envp);
             if (error != 0)
             {
                 throw new ErrnoException("posix_spawn", error);
             }
 
-            while (Libc.waitpid(pid, &status, 0) < 0)
+            while (Sys.waitpid(pid, &status, 0) < 0)
             {
-                if (Libc.LastErrno != Libc.EINTR)
+                if (Sys.LastErrno != LibC.EINTR)
                 {
-                    throw new ErrnoException("waitpid", Libc.LastErrno);
+                    throw new ErrnoException("waitpid", Sys.LastErrno);
                 }
             }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Ingest.Transports.Interop;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Effectors;
 
@@ -62,7 +63,7 @@ public sealed class SysctlWriter
 
     private unsafe string ReadValue(SysctlKey key)
     {
-        int fd = OpenLeaf(key, Libc.O_RDONLY);
+        int fd = OpenLeaf(key, LibC.O_RDONLY);
         try
         {
             byte[] buffer = new byte[MaxValueBytes + 1];
@@ -71,13 +72,13 @@ public sealed class SysctlWriter
             {
                 while (total < buffer.Length)
                 {
-                    nint n = Libc.read(fd, p + total, (nuint)(buffer.Length - total));
-                    if (n < 0 && Libc.LastErrno == Libc.EINTR)
+                    long n = LibC.read(fd, p + total, buffer.Length - total);
+                    if (n < 0 && Sys.LastErrno == LibC.EINTR)
                     {
                         continue;
                     }
 
-                    Libc.Check(n, "read", key.RelativePath);
+                    Sys.Check(n, "read", key.RelativePath);
                     if (n == 0)
                     {
                         break;
@@ -91,26 +92,26 @@ public sealed class SysctlWriter
         }
         finally
         {
-            Libc.close(fd);
+            LibC.close(fd);
         }
     }
 
     private unsafe void WriteValue(SysctlKey key, byte[] bytes)
     {
         // O_TRUNC: a fake tree is made of regular files; procfs ignores the truncation.
-        int fd = OpenLeaf(key, Libc.O_WRONLY | Libc.O_TRUNC);
+        int fd = OpenLeaf(key, LibC.O_WRONLY | LibC.O_TRUNC);
         try
         {
             fixed (byte* p = bytes)
             {
                 // One write(2): the kernel parses a sysctl value from a single write.
-                nint n;
+                long n;
                 do
                 {
-                    n = Libc.write(fd, p, (nuint)bytes.Length);
+                    n = LibC.write(fd, p, bytes.Length);
                 }
-                while (n < 0 && Libc.LastErrno == Libc.EINTR);
-                Libc.Check(n, "write", key.RelativePath);
+                while (n < 0 && Sys.LastErrno == LibC.EINTR);
+                Sys.Check(n, "write", key.RelativePath);
                 if (n != bytes.Length)
                 {
                     throw new IOException($"write({key.RelativePath}) wrote {n} of {bytes.Length} bytes");
@@ -119,31 +120,31 @@ public sealed class SysctlWriter
         }
         finally
         {
-            Libc.close(fd);
+            LibC.close(fd);
         }
     }
 
     /// <summary>Opens the root, then each directory with O_NOFOLLOW, then the leaf with O_NOFOLLOW.</summary>
     private int OpenLeaf(SysctlKey key, int flags)
     {
-        int dir = Libc.Check(Libc.open(_root, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", _root);
+        int dir = Sys.Check(Sys.Open(_root, LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0), "open", _root);
         try
         {
             IReadOnlyList<string> segments = key.Segments;
             for (int i = 0; i < segments.Count - 1; i++)
             {
-                int next = Libc.openat(dir, segments[i], Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
-                Libc.Check(next, "openat", Prefix(segments, i));
-                Libc.close(dir);
+                int next = Sys.OpenAt(dir, segments[i], LibC.O_PATH | LibC.O_DIRECTORY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC, 0);
+                Sys.Check(next, "openat", Prefix(segments, i));
+                LibC.close(dir);
                 dir = next;
             }
 
-            int fd = Libc.openat(dir, segments[^1], flags | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
-            return Libc.Check(fd, "openat", key.RelativePath);
+            int fd = Sys.OpenAt(dir, segments[^1], flags | LibC.O_NOFOLLOW | LibC.O_CLOEXEC, 0);
+            return Sys.Check(fd, "openat", key.RelativePath);
         }
         finally
         {
-            Libc.close(dir);
+            LibC.close(dir);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Ingest.Transports.Interop;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Files;
 
@@ -10,7 +11,7 @@ namespace Ingest.Transports.Files;
 /// </summary>
 public static class PrivateFiles
 {
-    private const uint OwnerOnly = 0x1C0; // 0700
+    private const ushort OwnerOnly = 0x1C0; // 0700
 
     /// <summary>
     /// Creates <paramref name="path"/> 0700 when missing; refuses a directory that is a symlink,
@@ -27,25 +28,25 @@ public static class PrivateFiles
             Directory.CreateDirectory(parent);
         }
 
-        if (Libc.mkdir(path, OwnerOnly) < 0 && Libc.LastErrno != Libc.EEXIST)
+        if (Sys.Mkdir(path, OwnerOnly) < 0 && Sys.LastErrno != LibC.EEXIST)
         {
-            throw new ErrnoException($"mkdir({path})", Libc.LastErrno);
+            throw new ErrnoException($"mkdir({path})", Sys.LastErrno);
         }
 
-        int fd = Libc.open(path, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+        int fd = Sys.Open(path, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC, 0);
         if (fd < 0)
         {
-            int errno = Libc.LastErrno;
-            throw errno is Libc.ELOOP or Libc.ENOTDIR
+            int errno = Sys.LastErrno;
+            throw errno == LibC.ELOOP || errno == LibC.ENOTDIR
                 ? new UnauthorizedAccessException($"runtime directory '{path}' is a symlink or not a directory; refusing it")
                 : new ErrnoException($"open({path})", errno);
         }
 
         try
         {
-            stat_t st;
-            Libc.Check(Libc.fstat(fd, &st), "fstat", path);
-            uint euid = Libc.geteuid();
+            stat st;
+            Sys.Check(LibC.fstat(fd, &st), "fstat", path);
+            uint euid = LibC.geteuid();
             if (st.st_uid != euid)
             {
                 throw new UnauthorizedAccessException(
@@ -55,12 +56,12 @@ public static class PrivateFiles
             if ((st.st_mode & 0x12) != 0)
             {
                 // Ours but too open (e.g. made by an older version under a loose umask): narrow it.
-                Libc.Check(Libc.fchmod(fd, OwnerOnly), "fchmod", path);
+                Sys.Check(LibC.fchmod(fd, OwnerOnly), "fchmod", path);
             }
         }
         finally
         {
-            Libc.close(fd);
+            LibC.close(fd);
         }
     }
 
@@ -77,21 +78,21 @@ public static class PrivateFiles
         byte[] bytes = Encoding.UTF8.GetBytes(content);
         for (int attempt = 0; ; attempt++)
         {
-            int fd = Libc.open(temporary, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, (int)mode);
-            if (fd < 0 && Libc.LastErrno == Libc.EEXIST && attempt == 0)
+            int fd = Sys.Open(temporary, LibC.O_WRONLY | LibC.O_CREAT | LibC.O_EXCL | LibC.O_NOFOLLOW | LibC.O_CLOEXEC, (int)mode);
+            if (fd < 0 && Sys.LastErrno == LibC.EEXIST && attempt == 0)
             {
                 // Left by a crash, or planted: remove the name (never what it points to) and retry once.
-                Libc.unlink(temporary);
+                Sys.Unlink(temporary);
                 continue;
             }
 
-            Libc.Check(fd, "open", temporary);
+            Sys.Check(fd, "open", temporary);
             try
             {
                 fixed (byte* p = bytes)
                 {
-                    nint n = Libc.write(fd, p, (nuint)bytes.Length);
-                    Libc.Check(n, "write", temporary);
+                    long n = LibC.write(fd, p, bytes.Length);
+                    Sys.Check(n, "write", temporary);
                     if (n != bytes.Length)
                     {
                         throw new IOException($"write({temporary}) wrote {n} of {bytes.Length} bytes");
@@ -100,7 +101,7 @@ public static class PrivateFiles
             }
             finally
             {
-                Libc.close(fd);
+                LibC.close(fd);
             }
 
             break;
@@ -113,7 +114,7 @@ public static class PrivateFiles
     public static unsafe string ReadNoFollow(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        int fd = Libc.Check(Libc.open(path, Libc.O_RDONLY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0), "open", path);
+        int fd = Sys.Check(Sys.Open(path, LibC.O_RDONLY | LibC.O_NOFOLLOW | LibC.O_CLOEXEC, 0), "open", path);
         try
         {
             byte[] buffer = new byte[4096];
@@ -122,13 +123,13 @@ public static class PrivateFiles
             {
                 while (total < buffer.Length)
                 {
-                    nint n = Libc.read(fd, p + total, (nuint)(buffer.Length - total));
-                    if (n < 0 && Libc.LastErrno == Libc.EINTR)
+                    long n = LibC.read(fd, p + total, buffer.Length - total);
+                    if (n < 0 && Sys.LastErrno == LibC.EINTR)
                     {
                         continue;
                     }
 
-                    Libc.Check(n, "read", path);
+                    Sys.Check(n, "read", path);
                     if (n == 0)
                     {
                         break;
@@ -142,7 +143,7 @@ public static class PrivateFiles
         }
         finally
         {
-            Libc.close(fd);
+            LibC.close(fd);
         }
     }
 
@@ -150,14 +151,14 @@ public static class PrivateFiles
     public static void FsyncDirectory(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        int fd = Libc.Check(Libc.open(directory, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", directory);
+        int fd = Sys.Check(Sys.Open(directory, LibC.O_RDONLY | LibC.O_DIRECTORY | LibC.O_CLOEXEC, 0), "open", directory);
         try
         {
-            Libc.Check(Libc.fsync(fd), "fsync", directory);
+            Sys.Check(LibC.fsync(fd), "fsync", directory);
         }
         finally
         {
-            Libc.close(fd);
+            LibC.close(fd);
         }
     }
 }

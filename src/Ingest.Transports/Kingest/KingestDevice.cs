@@ -1,5 +1,6 @@
 using Ingest.Transports.Interop;
 using Microsoft.Win32.SafeHandles;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Kingest;
 
@@ -19,7 +20,7 @@ public sealed unsafe class KingestDevice : IDisposable
 
     public static KingestDevice Open(string path = KingestAbi.DevicePath)
     {
-        int fd = Libc.Check(Libc.open(path, Libc.O_RDWR | Libc.O_CLOEXEC, 0), "open " + path);
+        int fd = Sys.Check(Sys.Open(path, LibC.O_RDWR | LibC.O_CLOEXEC, 0), "open " + path);
         return new KingestDevice(new SafeFileHandle(fd, ownsHandle: true));
     }
 
@@ -34,10 +35,10 @@ public sealed unsafe class KingestDevice : IDisposable
     public ulong Wait(uint timeoutMs)
     {
         var wait = new KingestWait { TimeoutMs = timeoutMs };
-        while (Libc.ioctl(Fd, KingestIoctl.Wait, &wait) < 0)
+        while (LibC.ioctl(Fd, unchecked((int)KingestIoctl.Wait), &wait) < 0)
         {
-            int errno = Libc.LastErrno;
-            if (errno != Libc.EINTR)
+            int errno = Sys.LastErrno;
+            if (errno != LibC.EINTR)
             {
                 throw new ErrnoException("ioctl KINGEST_IOC_WAIT", errno);
             }
@@ -55,10 +56,10 @@ public sealed unsafe class KingestDevice : IDisposable
     public ulong WaitRead(ulong readPosition, uint timeoutMs)
     {
         var wait = new KingestWaitRead { ReadPos = readPosition, TimeoutMs = timeoutMs };
-        while (Libc.ioctl(Fd, KingestIoctl.WaitRead, &wait) < 0)
+        while (LibC.ioctl(Fd, unchecked((int)KingestIoctl.WaitRead), &wait) < 0)
         {
-            int errno = Libc.LastErrno;
-            if (errno != Libc.EINTR)
+            int errno = Sys.LastErrno;
+            if (errno != LibC.EINTR)
             {
                 throw new ErrnoException("ioctl KINGEST_IOC_WAIT_READ", errno);
             }
@@ -116,7 +117,7 @@ public sealed unsafe class KingestDevice : IDisposable
         _handle.DangerousAddRef(ref added);
         try
         {
-            return Libc.Check(Libc.ioctl((int)_handle.DangerousGetHandle(), request, argument), call);
+            return Sys.Check(LibC.ioctl((int)_handle.DangerousGetHandle(), unchecked((int)request), argument), call);
         }
         finally
         {

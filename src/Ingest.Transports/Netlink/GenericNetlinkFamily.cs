@@ -28,15 +28,15 @@ public sealed record GenericNetlinkFamily(
         {
             switch (attribute.Type)
             {
-                case Libc.CTRL_ATTR_FAMILY_NAME:
+                case Sys.CTRL_ATTR_FAMILY_NAME:
                     name = Encoding.UTF8.GetString(attribute.GetCString());
                     break;
-                case Libc.CTRL_ATTR_FAMILY_ID when !attribute.TryGetUInt16(out id):
-                case Libc.CTRL_ATTR_VERSION when !attribute.TryGetUInt32(out version):
-                case Libc.CTRL_ATTR_HDRSIZE when !attribute.TryGetUInt32(out headerSize):
-                case Libc.CTRL_ATTR_MAXATTR when !attribute.TryGetUInt32(out maxAttribute):
+                case Sys.CTRL_ATTR_FAMILY_ID when !attribute.TryGetUInt16(out id):
+                case Sys.CTRL_ATTR_VERSION when !attribute.TryGetUInt32(out version):
+                case Sys.CTRL_ATTR_HDRSIZE when !attribute.TryGetUInt32(out headerSize):
+                case Sys.CTRL_ATTR_MAXATTR when !attribute.TryGetUInt32(out maxAttribute):
                     return false;
-                case Libc.CTRL_ATTR_MCAST_GROUPS when !TryParseGroups(attribute.Nested, groups):
+                case Sys.CTRL_ATTR_MCAST_GROUPS when !TryParseGroups(attribute.Nested, groups):
                     return false;
             }
         }
@@ -59,7 +59,7 @@ public sealed record GenericNetlinkFamily(
         var reader = new NetlinkAttributeReader(attributes);
         while (reader.TryRead(out var attribute))
         {
-            if (attribute.Type == Libc.CTRL_ATTR_FAMILY_NAME)
+            if (attribute.Type == Sys.CTRL_ATTR_FAMILY_NAME)
             {
                 return attribute.GetCString();
             }
@@ -79,11 +79,11 @@ public sealed record GenericNetlinkFamily(
             var fields = entry.Nested;
             while (fields.TryRead(out var field))
             {
-                if (field.Type == Libc.CTRL_ATTR_MCAST_GRP_NAME)
+                if (field.Type == Sys.CTRL_ATTR_MCAST_GRP_NAME)
                 {
                     name = Encoding.UTF8.GetString(field.GetCString());
                 }
-                else if (field.Type == Libc.CTRL_ATTR_MCAST_GRP_ID)
+                else if (field.Type == Sys.CTRL_ATTR_MCAST_GRP_ID)
                 {
                     if (!field.TryGetUInt32(out var value))
                     {

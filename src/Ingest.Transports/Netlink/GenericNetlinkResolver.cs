@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Ingest.Transports.Interop;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Netlink;
 
@@ -62,13 +63,13 @@ public sealed class GenericNetlinkResolver : IDisposable
                     continue;
                 }
 
-                if (message.Type == Libc.NLMSG_ERROR)
+                if (message.Type == Sys.NLMSG_ERROR)
                 {
-                    var error = message.Payload.Length >= 4 ? -BinaryPrimitives.ReadInt32LittleEndian(message.Payload) : Libc.EINVAL;
+                    var error = message.Payload.Length >= 4 ? -BinaryPrimitives.ReadInt32LittleEndian(message.Payload) : LibC.EINVAL;
                     return error == ENOENT ? null : throw new ErrnoException($"CTRL_CMD_GETFAMILY({name})", error);
                 }
 
-                if (message.Type == Libc.GENL_ID_CTRL && message.Payload.Length >= GenlHeaderSize
+                if (message.Type == Sys.GENL_ID_CTRL && message.Payload.Length >= GenlHeaderSize
                     && GenericNetlinkFamily.TryParse(message.Payload[GenlHeaderSize..], out var family))
                 {
                     return family;
@@ -85,17 +86,17 @@ public sealed class GenericNetlinkResolver : IDisposable
     {
         var nameBytes = Encoding.UTF8.GetByteCount(name) + 1;
         var attributeLength = NetlinkAttributeReader.HeaderSize + nameBytes;
-        var length = NetlinkMessageReader.HeaderSize + GenlHeaderSize + Libc.NetlinkAlign(attributeLength);
+        var length = NetlinkMessageReader.HeaderSize + GenlHeaderSize + Sys.NetlinkAlign(attributeLength);
         var message = new byte[length];
         var span = message.AsSpan();
         BinaryPrimitives.WriteUInt32LittleEndian(span, (uint)length);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], Libc.GENL_ID_CTRL);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[6..], Libc.NLM_F_REQUEST);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[4..], Sys.GENL_ID_CTRL);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[6..], Sys.NLM_F_REQUEST);
         BinaryPrimitives.WriteUInt32LittleEndian(span[8..], sequence);
-        span[16] = Libc.CTRL_CMD_GETFAMILY;
+        span[16] = Sys.CTRL_CMD_GETFAMILY;
         span[17] = 1; // controller version
         BinaryPrimitives.WriteUInt16LittleEndian(span[20..], (ushort)attributeLength);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[22..], Libc.CTRL_ATTR_FAMILY_NAME);
+        BinaryPrimitives.WriteUInt16LittleEndian(span[22..], Sys.CTRL_ATTR_FAMILY_NAME);
         Encoding.UTF8.GetBytes(name, span[24..]);
         return message;
     }

@@ -116,7 +116,7 @@ public sealed class GenericNetlinkSource : NetlinkSource
 
             var cmd = message.Payload[0];
             var attributes = message.Payload[GenlHeaderSize..];
-            if (message.Type == Libc.GENL_ID_CTRL)
+            if (message.Type == Sys.GENL_ID_CTRL)
             {
                 OnControl(socket, cmd, attributes);
             }
@@ -198,14 +198,14 @@ public sealed class GenericNetlinkSource : NetlinkSource
 
     private void OnControl(NetlinkSocket? socket, byte cmd, ReadOnlySpan<byte> attributes)
     {
-        if (cmd is not (Libc.CTRL_CMD_NEWFAMILY or Libc.CTRL_CMD_DELFAMILY)
+        if (cmd is not (Sys.CTRL_CMD_NEWFAMILY or Sys.CTRL_CMD_DELFAMILY)
             || !GenericNetlinkFamily.FindName(attributes).SequenceEqual(_familyNameUtf8))
         {
             _ignored.Increment();
             return;
         }
 
-        if (cmd == Libc.CTRL_CMD_DELFAMILY)
+        if (cmd == Sys.CTRL_CMD_DELFAMILY)
         {
             if (_family is not null)
             {

@@ -13,11 +13,11 @@ public readonly ref struct NetlinkAttribute
     }
 
     /// <summary>nla_type with the NLA_F_NESTED and NLA_F_NET_BYTEORDER flags removed.</summary>
-    public ushort Type => (ushort)(RawType & Libc.NLA_TYPE_MASK);
+    public ushort Type => (ushort)(RawType & Sys.NLA_TYPE_MASK);
 
     public ushort RawType { get; }
 
-    public bool IsNested => (RawType & Libc.NLA_F_NESTED) != 0;
+    public bool IsNested => (RawType & Sys.NLA_F_NESTED) != 0;
 
     public ReadOnlySpan<byte> Value { get; }
 

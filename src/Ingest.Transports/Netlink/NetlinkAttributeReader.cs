@@ -64,7 +64,7 @@ public ref struct NetlinkAttributeReader
         return !reader.IsMalformed;
     }
 
-    internal static int Align(int length) => Libc.NetlinkAlign(length);
+    internal static int Align(int length) => Sys.NetlinkAlign(length);
 
     private bool Fail()
     {

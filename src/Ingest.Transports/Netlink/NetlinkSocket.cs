@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Ingest.Transports.Interop;
 using Microsoft.Win32.SafeHandles;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Netlink;
 
@@ -32,9 +33,9 @@ public sealed unsafe class NetlinkSocket : IDisposable
         get
         {
             int value;
-            var length = (uint)sizeof(int);
+            socklen_t length = (uint)sizeof(int);
             using var use = new Use(_socket);
-            Libc.Check(Libc.getsockopt(use.Fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, &value, &length), "getsockopt(SO_RCVBUF)");
+            Sys.Check(LibC.getsockopt(use.Fd, LibC.SOL_SOCKET, LibC.SO_RCVBUF, &value, &length), "getsockopt(SO_RCVBUF)");
             return value;
         }
     }
@@ -53,9 +54,9 @@ public sealed unsafe class NetlinkSocket : IDisposable
         var socket = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            var address = new sockaddr_nl { nl_family = Libc.AF_NETLINK, nl_groups = groups };
-            Libc.Check(Libc.bind(fd, &address, (uint)sizeof(sockaddr_nl)), "bind(AF_NETLINK)");
-            var wake = new SafeFileHandle(Libc.Check(Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK), "eventfd"), ownsHandle: true);
+            var address = new sockaddr_nl { nl_family = LibC.AF_NETLINK, nl_groups = groups };
+            Sys.Check(LibC.bind(fd, (sockaddr*)&address, (uint)sizeof(sockaddr_nl)), "bind(AF_NETLINK)");
+            var wake = new SafeFileHandle(Sys.Check(LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK), "eventfd"), ownsHandle: true);
             return new NetlinkSocket(socket, wake, protocol);
         }
         catch
@@ -66,9 +67,9 @@ public sealed unsafe class NetlinkSocket : IDisposable
     }
 
     /// <summary>Joins multicast group <paramref name="group"/> (a group number, not a mask).</summary>
-    public void JoinGroup(uint group) => SetMembership(Libc.NETLINK_ADD_MEMBERSHIP, group, "setsockopt(NETLINK_ADD_MEMBERSHIP)");
+    public void JoinGroup(uint group) => SetMembership(Sys.NETLINK_ADD_MEMBERSHIP, group, "setsockopt(NETLINK_ADD_MEMBERSHIP)");
 
-    public void LeaveGroup(uint group) => SetMembership(Libc.NETLINK_DROP_MEMBERSHIP, group, "setsockopt(NETLINK_DROP_MEMBERSHIP)");
+    public void LeaveGroup(uint group) => SetMembership(Sys.NETLINK_DROP_MEMBERSHIP, group, "setsockopt(NETLINK_DROP_MEMBERSHIP)");
 
     /// <summary>
     /// Sizes the receive buffer. With <paramref name="force"/> it tries SO_RCVBUFFORCE first,
@@ -79,17 +80,17 @@ public sealed unsafe class NetlinkSocket : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
         using var use = new Use(_socket);
-        if (force && Libc.setsockopt(use.Fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, &bytes, sizeof(int)) == 0)
+        if (force && LibC.setsockopt(use.Fd, LibC.SOL_SOCKET, LibC.SO_RCVBUFFORCE, &bytes, sizeof(int)) == 0)
         {
             return true;
         }
 
-        if (force && Libc.LastErrno != Libc.EPERM)
+        if (force && Sys.LastErrno != LibC.EPERM)
         {
-            throw new ErrnoException("setsockopt(SO_RCVBUFFORCE)", Libc.LastErrno);
+            throw new ErrnoException("setsockopt(SO_RCVBUFFORCE)", Sys.LastErrno);
         }
 
-        Libc.Check(Libc.setsockopt(use.Fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, &bytes, sizeof(int)), "setsockopt(SO_RCVBUF)");
+        Sys.Check(LibC.setsockopt(use.Fd, LibC.SOL_SOCKET, LibC.SO_RCVBUF, &bytes, sizeof(int)), "setsockopt(SO_RCVBUF)");
         return false;
     }
 
@@ -103,15 +104,15 @@ public sealed unsafe class NetlinkSocket : IDisposable
         sockaddr_nl sender = default;
         fixed (byte* data = buffer)
         {
-            var iov = new iovec { iov_base = data, iov_len = (nuint)buffer.Length };
+            var iov = new iovec { iov_base = data, iov_len = buffer.Length };
             var message = new msghdr { msg_name = &sender, msg_namelen = (uint)sizeof(sockaddr_nl), msg_iov = &iov, msg_iovlen = 1 };
             while (true)
             {
                 // MSG_TRUNC makes recvmsg return the datagram's real length when it did not fit.
-                var received = Libc.recvmsg(use.Fd, &message, Libc.MSG_DONTWAIT | Libc.MSG_TRUNC);
+                long received = LibC.recvmsg(use.Fd, &message, LibC.MSG_DONTWAIT | LibC.MSG_TRUNC);
                 if (received >= 0)
                 {
-                    var truncated = received > buffer.Length || (message.msg_flags & Libc.MSG_TRUNC) != 0;
+                    var truncated = received > buffer.Length || (message.msg_flags & LibC.MSG_TRUNC) != 0;
                     return new NetlinkReceiveResult(
                         truncated ? NetlinkReceiveStatus.Truncated : NetlinkReceiveStatus.Data,
                         (int)Math.Min(received, buffer.Length),
@@ -119,17 +120,15 @@ public sealed unsafe class NetlinkSocket : IDisposable
                         sender.nl_groups);
                 }
 
-                switch (Libc.LastErrno)
+                var errno = Sys.LastErrno;
+                if (errno == LibC.EINTR)
                 {
-                    case Libc.EINTR:
-                        continue;
-                    case Libc.EAGAIN:
-                        return new NetlinkReceiveResult(NetlinkReceiveStatus.WouldBlock, 0, 0, 0);
-                    case Libc.ENOBUFS:
-                        return new NetlinkReceiveResult(NetlinkReceiveStatus.Overrun, 0, 0, 0);
-                    default:
-                        throw new ErrnoException("recvmsg(AF_NETLINK)", Libc.LastErrno);
+                    continue;
                 }
+
+                return errno == LibC.EAGAIN ? new NetlinkReceiveResult(NetlinkReceiveStatus.WouldBlock, 0, 0, 0)
+                    : errno == LibC.ENOBUFS ? new NetlinkReceiveResult(NetlinkReceiveStatus.Overrun, 0, 0, 0)
+                    : throw new ErrnoException("recvmsg(AF_NETLINK)", errno);
             }
         }
     }
@@ -143,13 +142,13 @@ public sealed unsafe class NetlinkSocket : IDisposable
         using var socket = new Use(_socket);
         using var wake = new Use(_wake);
         var fds = stackalloc pollfd[2];
-        fds[0] = new pollfd { fd = socket.Fd, events = Libc.POLLIN };
-        fds[1] = new pollfd { fd = wake.Fd, events = Libc.POLLIN };
-        var ready = Libc.poll(fds, 2, timeoutMs);
+        fds[0] = new pollfd { fd = socket.Fd, events = LibC.POLLIN };
+        fds[1] = new pollfd { fd = wake.Fd, events = LibC.POLLIN };
+        var ready = Sys.poll(fds, 2, timeoutMs);
         if (ready < 0)
         {
             // A signal is a spurious wake-up: callers loop anyway.
-            return Libc.LastErrno == Libc.EINTR ? false : throw new ErrnoException("poll", Libc.LastErrno);
+            return Sys.LastErrno == LibC.EINTR ? false : throw new ErrnoException("poll", Sys.LastErrno);
         }
 
         return fds[1].revents == 0 && fds[0].revents != 0;
@@ -161,8 +160,8 @@ public sealed unsafe class NetlinkSocket : IDisposable
         get
         {
             using var wake = new Use(_wake);
-            var fd = new pollfd { fd = wake.Fd, events = Libc.POLLIN };
-            return Libc.poll(&fd, 1, 0) > 0;
+            var fd = new pollfd { fd = wake.Fd, events = LibC.POLLIN };
+            return Sys.poll(&fd, 1, 0) > 0;
         }
     }
 
@@ -172,7 +171,7 @@ public sealed unsafe class NetlinkSocket : IDisposable
         try
         {
             using var wake = new Use(_wake);
-            Libc.SignalEventFd(wake.Fd);
+            Sys.SignalEventFd(wake.Fd);
         }
         catch (ObjectDisposedException)
         {
@@ -184,17 +183,17 @@ public sealed unsafe class NetlinkSocket : IDisposable
     public void Send(ReadOnlySpan<byte> datagram, uint portId = 0)
     {
         using var use = new Use(_socket);
-        var address = new sockaddr_nl { nl_family = Libc.AF_NETLINK, nl_pid = portId };
+        var address = new sockaddr_nl { nl_family = LibC.AF_NETLINK, nl_pid = portId };
         fixed (byte* data = datagram)
         {
-            nint sent;
+            long sent;
             do
             {
-                sent = Libc.sendto(use.Fd, data, (nuint)datagram.Length, 0, &address, (uint)sizeof(sockaddr_nl));
+                sent = LibC.sendto(use.Fd, data, datagram.Length, 0, (sockaddr*)&address, (uint)sizeof(sockaddr_nl));
             }
-            while (sent < 0 && Libc.LastErrno == Libc.EINTR);
+            while (sent < 0 && Sys.LastErrno == LibC.EINTR);
 
-            Libc.Check(sent, "sendto(AF_NETLINK)");
+            Sys.Check(sent, "sendto(AF_NETLINK)");
         }
     }
 
@@ -205,21 +204,21 @@ public sealed unsafe class NetlinkSocket : IDisposable
     }
 
     private static int CreateSocket(NetlinkProtocol protocol) =>
-        Libc.Check(Libc.socket(Libc.AF_NETLINK, Libc.SOCK_RAW | Libc.SOCK_CLOEXEC, (int)protocol), "socket(AF_NETLINK)");
+        Sys.Check(LibC.socket(LibC.AF_NETLINK, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, (int)protocol), "socket(AF_NETLINK)");
 
     private uint QueryPortId()
     {
         sockaddr_nl address;
-        var length = (uint)sizeof(sockaddr_nl);
+        socklen_t length = (uint)sizeof(sockaddr_nl);
         using var use = new Use(_socket);
-        Libc.Check(Libc.getsockname(use.Fd, &address, &length), "getsockname(AF_NETLINK)");
+        Sys.Check(LibC.getsockname(use.Fd, (sockaddr*)&address, &length), "getsockname(AF_NETLINK)");
         return address.nl_pid;
     }
 
     private void SetMembership(int option, uint group, string call)
     {
         using var use = new Use(_socket);
-        Libc.Check(Libc.setsockopt(use.Fd, Libc.SOL_NETLINK, option, &group, sizeof(uint)), call);
+        Sys.Check(LibC.setsockopt(use.Fd, LibC.SOL_NETLINK, option, &group, sizeof(uint)), call);
     }
 
     /// <summary>Holds a reference on the handle for one system call, so a concurrent Dispose cannot

@@ -1,4 +1,5 @@
 using Ingest.Transports.Interop;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Netlink;
 
@@ -46,23 +47,23 @@ public static class NetworkNamespace
 
     private static T RunHere<T>(string path, Func<T> function)
     {
-        var own = Libc.Check(Libc.open("/proc/thread-self/ns/net", Libc.O_RDONLY | Libc.O_CLOEXEC, 0), "open(/proc/thread-self/ns/net)");
+        var own = Sys.Check(Sys.Open("/proc/thread-self/ns/net", LibC.O_RDONLY | LibC.O_CLOEXEC, 0), "open(/proc/thread-self/ns/net)");
         try
         {
-            var target = Libc.open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+            var target = Sys.Open(path, LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
             if (target < 0)
             {
-                var errno = Libc.LastErrno;
+                var errno = Sys.LastErrno;
                 throw new ErrnoException($"open({path})", errno);
             }
 
             try
             {
-                Libc.Check(Libc.setns(target, Libc.CLONE_NEWNET), "setns(CLONE_NEWNET)");
+                Sys.Check(LibC.setns(target, LibC.CLONE_NEWNET), "setns(CLONE_NEWNET)");
             }
             finally
             {
-                Libc.close(target);
+                LibC.close(target);
             }
 
             try
@@ -71,12 +72,12 @@ public static class NetworkNamespace
             }
             finally
             {
-                Libc.Check(Libc.setns(own, Libc.CLONE_NEWNET), "setns(CLONE_NEWNET) back");
+                Sys.Check(LibC.setns(own, LibC.CLONE_NEWNET), "setns(CLONE_NEWNET) back");
             }
         }
         finally
         {
-            Libc.close(own);
+            LibC.close(own);
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Ingest.Transports.Events;
 using Ingest.Transports.Interop;
 using Microsoft.Extensions.Logging;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Netlink;
 
@@ -76,9 +77,9 @@ public sealed class RtnetlinkSource : NetlinkSource
 
     protected override void Subscribe(NetlinkSocket socket)
     {
-        socket.JoinGroup(Libc.RTNLGRP_LINK);
-        socket.JoinGroup(Libc.RTNLGRP_IPV4_IFADDR);
-        socket.JoinGroup(Libc.RTNLGRP_IPV6_IFADDR);
+        socket.JoinGroup(Sys.RTNLGRP_LINK);
+        socket.JoinGroup(Sys.RTNLGRP_IPV4_IFADDR);
+        socket.JoinGroup(Sys.RTNLGRP_IPV6_IFADDR);
     }
 
     protected override void OnOverrun(NetlinkSocket socket)
@@ -104,7 +105,7 @@ public sealed class RtnetlinkSource : NetlinkSource
         if (_resync == ResyncState.Pending)
         {
             _resync = ResyncState.DumpingLinks;
-            RequestDump(socket, Libc.RTM_GETLINK);
+            RequestDump(socket, Sys.RTM_GETLINK);
         }
     }
 
@@ -115,7 +116,7 @@ public sealed class RtnetlinkSource : NetlinkSource
         {
             // One dump at a time per socket: the addresses follow the links.
             _resync = ResyncState.DumpingAddresses;
-            RequestDump(socket, Libc.RTM_GETADDR);
+            RequestDump(socket, Sys.RTM_GETADDR);
         }
     }
 
@@ -126,7 +127,7 @@ public sealed class RtnetlinkSource : NetlinkSource
         request.Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(request, (uint)request.Length);
         BinaryPrimitives.WriteUInt16LittleEndian(request[4..], type);
-        BinaryPrimitives.WriteUInt16LittleEndian(request[6..], (ushort)(Libc.NLM_F_REQUEST | Libc.NLM_F_DUMP));
+        BinaryPrimitives.WriteUInt16LittleEndian(request[6..], (ushort)(Sys.NLM_F_REQUEST | Sys.NLM_F_DUMP));
         BinaryPrimitives.WriteUInt32LittleEndian(request[8..], _dumpSequence);
         try
         {
@@ -143,7 +144,7 @@ public sealed class RtnetlinkSource : NetlinkSource
     // NLMSG_DONE or NLMSG_ERROR answering our dump request.
     private void OnDumpEnd(NetlinkMessage message)
     {
-        if (message.Type == Libc.NLMSG_ERROR)
+        if (message.Type == Sys.NLMSG_ERROR)
         {
             _resyncErrors.Increment();
             _resync = ResyncState.None;
@@ -170,7 +171,7 @@ public sealed class RtnetlinkSource : NetlinkSource
         while (messages.TryRead(out var message))
         {
             var dumping = _resync is ResyncState.DumpingLinks or ResyncState.DumpingAddresses && message.Sequence == _dumpSequence;
-            if (dumping && message.Type is Libc.NLMSG_DONE or Libc.NLMSG_ERROR)
+            if (dumping && message.Type is Sys.NLMSG_DONE or Sys.NLMSG_ERROR)
             {
                 OnDumpEnd(message);
                 continue;
@@ -178,8 +179,8 @@ public sealed class RtnetlinkSource : NetlinkSource
 
             var written = message.Type switch
             {
-                Libc.RTM_NEWLINK or Libc.RTM_DELLINK => TryWriteLink(message, writer, receivedNs),
-                Libc.RTM_NEWADDR or Libc.RTM_DELADDR => TryWriteAddr(message, writer, receivedNs),
+                Sys.RTM_NEWLINK or Sys.RTM_DELLINK => TryWriteLink(message, writer, receivedNs),
+                Sys.RTM_NEWADDR or Sys.RTM_DELADDR => TryWriteAddr(message, writer, receivedNs),
                 _ => (bool?)null,
             };
             if (written is null)
@@ -218,13 +219,13 @@ public sealed class RtnetlinkSource : NetlinkSource
         {
             switch (attribute.Type)
             {
-                case Libc.IFLA_IFNAME:
+                case Sys.IFLA_IFNAME:
                     name = attribute.GetCString();
                     break;
-                case Libc.IFLA_ADDRESS:
+                case Sys.IFLA_ADDRESS:
                     address = attribute.Value;
                     break;
-                case Libc.IFLA_MTU:
+                case Sys.IFLA_MTU:
                     if (!attribute.TryGetUInt32(out var m))
                     {
                         return false;
@@ -232,7 +233,7 @@ public sealed class RtnetlinkSource : NetlinkSource
 
                     mtu = m;
                     break;
-                case Libc.IFLA_OPERSTATE:
+                case Sys.IFLA_OPERSTATE:
                     if (!attribute.TryGetUInt8(out var s))
                     {
                         return false;
@@ -249,11 +250,11 @@ public sealed class RtnetlinkSource : NetlinkSource
         }
 
         writer.BeginEvent(Link, timestampNs, 8);
-        writer.Write(Op, OpOf(message, Libc.RTM_NEWLINK));
+        writer.Write(Op, OpOf(message, Sys.RTM_NEWLINK));
         writer.Write(IfIndex, (long)ifIndex);
         WriteStringOrNil(writer, IfName, name, present: name.Length > 0);
         writer.Write(Flags, (ulong)flags);
-        writer.Write(Up, (flags & Libc.IFF_UP) != 0);
+        writer.Write(Up, (flags & Sys.IFF_UP) != 0);
         writer.WriteKey(OperState);
         if (operState is { } state)
         {
@@ -316,13 +317,13 @@ public sealed class RtnetlinkSource : NetlinkSource
         {
             switch (attribute.Type)
             {
-                case Libc.IFA_ADDRESS:
+                case Sys.IFA_ADDRESS:
                     address = attribute.Value;
                     break;
-                case Libc.IFA_LOCAL:
+                case Sys.IFA_LOCAL:
                     local = attribute.Value;
                     break;
-                case Libc.IFA_LABEL:
+                case Sys.IFA_LABEL:
                     label = attribute.GetCString();
                     break;
             }
@@ -343,9 +344,9 @@ public sealed class RtnetlinkSource : NetlinkSource
         }
 
         writer.BeginEvent(Addr, timestampNs, 7);
-        writer.Write(Op, OpOf(message, Libc.RTM_NEWADDR));
+        writer.Write(Op, OpOf(message, Sys.RTM_NEWADDR));
         writer.Write(IfIndex, (long)ifIndex);
-        writer.Write(Family, family switch { Libc.AF_INET => Inet, Libc.AF_INET6 => Inet6, _ => OtherFamily });
+        writer.Write(Family, family == LibC.AF_INET ? Inet : family == LibC.AF_INET6 ? Inet6 : OtherFamily);
         writer.Write(PrefixLength, (long)prefixLength);
         WriteStringOrNil(writer, Address, addressText[..addressLength], present: !address.IsEmpty);
         WriteStringOrNil(writer, Local, localText[..localLength], present: !local.IsEmpty);
@@ -356,7 +357,7 @@ public sealed class RtnetlinkSource : NetlinkSource
 
     // Dump replies carry NLM_F_MULTI; change notifications never do.
     private static EventName OpOf(NetlinkMessage message, ushort newType) =>
-        (message.Flags & Libc.NLM_F_MULTI) != 0 ? Dump : message.Type == newType ? New : Del;
+        (message.Flags & Sys.NLM_F_MULTI) != 0 ? Dump : message.Type == newType ? New : Del;
 
     private static void WriteStringOrNil(EventWriter writer, EventName key, ReadOnlySpan<byte> utf8, bool present)
     {

@@ -1,5 +1,6 @@
 using Ingest.Transports.Interop;
 using Ingest.Transports.Kingest;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Ring;
 
@@ -51,14 +52,14 @@ public sealed unsafe class KingestDeviceRing : RingMapping
         {
             int fd = device.Fd;
             nuint page = (nuint)Environment.SystemPageSize;
-            var metaPage = (byte*)Libc.mmap(null, page, Libc.PROT_READ, Libc.MAP_SHARED, fd, 0);
-            if ((nint)metaPage == Libc.MAP_FAILED)
+            var metaPage = (byte*)LibC.mmap(null, (size_t)(ulong)page, LibC.PROT_READ, LibC.MAP_SHARED, fd, 0);
+            if (metaPage == LibC.MAP_FAILED)
             {
-                throw new ErrnoException("mmap " + path + " meta page", Libc.LastErrno);
+                throw new ErrnoException("mmap " + path + " meta page", Sys.LastErrno);
             }
 
             KingestRingMeta meta = *(KingestRingMeta*)metaPage;
-            Libc.munmap(metaPage, page);
+            LibC.munmap(metaPage, (size_t)(ulong)page);
             Validate(meta, path);
             if (meta.PageSize != page)
             {
@@ -66,32 +67,32 @@ public sealed unsafe class KingestDeviceRing : RingMapping
             }
 
             allLength = (nuint)(meta.DataOffset + meta.DataSize);
-            all = (byte*)Libc.mmap(null, allLength, Libc.PROT_READ, Libc.MAP_SHARED, fd, 0);
-            if ((nint)all == Libc.MAP_FAILED)
+            all = (byte*)LibC.mmap(null, (size_t)(ulong)allLength, LibC.PROT_READ, LibC.MAP_SHARED, fd, 0);
+            if (all == LibC.MAP_FAILED)
             {
                 all = null;
-                throw new ErrnoException("mmap " + path, Libc.LastErrno);
+                throw new ErrnoException("mmap " + path, Sys.LastErrno);
             }
 
-            var consumer = (byte*)Libc.mmap(null, page, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, (long)meta.ConsumerOffset);
-            if ((nint)consumer == Libc.MAP_FAILED)
+            var consumer = (byte*)LibC.mmap(null, (size_t)(ulong)page, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, (long)meta.ConsumerOffset);
+            if (consumer == LibC.MAP_FAILED)
             {
-                throw new ErrnoException("mmap " + path + " consumer page", Libc.LastErrno);
+                throw new ErrnoException("mmap " + path + " consumer page", Sys.LastErrno);
             }
 
-            wakeFd = Libc.Check(Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK), "eventfd");
+            wakeFd = Sys.Check(LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK), "eventfd");
             return new KingestDeviceRing(device, wakeFd, all, allLength, consumer, page, meta, path);
         }
         catch
         {
             if (all is not null)
             {
-                Libc.munmap(all, allLength);
+                LibC.munmap(all, (size_t)(ulong)allLength);
             }
 
             if (wakeFd >= 0)
             {
-                Libc.close(wakeFd);
+                LibC.close(wakeFd);
             }
 
             device.Dispose();
@@ -102,23 +103,23 @@ public sealed unsafe class KingestDeviceRing : RingMapping
     internal override void WaitForData(ulong readPosition, int timeoutMs)
     {
         var wait = new KingestWaitRead { ReadPos = readPosition };
-        if (Libc.ioctl(_device.Fd, KingestIoctl.WaitRead, &wait) < 0)
+        if (LibC.ioctl(_device.Fd, unchecked((int)KingestIoctl.WaitRead), &wait) < 0)
         {
-            int errno = Libc.LastErrno;
-            if (errno == Libc.EINTR)
+            int errno = Sys.LastErrno;
+            if (errno == LibC.EINTR)
             {
                 return;
             }
 
-            if (errno != Libc.EINVAL)
+            if (errno != LibC.EINVAL)
             {
                 throw new ErrnoException("ioctl /dev/kingest KINGEST_IOC_WAIT_READ", errno);
             }
 
             // A read position the module rejects (the caller validates positions, so this is a
             // producer position gone wrong): sleep on the wake-up fd alone rather than spin.
-            var wake = new pollfd { fd = _wakeFd, events = Libc.POLLIN };
-            Libc.poll(&wake, 1, timeoutMs);
+            var wake = new pollfd { fd = _wakeFd, events = LibC.POLLIN };
+            Sys.poll(&wake, 1, timeoutMs);
             return;
         }
 
@@ -128,25 +129,25 @@ public sealed unsafe class KingestDeviceRing : RingMapping
         }
 
         var fds = stackalloc pollfd[2];
-        fds[0] = new pollfd { fd = _wakeFd, events = Libc.POLLIN };
-        fds[1] = new pollfd { fd = _device.Fd, events = Libc.POLLIN };
-        int result = Libc.poll(fds, 2, timeoutMs);
-        if (result < 0 && Libc.LastErrno != Libc.EINTR)
+        fds[0] = new pollfd { fd = _wakeFd, events = LibC.POLLIN };
+        fds[1] = new pollfd { fd = _device.Fd, events = LibC.POLLIN };
+        int result = Sys.poll(fds, 2, timeoutMs);
+        if (result < 0 && Sys.LastErrno != LibC.EINTR)
         {
-            throw new ErrnoException("poll /dev/kingest", Libc.LastErrno);
+            throw new ErrnoException("poll /dev/kingest", Sys.LastErrno);
         }
     }
 
     private protected override void WakeCore()
     {
-        Libc.SignalEventFd(_wakeFd);
+        Sys.SignalEventFd(_wakeFd);
     }
 
     private protected override void Release()
     {
-        Libc.munmap(_consumerPage, _pageSize);
-        Libc.munmap(_all, _allLength);
-        Libc.close(_wakeFd);
+        LibC.munmap(_consumerPage, (size_t)(ulong)_pageSize);
+        LibC.munmap(_all, (size_t)(ulong)_allLength);
+        LibC.close(_wakeFd);
         _device.Dispose();
     }
 }

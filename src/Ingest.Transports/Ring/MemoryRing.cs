@@ -1,5 +1,6 @@
 using Ingest.Transports.Interop;
 using Ingest.Transports.Kingest;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Ring;
 
@@ -39,21 +40,21 @@ public sealed unsafe class MemoryRing : IDisposable
         DataSize = dataSize;
         DataOffset = (ulong)KingestRingLayout.DataPageOffset * PageSize;
         _length = (nuint)(DataOffset + dataSize);
-        _memFd = Libc.Check(Libc.memfd_create("kingest-ring", Libc.MFD_CLOEXEC), "memfd_create");
+        _memFd = Sys.Check(Sys.MemfdCreate("kingest-ring", LibC.MFD_CLOEXEC), "memfd_create");
         try
         {
-            Libc.Check(Libc.ftruncate(_memFd, (long)_length), "ftruncate");
+            Sys.Check(LibC.ftruncate(_memFd, (long)_length), "ftruncate");
             _base = Map(_memFd, _length);
-            _doorbellFd = Libc.Check(Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK), "eventfd");
+            _doorbellFd = Sys.Check(LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK), "eventfd");
         }
         catch
         {
             if (_base is not null)
             {
-                Libc.munmap(_base, _length);
+                LibC.munmap(_base, (size_t)(ulong)_length);
             }
 
-            Libc.close(_memFd);
+            LibC.close(_memFd);
             throw;
         }
 
@@ -114,7 +115,7 @@ public sealed unsafe class MemoryRing : IDisposable
         if (Volatile.Read(ref _sleepers) != 0)
         {
             Interlocked.Increment(ref _doorbellRings);
-            Libc.SignalEventFd(_doorbellFd);
+            Sys.SignalEventFd(_doorbellFd);
         }
     }
 
@@ -122,18 +123,18 @@ public sealed unsafe class MemoryRing : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            Libc.munmap(_base, _length);
-            Libc.close(_doorbellFd);
-            Libc.close(_memFd);
+            LibC.munmap(_base, (size_t)(ulong)_length);
+            LibC.close(_doorbellFd);
+            LibC.close(_memFd);
         }
     }
 
     private static byte* Map(int fd, nuint length)
     {
-        var address = (byte*)Libc.mmap(null, length, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, fd, 0);
-        if ((nint)address == Libc.MAP_FAILED)
+        var address = (byte*)LibC.mmap(null, (size_t)(ulong)length, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
+        if (address == LibC.MAP_FAILED)
         {
-            throw new ErrnoException("mmap memfd", Libc.LastErrno);
+            throw new ErrnoException("mmap memfd", Sys.LastErrno);
         }
 
         return address;
@@ -154,11 +155,11 @@ public sealed unsafe class MemoryRing : IDisposable
             _ring = ring;
             _semantics = semantics;
             _base = Map(ring._memFd, ring._length);
-            _wakeFd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+            _wakeFd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
             if (_wakeFd < 0)
             {
-                int errno = Libc.LastErrno;
-                Libc.munmap(_base, ring._length);
+                int errno = Sys.LastErrno;
+                LibC.munmap(_base, (size_t)(ulong)ring._length);
                 throw new ErrnoException("eventfd", errno);
             }
 
@@ -207,8 +208,8 @@ public sealed unsafe class MemoryRing : IDisposable
             bool inFlight = Volatile.Read(ref *ConsumerPosition) != readPosition;
             if (inFlight)
             {
-                var wake = new pollfd { fd = _wakeFd, events = Libc.POLLIN };
-                Libc.poll(&wake, 1, Math.Min(timeoutMs, InFlightPollMs));
+                var wake = new pollfd { fd = _wakeFd, events = LibC.POLLIN };
+                Sys.poll(&wake, 1, Math.Min(timeoutMs, InFlightPollMs));
                 return;
             }
 
@@ -231,31 +232,31 @@ public sealed unsafe class MemoryRing : IDisposable
         private void Sleep(int timeoutMs)
         {
             var fds = stackalloc pollfd[2];
-            fds[0] = new pollfd { fd = _wakeFd, events = Libc.POLLIN };
-            fds[1] = new pollfd { fd = _ring._doorbellFd, events = Libc.POLLIN };
-            int result = Libc.poll(fds, 2, timeoutMs);
-            if (result < 0 && Libc.LastErrno != Libc.EINTR)
+            fds[0] = new pollfd { fd = _wakeFd, events = LibC.POLLIN };
+            fds[1] = new pollfd { fd = _ring._doorbellFd, events = LibC.POLLIN };
+            int result = Sys.poll(fds, 2, timeoutMs);
+            if (result < 0 && Sys.LastErrno != LibC.EINTR)
             {
-                throw new ErrnoException("poll doorbell", Libc.LastErrno);
+                throw new ErrnoException("poll doorbell", Sys.LastErrno);
             }
 
-            if (result > 0 && (fds[1].revents & Libc.POLLIN) != 0)
+            if (result > 0 && (fds[1].revents & LibC.POLLIN) != 0)
             {
                 // Reset the doorbell; the caller re-reads producer_pos, so a ring after this is not lost.
                 ulong count;
-                Libc.read(_ring._doorbellFd, (byte*)&count, sizeof(ulong));
+                LibC.read(_ring._doorbellFd, (byte*)&count, sizeof(ulong));
             }
         }
 
         private protected override void WakeCore()
         {
-            Libc.SignalEventFd(_wakeFd);
+            Sys.SignalEventFd(_wakeFd);
         }
 
         private protected override void Release()
         {
-            Libc.munmap(_base, _ring._length);
-            Libc.close(_wakeFd);
+            LibC.munmap(_base, (size_t)(ulong)_ring._length);
+            LibC.close(_wakeFd);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Ingest.Transports.Interop;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Signals;
 
@@ -11,9 +12,9 @@ namespace Ingest.Transports.Signals;
 public static class RealtimeSignal
 {
     /// <summary>SIGRTMIN as glibc reports it (34: glibc keeps 32 and 33 for NPTL).</summary>
-    public static int Min { get; } = Libc.SigRtMin();
+    public static int Min { get; } = LibC.SIGRTMIN;
 
-    public static int Max { get; } = Libc.SigRtMax();
+    public static int Max { get; } = LibC.SIGRTMAX;
 
     /// <summary>The default signal: SIGRTMIN+6.</summary>
     public static int Default => Min + 6;
@@ -74,13 +75,13 @@ public static class RealtimeSignal
     /// </summary>
     public static unsafe int TryQueue(int tgid, int tid, int signo, int value)
     {
-        var info = default(siginfo_t);
+        var info = default(rt_siginfo);
         info.si_signo = signo;
-        info.si_code = Libc.SI_QUEUE;
+        info.si_code = LibC.SI_QUEUE;
         info.si_pid = Environment.ProcessId;
-        info.si_uid = Libc.getuid();
+        info.si_uid = LibC.getuid();
         info.si_value = value;
-        return Libc.rt_tgsigqueueinfo(tgid, tid, signo, &info) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        return Sys.rt_tgsigqueueinfo(tgid, tid, signo, &info) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
     private static int ParseOffset(ReadOnlySpan<char> rest, string text)

@@ -1,4 +1,5 @@
 using Ingest.Transports.Interop;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Signals;
 
@@ -13,15 +14,15 @@ internal static class SignalDisposition
 {
     public static unsafe void Ignore(int signo)
     {
-        var action = default(sigaction_t);
-        action.sa_handler = Libc.SIG_IGN;
-        Libc.Check(Libc.sigaction(signo, &action, null), "sigaction(SIG_IGN)", signo);
+        var action = default(sigaction);
+        action.sa_handler = LibC.SIG_IGN;
+        Sys.Check(LibC.sigaction(signo, &action, null), "sigaction(SIG_IGN)", signo);
     }
 
     public static unsafe bool IsIgnored(int signo)
     {
-        var current = default(sigaction_t);
-        Libc.Check(Libc.sigaction(signo, null, &current), "sigaction", signo);
-        return current.sa_handler == Libc.SIG_IGN;
+        var current = default(sigaction);
+        Sys.Check(LibC.sigaction(signo, null, &current), "sigaction", signo);
+        return current.sa_handler == LibC.SIG_IGN;
     }
 }

@@ -1,6 +1,7 @@
 using Ingest.Transports.Events;
 using Ingest.Transports.Interop;
 using Ingest.Transports.Kingest;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Signals;
 
@@ -109,24 +110,24 @@ public sealed class SignalSource : IEventSource
         var mask = default(sigset_t);
         foreach (var signo in _options.Signals)
         {
-            mask.Add(signo);
+            LibC.sigaddset(&mask, signo);
         }
 
         // Blocked for the life of this thread, which exits when the source stops.
-        var error = Libc.pthread_sigmask(Libc.SIG_BLOCK, &mask, null);
+        var error = LibC.pthread_sigmask(LibC.SIG_BLOCK, &mask, null);
         if (error != 0)
         {
             throw new ErrnoException("pthread_sigmask", error);
         }
 
         int signalFd = -1, wakeFd = -1, deviceFd = -1;
-        var tid = Libc.gettid();
+        var tid = Sys.gettid();
         var published = false;
         CancellationTokenRegistration registration = default;
         try
         {
-            signalFd = Libc.Check(Libc.signalfd(-1, &mask, Libc.SFD_NONBLOCK | Libc.SFD_CLOEXEC), "signalfd");
-            wakeFd = Libc.Check(Libc.eventfd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC), "eventfd");
+            signalFd = Sys.Check(Sys.signalfd(-1, &mask, Sys.SFD_NONBLOCK | Sys.SFD_CLOEXEC), "signalfd");
+            wakeFd = Sys.Check(LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC), "eventfd");
             if (_options.Device is { } device)
             {
                 deviceFd = Subscribe(device, _options.Signals[0]);
@@ -139,7 +140,7 @@ public sealed class SignalSource : IEventSource
                 published = true;
             }
 
-            registration = cancellationToken.UnsafeRegister(static fd => Libc.SignalEventFd((int)fd!), wakeFd);
+            registration = cancellationToken.UnsafeRegister(static fd => Sys.SignalEventFd((int)fd!), wakeFd);
             _ready.TrySetResult();
             ReadLoop(writer, signalFd, wakeFd, cancellationToken);
         }
@@ -163,19 +164,19 @@ public sealed class SignalSource : IEventSource
         var fds = stackalloc pollfd[2];
         while (!cancellationToken.IsCancellationRequested)
         {
-            fds[0] = new pollfd { fd = signalFd, events = Libc.POLLIN };
-            fds[1] = new pollfd { fd = wakeFd, events = Libc.POLLIN };
-            if (Libc.poll(fds, 2, -1) < 0)
+            fds[0] = new pollfd { fd = signalFd, events = LibC.POLLIN };
+            fds[1] = new pollfd { fd = wakeFd, events = LibC.POLLIN };
+            if (Sys.poll(fds, 2, -1) < 0)
             {
-                if (Libc.LastErrno == Libc.EINTR)
+                if (Sys.LastErrno == LibC.EINTR)
                 {
                     continue;
                 }
 
-                throw new ErrnoException("poll(signalfd)", Libc.LastErrno);
+                throw new ErrnoException("poll(signalfd)", Sys.LastErrno);
             }
 
-            if ((fds[1].revents & Libc.POLLIN) != 0)
+            if ((fds[1].revents & LibC.POLLIN) != 0)
             {
                 break;
             }
@@ -195,16 +196,16 @@ public sealed class SignalSource : IEventSource
         const int RecordSize = 128;
         while (true)
         {
-            var n = Libc.read(signalFd, (byte*)records, BatchSize * RecordSize);
+            long n = LibC.read(signalFd, (byte*)records, BatchSize * RecordSize);
             if (n < 0)
             {
-                var errno = Libc.LastErrno;
-                if (errno == Libc.EINTR)
+                var errno = Sys.LastErrno;
+                if (errno == LibC.EINTR)
                 {
                     continue;
                 }
 
-                if (errno == Libc.EAGAIN)
+                if (errno == LibC.EAGAIN)
                 {
                     return;
                 }
@@ -306,11 +307,11 @@ public sealed class SignalSource : IEventSource
     /// <summary>Opens the device and subscribes this thread; the subscription lives as long as the fd.</summary>
     private unsafe int Subscribe(string device, int signo)
     {
-        var fd = Libc.open(device, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        var fd = Sys.Open(device, LibC.O_RDWR | LibC.O_CLOEXEC, 0);
         if (fd < 0)
         {
-            var errno = Libc.LastErrno;
-            if (errno == Libc.ENOENT)
+            var errno = Sys.LastErrno;
+            if (errno == LibC.ENOENT)
             {
                 throw new FileNotFoundException($"signal source '{Name}': device {device} does not exist; load the kingest module, or leave 'device' unset to take signals from stock senders only", device);
             }
@@ -319,10 +320,10 @@ public sealed class SignalSource : IEventSource
         }
 
         var subscription = new KingestSignalSubscription { Signo = signo };
-        if (Libc.ioctl(fd, KingestIoctl.SubscribeSignal, &subscription) < 0)
+        if (LibC.ioctl(fd, unchecked((int)KingestIoctl.SubscribeSignal), &subscription) < 0)
         {
-            var errno = Libc.LastErrno;
-            Libc.close(fd);
+            var errno = Sys.LastErrno;
+            LibC.close(fd);
             throw new ErrnoException($"ioctl({device}, KINGEST_IOC_SUBSCRIBE_SIGNAL, {signo})", errno);
         }
 
@@ -334,7 +335,7 @@ public sealed class SignalSource : IEventSource
     {
         if (fd >= 0)
         {
-            Libc.close(fd);
+            LibC.close(fd);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Ingest.Transports.Interop;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Udp;
 
@@ -42,12 +43,12 @@ internal sealed unsafe class ReceiveVector : IDisposable
         for (var i = 0; i < count; i++)
         {
             iov[i].iov_base = payload + ((nuint)i * (nuint)slotSize);
-            iov[i].iov_len = (nuint)slotSize;
-            ref var hdr = ref Messages[i].msg_hdr;
-            hdr.msg_iov = &iov[i];
-            hdr.msg_iovlen = 1;
-            hdr.msg_name = address + (i * AddressSize);
-            hdr.msg_control = control + (i * ControlSize);
+            iov[i].iov_len = slotSize;
+            var hdr = Header(i);
+            hdr->msg_iov = &iov[i];
+            hdr->msg_iovlen = 1;
+            hdr->msg_name = address + (i * AddressSize);
+            hdr->msg_control = control + (i * ControlSize);
         }
 
         Rearm();
@@ -57,11 +58,15 @@ internal sealed unsafe class ReceiveVector : IDisposable
 
     public mmsghdr* Messages { get; }
 
+    /// <summary>The message header of entry <paramref name="index"/>: mmsghdr's first member, so its
+    /// address (Tmds.LibC exposes msg_hdr as a property, which cannot be taken by reference).</summary>
+    public msghdr* Header(int index) => (msghdr*)(Messages + index);
+
     public ReadOnlySpan<byte> Payload(int index, int length) =>
-        new(Messages[index].msg_hdr.msg_iov->iov_base, Math.Min(length, _slotSize));
+        new(Header(index)->msg_iov->iov_base, Math.Min(length, _slotSize));
 
     public ReadOnlySpan<byte> Address(int index) =>
-        new(Messages[index].msg_hdr.msg_name, (int)Messages[index].msg_hdr.msg_namelen);
+        new(Header(index)->msg_name, (int)(uint)Header(index)->msg_namelen);
 
     /// <summary>
     /// Restores the in/out lengths the kernel shrank on the previous call. Only the first
@@ -76,10 +81,10 @@ internal sealed unsafe class ReceiveVector : IDisposable
 
         for (var i = 0; i < used; i++)
         {
-            ref var hdr = ref Messages[i].msg_hdr;
-            hdr.msg_namelen = AddressSize;
-            hdr.msg_controllen = ControlSize;
-            hdr.msg_flags = 0;
+            var hdr = Header(i);
+            hdr->msg_namelen = AddressSize;
+            hdr->msg_controllen = ControlSize;
+            hdr->msg_flags = 0;
         }
     }
 

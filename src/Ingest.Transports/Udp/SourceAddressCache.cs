@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Runtime.InteropServices;
 using Ingest.Transports.Interop;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Udp;
 
@@ -65,11 +66,11 @@ internal sealed class SourceAddressCache
     {
         var family = MemoryMarshal.Read<ushort>(sockaddr);
         int written;
-        if (family == Libc.AF_INET && sockaddr.Length >= sizeof(sockaddr_in))
+        if (family == LibC.AF_INET && sockaddr.Length >= sizeof(sockaddr_in))
         {
             var sin = MemoryMarshal.Read<sockaddr_in>(sockaddr);
             written = 0;
-            var address = BinaryPrimitives.ReverseEndianness(sin.sin_addr);
+            var address = BinaryPrimitives.ReverseEndianness(*(uint*)sin.sin_addr.s_addr);
             for (var shift = 24; shift >= 0; shift -= 8)
             {
                 ((byte)(address >> shift)).TryFormat(text[written..], out var n);
@@ -81,10 +82,10 @@ internal sealed class SourceAddressCache
             return written + portLength;
         }
 
-        if (family == Libc.AF_INET6 && sockaddr.Length >= sizeof(sockaddr_in6))
+        if (family == LibC.AF_INET6 && sockaddr.Length >= sizeof(sockaddr_in6))
         {
             var sin6 = MemoryMarshal.Read<sockaddr_in6>(sockaddr);
-            var address = new IPAddress(new ReadOnlySpan<byte>(sin6.sin6_addr, 16), sin6.sin6_scope_id);
+            var address = new IPAddress(new ReadOnlySpan<byte>(sin6.sin6_addr.s6_addr, 16), sin6.sin6_scope_id);
             text[0] = (byte)'[';
             address.TryFormat(text[1..], out written);
             written++;

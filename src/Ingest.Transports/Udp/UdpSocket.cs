@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Ingest.Transports.Interop;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Udp;
 
@@ -30,8 +31,8 @@ internal sealed unsafe class UdpSocket : IDisposable
 
     public static UdpSocket Open(IPEndPoint endpoint, UdpSourceOptions options)
     {
-        var family = endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? Libc.AF_INET6 : Libc.AF_INET;
-        var socket = new UdpSocket(Libc.Check(Libc.socket(family, Libc.SOCK_DGRAM | Libc.SOCK_CLOEXEC, 0), "socket(AF_INET, SOCK_DGRAM)"));
+        var family = endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? LibC.AF_INET6 : LibC.AF_INET;
+        var socket = new UdpSocket(Sys.Check(LibC.socket(family, LibC.SOCK_DGRAM | LibC.SOCK_CLOEXEC, 0), "socket(AF_INET, SOCK_DGRAM)"));
         try
         {
             socket.SetUp(endpoint, options);
@@ -47,14 +48,14 @@ internal sealed unsafe class UdpSocket : IDisposable
     /// <summary>The socket's drop count now (SO_MEMINFO), or null when the kernel does not say.</summary>
     public uint? ReadDropCount()
     {
-        var info = stackalloc uint[Libc.SK_MEMINFO_VARS];
-        var length = (uint)(Libc.SK_MEMINFO_VARS * sizeof(uint));
-        if (Libc.getsockopt(_fd, Libc.SOL_SOCKET, Libc.SO_MEMINFO, info, &length) < 0 || length <= Libc.SK_MEMINFO_DROPS * sizeof(uint))
+        var info = stackalloc uint[Sys.SK_MEMINFO_VARS];
+        socklen_t length = (uint)(Sys.SK_MEMINFO_VARS * sizeof(uint));
+        if (LibC.getsockopt(_fd, LibC.SOL_SOCKET, LibC.SO_MEMINFO, info, &length) < 0 || length <= Sys.SK_MEMINFO_DROPS * sizeof(uint))
         {
             return null;
         }
 
-        return info[Libc.SK_MEMINFO_DROPS];
+        return info[Sys.SK_MEMINFO_DROPS];
     }
 
     public void Dispose()
@@ -62,7 +63,7 @@ internal sealed unsafe class UdpSocket : IDisposable
         var fd = Interlocked.Exchange(ref _fd, -1);
         if (fd >= 0)
         {
-            Libc.close(fd);
+            LibC.close(fd);
         }
     }
 
@@ -73,27 +74,27 @@ internal sealed unsafe class UdpSocket : IDisposable
             // SO_RCVBUFFORCE ignores net.core.rmem_max but needs CAP_NET_ADMIN; without it,
             // SO_RCVBUF still gets as much as rmem_max allows.
             var size = options.ReceiveBufferBytes;
-            if (Libc.setsockopt(_fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, &size, sizeof(int)) < 0)
+            if (LibC.setsockopt(_fd, LibC.SOL_SOCKET, LibC.SO_RCVBUFFORCE, &size, sizeof(int)) < 0)
             {
-                Libc.SetSocketOption(_fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, size);
+                Sys.SetSocketOption(_fd, LibC.SOL_SOCKET, LibC.SO_RCVBUF, size);
             }
         }
 
         int granted;
-        var grantedLength = (uint)sizeof(int);
-        Libc.Check(Libc.getsockopt(_fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, &granted, &grantedLength), "getsockopt(SO_RCVBUF)");
+        socklen_t grantedLength = (uint)sizeof(int);
+        Sys.Check(LibC.getsockopt(_fd, LibC.SOL_SOCKET, LibC.SO_RCVBUF, &granted, &grantedLength), "getsockopt(SO_RCVBUF)");
         ReceiveBufferBytes = granted;
 
-        KernelTimestamps = TryEnable(Libc.SO_TIMESTAMPNS);
-        DropCounts = TryEnable(Libc.SO_RXQ_OVFL);
-        Libc.SetReceiveTimeout(_fd, options.StopCheckInterval);
+        KernelTimestamps = TryEnable(LibC.SO_TIMESTAMPNS);
+        DropCounts = TryEnable(LibC.SO_RXQ_OVFL);
+        Sys.SetReceiveTimeout(_fd, options.StopCheckInterval);
         Bind(endpoint);
     }
 
     private bool TryEnable(int option)
     {
         var one = 1;
-        return Libc.setsockopt(_fd, Libc.SOL_SOCKET, option, &one, sizeof(int)) == 0;
+        return LibC.setsockopt(_fd, LibC.SOL_SOCKET, option, &one, sizeof(int)) == 0;
     }
 
     private void Bind(IPEndPoint endpoint)
@@ -102,28 +103,28 @@ internal sealed unsafe class UdpSocket : IDisposable
         {
             var sin6 = new sockaddr_in6
             {
-                sin6_family = Libc.AF_INET6,
+                sin6_family = LibC.AF_INET6,
                 sin6_port = BinaryPrimitives.ReverseEndianness((ushort)endpoint.Port),
                 sin6_scope_id = (uint)endpoint.Address.ScopeId,
             };
-            endpoint.Address.TryWriteBytes(new Span<byte>(sin6.sin6_addr, 16), out _);
-            Libc.Check(Libc.bind(_fd, &sin6, (uint)sizeof(sockaddr_in6)), "bind", endpoint);
-            var length = (uint)sizeof(sockaddr_in6);
-            Libc.Check(Libc.getsockname(_fd, &sin6, &length), "getsockname");
-            LocalEndPoint = new IPEndPoint(new IPAddress(new ReadOnlySpan<byte>(sin6.sin6_addr, 16), sin6.sin6_scope_id), BinaryPrimitives.ReverseEndianness(sin6.sin6_port));
+            endpoint.Address.TryWriteBytes(new Span<byte>(sin6.sin6_addr.s6_addr, 16), out _);
+            Sys.Check(LibC.bind(_fd, (sockaddr*)&sin6, (uint)sizeof(sockaddr_in6)), "bind", endpoint);
+            socklen_t length = (uint)sizeof(sockaddr_in6);
+            Sys.Check(LibC.getsockname(_fd, (sockaddr*)&sin6, &length), "getsockname");
+            LocalEndPoint = new IPEndPoint(new IPAddress(new ReadOnlySpan<byte>(sin6.sin6_addr.s6_addr, 16), sin6.sin6_scope_id), BinaryPrimitives.ReverseEndianness(sin6.sin6_port));
         }
         else
         {
             var sin = new sockaddr_in
             {
-                sin_family = Libc.AF_INET,
+                sin_family = LibC.AF_INET,
                 sin_port = BinaryPrimitives.ReverseEndianness((ushort)endpoint.Port),
             };
-            endpoint.Address.TryWriteBytes(new Span<byte>(&sin.sin_addr, 4), out _);
-            Libc.Check(Libc.bind(_fd, &sin, (uint)sizeof(sockaddr_in)), "bind", endpoint);
-            var length = (uint)sizeof(sockaddr_in);
-            Libc.Check(Libc.getsockname(_fd, &sin, &length), "getsockname");
-            LocalEndPoint = new IPEndPoint(new IPAddress(new ReadOnlySpan<byte>(&sin.sin_addr, 4)), BinaryPrimitives.ReverseEndianness(sin.sin_port));
+            endpoint.Address.TryWriteBytes(new Span<byte>(sin.sin_addr.s_addr, 4), out _);
+            Sys.Check(LibC.bind(_fd, (sockaddr*)&sin, (uint)sizeof(sockaddr_in)), "bind", endpoint);
+            socklen_t length = (uint)sizeof(sockaddr_in);
+            Sys.Check(LibC.getsockname(_fd, (sockaddr*)&sin, &length), "getsockname");
+            LocalEndPoint = new IPEndPoint(new IPAddress(new ReadOnlySpan<byte>(sin.sin_addr.s_addr, 4)), BinaryPrimitives.ReverseEndianness(sin.sin_port));
         }
     }
 }

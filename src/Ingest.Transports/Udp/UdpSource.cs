@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Ingest.Transports.Events;
 using Ingest.Transports.Interop;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Udp;
 
@@ -124,12 +125,12 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
     /// </summary>
     internal int ReceiveBatch(EventWriter writer)
     {
-        var count = Libc.recvmmsg(_socket.Fd, _vector.Messages, (uint)_vector.Count, Libc.MSG_WAITFORONE, null);
+        var count = Sys.recvmmsg(_socket.Fd, _vector.Messages, (uint)_vector.Count, LibC.MSG_WAITFORONE, null);
         if (count <= 0)
         {
             if (count < 0)
             {
-                OnReceiveError(Libc.LastErrno);
+                OnReceiveError(Sys.LastErrno);
             }
 
             return 0;
@@ -138,16 +139,16 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
         long readTimeNs = 0;
         for (var i = 0; i < count; i++)
         {
-            ref var message = ref _vector.Messages[i];
-            var timestampNs = ReadControlMessages(ref message.msg_hdr);
-            if ((message.msg_hdr.msg_flags & Libc.MSG_TRUNC) != 0)
+            var header = _vector.Header(i);
+            var timestampNs = ReadControlMessages(header);
+            if ((header->msg_flags & LibC.MSG_TRUNC) != 0)
             {
                 // The payload is cut at MaxDatagramSize: a partial record is worse than none.
                 _truncated.Increment();
                 continue;
             }
 
-            var length = (int)message.msg_len;
+            var length = (int)_vector.Messages[i].msg_len;
             if (length == 0)
             {
                 _zeroLength.Increment();
@@ -206,7 +207,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
                 // A short read means the senders are slower than this loop. Rather than pay a
                 // system call, a wake-up and a flush per handful of datagrams, let the kernel
                 // queue more first: latency grows by the delay, CPU per datagram falls.
-                Libc.Sleep(coalesce);
+                Sys.Sleep(coalesce);
             }
         }
 
@@ -215,42 +216,34 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
     }
 
     /// <summary>Returns the kernel receive time in Unix nanoseconds (0 when absent) and accounts drops.</summary>
-    private long ReadControlMessages(ref msghdr header)
+    private long ReadControlMessages(msghdr* header)
     {
-        if ((header.msg_flags & Libc.MSG_CTRUNC) != 0)
+        if ((header->msg_flags & LibC.MSG_CTRUNC) != 0)
         {
             _controlTruncated.Increment();
         }
 
         long timestampNs = 0;
-        var cursor = (byte*)header.msg_control;
-        var end = cursor + header.msg_controllen;
-        while (cursor + sizeof(cmsghdr) <= end)
+        for (var cmsg = LibC.CMSG_FIRSTHDR(header); cmsg is not null; cmsg = LibC.CMSG_NXTHDR(header, cmsg))
         {
-            var cmsg = (cmsghdr*)cursor;
-            if (cmsg->cmsg_len < (nuint)sizeof(cmsghdr) || cursor + cmsg->cmsg_len > end)
+            if (cmsg->cmsg_level != LibC.SOL_SOCKET)
             {
-                break;
+                continue;
             }
 
-            // CMSG_DATA: the header is already 8-byte aligned on 64-bit.
-            var data = cursor + sizeof(cmsghdr);
-            var dataLength = cmsg->cmsg_len - (nuint)sizeof(cmsghdr);
-            if (cmsg->cmsg_level == Libc.SOL_SOCKET)
-            {
-                // SCM_TIMESTAMPNS and the drop count's cmsg type share their option's number.
-                if (cmsg->cmsg_type == Libc.SO_TIMESTAMPNS && dataLength >= (nuint)sizeof(timespec))
-                {
-                    var ts = (timespec*)data;
-                    timestampNs = (ts->tv_sec * 1_000_000_000) + ts->tv_nsec;
-                }
-                else if (cmsg->cmsg_type == Libc.SO_RXQ_OVFL && dataLength >= sizeof(uint))
-                {
-                    ObserveDropCount(*(uint*)data);
-                }
-            }
+            var data = LibC.CMSG_DATA(cmsg);
+            var dataLength = (uint)cmsg->cmsg_len - (uint)LibC.CMSG_LEN(0);
 
-            cursor += (cmsg->cmsg_len + 7) & ~(nuint)7;
+            // SCM_TIMESTAMPNS and the drop count's cmsg type share their option's number.
+            if (cmsg->cmsg_type == LibC.SO_TIMESTAMPNS && dataLength >= sizeof(timespec))
+            {
+                var ts = (timespec*)data;
+                timestampNs = ((long)ts->tv_sec * 1_000_000_000) + (long)ts->tv_nsec;
+            }
+            else if (cmsg->cmsg_type == LibC.SO_RXQ_OVFL && dataLength >= sizeof(uint))
+            {
+                ObserveDropCount(*(uint*)data);
+            }
         }
 
         return timestampNs;
@@ -270,7 +263,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
 
     private void OnReceiveError(int errno)
     {
-        if (errno is Libc.EAGAIN or Libc.EINTR)
+        if (errno == LibC.EAGAIN || errno == LibC.EINTR)
         {
             return; // receive timeout or a signal: the loop checks cancellation and goes on
         }

@@ -1,4 +1,5 @@
 using Ingest.Transports.Interop;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Upcall;
 
@@ -42,19 +43,19 @@ internal sealed class SeqpacketListener : IDisposable
         RefuseIfLive(path);
         var temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         File.Delete(temporary);
-        var fd = Libc.Check(Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0), "socket(AF_UNIX, SOCK_SEQPACKET)");
+        var fd = Sys.Check(LibC.socket(LibC.AF_UNIX, LibC.SOCK_SEQPACKET | LibC.SOCK_CLOEXEC | LibC.SOCK_NONBLOCK, 0), "socket(AF_UNIX, SOCK_SEQPACKET)");
         try
         {
             var address = UnixSocketAddress.Create(temporary);
-            Libc.Check(Libc.bind(fd, &address, (uint)sizeof(sockaddr_un)), "bind", temporary);
+            Sys.Check(LibC.bind(fd, (sockaddr*)&address, (uint)sizeof(sockaddr_un)), "bind", temporary);
             File.SetUnixFileMode(temporary, mode);
-            Libc.Check(Libc.listen(fd, Backlog), "listen");
+            Sys.Check(LibC.listen(fd, Backlog), "listen");
             File.Move(temporary, path, overwrite: true);
             return new SeqpacketListener(fd, path);
         }
         catch
         {
-            Libc.close(fd);
+            LibC.close(fd);
             File.Delete(temporary);
             throw;
         }
@@ -64,7 +65,7 @@ internal sealed class SeqpacketListener : IDisposable
     {
         if (Fd >= 0)
         {
-            Libc.close(Fd);
+            LibC.close(Fd);
             Fd = -1;
 
             // A newer daemon may have replaced the socket since: remove only our own.
@@ -77,29 +78,29 @@ internal sealed class SeqpacketListener : IDisposable
 
     private static unsafe void RefuseIfLive(string path)
     {
-        var status = default(stat_t);
-        if (Libc.lstat(path, &status) < 0)
+        var status = default(stat);
+        if (Sys.Lstat(path, &status) < 0)
         {
-            if (Libc.LastErrno == Libc.ENOENT)
+            if (Sys.LastErrno == LibC.ENOENT)
             {
                 return;
             }
 
-            var errno = Libc.LastErrno;
+            var errno = Sys.LastErrno;
 
             throw new ErrnoException($"lstat({path})", errno);
         }
 
-        if ((status.st_mode & Libc.S_IFMT) != Libc.S_IFSOCK)
+        if ((status.st_mode & LibC.S_IFMT) != LibC.S_IFSOCK)
         {
             throw new IOException($"upcall socket path {path} exists and is not a socket; refusing to replace it");
         }
 
-        var probe = Libc.Check(Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK, 0), "socket(AF_UNIX)");
+        var probe = Sys.Check(LibC.socket(LibC.AF_UNIX, LibC.SOCK_SEQPACKET | LibC.SOCK_CLOEXEC | LibC.SOCK_NONBLOCK, 0), "socket(AF_UNIX)");
         try
         {
             var address = UnixSocketAddress.Create(path);
-            if (Libc.connect(probe, &address, (uint)sizeof(sockaddr_un)) == 0 || Libc.LastErrno == Libc.EAGAIN)
+            if (LibC.connect(probe, (sockaddr*)&address, (uint)sizeof(sockaddr_un)) == 0 || Sys.LastErrno == LibC.EAGAIN)
             {
                 throw new IOException($"another process is accepting on {path}; is a daemon already running?");
             }
@@ -108,13 +109,13 @@ internal sealed class SeqpacketListener : IDisposable
         }
         finally
         {
-            Libc.close(probe);
+            LibC.close(probe);
         }
     }
 
     private static unsafe ulong Inode(string path)
     {
-        var status = default(stat_t);
-        return Libc.lstat(path, &status) == 0 ? status.st_ino : 0;
+        var status = default(stat);
+        return Sys.Lstat(path, &status) == 0 ? status.st_ino : 0;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using Ingest.Transports.Interop;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Upcall;
 
@@ -8,7 +9,7 @@ internal static class UnixSocketAddress
 {
     public static unsafe sockaddr_un Create(string path)
     {
-        var address = new sockaddr_un { sun_family = Libc.AF_UNIX };
+        var address = new sockaddr_un { sun_family = LibC.AF_UNIX };
         var destination = new Span<byte>(address.sun_path, 107); // keeps the final NUL
         if (!Encoding.UTF8.TryGetBytes(path, destination, out _))
         {

@@ -1,5 +1,6 @@
 using Ingest.Transports.Events;
 using Ingest.Transports.Interop;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Upcall;
 
@@ -18,7 +19,6 @@ namespace Ingest.Transports.Upcall;
 /// </remarks>
 public sealed class UpcallSource : IEventSource
 {
-    private const int ECONNABORTED = 103; // accept4: the peer gave up while queued; nothing to serve
 
     private static readonly EventName UpcallEvent = new("upcall");
     private static readonly EventName PidKey = new("pid");
@@ -87,34 +87,34 @@ public sealed class UpcallSource : IEventSource
     private unsafe void Run(EventWriter writer, CancellationToken cancellationToken)
     {
         using var listener = SeqpacketListener.Create(_options.SocketPath, _options.SocketMode);
-        var wakeFd = Libc.Check(Libc.eventfd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC), "eventfd");
+        var wakeFd = Sys.Check(LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC), "eventfd");
         try
         {
-            using var registration = cancellationToken.UnsafeRegister(static fd => Libc.SignalEventFd((int)fd!), wakeFd);
+            using var registration = cancellationToken.UnsafeRegister(static fd => Sys.SignalEventFd((int)fd!), wakeFd);
             _ready.TrySetResult();
             var fds = stackalloc pollfd[2];
             while (!cancellationToken.IsCancellationRequested)
             {
-                fds[0] = new pollfd { fd = listener.Fd, events = Libc.POLLIN };
-                fds[1] = new pollfd { fd = wakeFd, events = Libc.POLLIN };
-                if (Libc.poll(fds, 2, -1) < 0)
+                fds[0] = new pollfd { fd = listener.Fd, events = LibC.POLLIN };
+                fds[1] = new pollfd { fd = wakeFd, events = LibC.POLLIN };
+                if (Sys.poll(fds, 2, -1) < 0)
                 {
-                    if (Libc.LastErrno == Libc.EINTR)
+                    if (Sys.LastErrno == LibC.EINTR)
                     {
                         continue;
                     }
 
-                    throw new ErrnoException("poll(upcall socket)", Libc.LastErrno);
+                    throw new ErrnoException("poll(upcall socket)", Sys.LastErrno);
                 }
 
-                if ((fds[1].revents & Libc.POLLIN) != 0)
+                if ((fds[1].revents & LibC.POLLIN) != 0)
                 {
                     break;
                 }
 
                 // Serve every connection already queued, then hand the burst to the pipeline.
                 int connection;
-                while ((connection = Libc.accept4(listener.Fd, null, null, Libc.SOCK_CLOEXEC | Libc.SOCK_NONBLOCK)) >= 0)
+                while ((connection = LibC.accept4(listener.Fd, (sockaddr*)null, null, LibC.SOCK_CLOEXEC | LibC.SOCK_NONBLOCK)) >= 0)
                 {
                     try
                     {
@@ -122,12 +122,12 @@ public sealed class UpcallSource : IEventSource
                     }
                     finally
                     {
-                        Libc.close(connection);
+                        LibC.close(connection);
                     }
                 }
 
-                var errno = Libc.LastErrno;
-                if (errno is not (Libc.EAGAIN or Libc.EINTR or ECONNABORTED))
+                var errno = Sys.LastErrno;
+                if (errno != LibC.EAGAIN && errno != LibC.EINTR && errno != LibC.ECONNABORTED) // ECONNABORTED: the peer gave up while queued
                 {
                     throw new ErrnoException("accept4(upcall socket)", errno);
                 }
@@ -137,7 +137,7 @@ public sealed class UpcallSource : IEventSource
         }
         finally
         {
-            Libc.close(wakeFd);
+            LibC.close(wakeFd);
         }
 
         writer.Flush();
@@ -146,8 +146,8 @@ public sealed class UpcallSource : IEventSource
     private unsafe void Serve(EventWriter writer, int connection)
     {
         var credentials = default(ucred);
-        var length = (uint)sizeof(ucred);
-        Libc.Check(Libc.getsockopt(connection, Libc.SOL_SOCKET, Libc.SO_PEERCRED, &credentials, &length), "getsockopt(SO_PEERCRED)");
+        socklen_t length = (uint)sizeof(ucred);
+        Sys.Check(LibC.getsockopt(connection, LibC.SOL_SOCKET, LibC.SO_PEERCRED, &credentials, &length), "getsockopt(SO_PEERCRED)");
         if (!_senders.IsAllowed(credentials.uid))
         {
             _deniedPeer.Increment();
@@ -179,12 +179,12 @@ public sealed class UpcallSource : IEventSource
         {
             while (true)
             {
-                var io = new iovec { iov_base = buffer, iov_len = (nuint)_buffer.Length };
+                var io = new iovec { iov_base = buffer, iov_len = _buffer.Length };
                 var header = new msghdr { msg_iov = &io, msg_iovlen = 1 };
-                var n = Libc.recvmsg(connection, &header, 0);
+                long n = LibC.recvmsg(connection, &header, 0);
                 if (n > 0)
                 {
-                    if ((header.msg_flags & Libc.MSG_TRUNC) != 0 || n > _options.MaxMessageBytes)
+                    if ((header.msg_flags & LibC.MSG_TRUNC) != 0 || n > _options.MaxMessageBytes)
                     {
                         _oversize.Increment();
                         return -1;
@@ -200,21 +200,21 @@ public sealed class UpcallSource : IEventSource
                     return -1;
                 }
 
-                var errno = Libc.LastErrno;
-                if (errno == Libc.EINTR)
+                var errno = Sys.LastErrno;
+                if (errno == LibC.EINTR)
                 {
                     continue;
                 }
 
-                if (errno != Libc.EAGAIN)
+                if (errno != LibC.EAGAIN)
                 {
                     _malformed.Increment();
                     return -1;
                 }
 
                 var remaining = deadline - Environment.TickCount64;
-                var fd = new pollfd { fd = connection, events = Libc.POLLIN };
-                if (remaining <= 0 || (Libc.poll(&fd, 1, (int)remaining) == 0))
+                var fd = new pollfd { fd = connection, events = LibC.POLLIN };
+                if (remaining <= 0 || (Sys.poll(&fd, 1, (int)remaining) == 0))
                 {
                     _timeout.Increment();
                     return -1;

@@ -2,12 +2,14 @@ using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Ingest.Encoding.MessagePack;
+using Lib = global::MessagePack;
 
 namespace Ingest.Encoding;
 
 /// <summary>
 /// Reads a record value written by the pipeline (docs/wire-format.md) back into its envelope
-/// fields and events. Used by `ingest tail` and by tests; hostile input throws
+/// fields and events. Used by `ingest tail` and by tests; reads with MessagePack-CSharp's
+/// low-level reader under the project's limits, and hostile input throws
 /// <see cref="MessagePackFormatException"/>.
 /// </summary>
 public static class RecordDecoder
@@ -15,9 +17,22 @@ public static class RecordDecoder
     private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Envelope fields and each event's raw MessagePack map.</summary>
-    public static DecodedRecord Decode(ReadOnlySpan<byte> value)
+    public static DecodedRecord Decode(ReadOnlyMemory<byte> value)
     {
-        var reader = new MessagePackReader(value);
+        var reader = new Lib.MessagePackReader(value);
+        try
+        {
+            return Decode(ref reader);
+        }
+        catch (Exception e) when (UntrustedMessagePack.IsMalformed(e))
+        {
+            throw UntrustedMessagePack.Malformed(e, reader.Consumed);
+        }
+    }
+
+    private static DecodedRecord Decode(ref Lib.MessagePackReader reader)
+    {
+        var options = MessagePackReaderOptions.Default;
         var fields = reader.ReadMapHeader();
         long version = -1;
         string? host = null, channel = null, source = null;
@@ -40,6 +55,11 @@ public static class RecordDecoder
                     break;
                 case "events":
                     var count = reader.ReadArrayHeader();
+                    if (count > options.MaxCollectionCount)
+                    {
+                        throw new MessagePackFormatException($"{count} events exceed the limit of {options.MaxCollectionCount}", reader.Consumed);
+                    }
+
                     events = new List<byte[]>(count);
                     for (var e = 0; e < count; e++)
                     {
@@ -70,7 +90,7 @@ public static class RecordDecoder
         }
     }
 
-    public static string EventAsJson(DecodedRecord record, ReadOnlySpan<byte> rawEvent)
+    public static string EventAsJson(DecodedRecord record, ReadOnlyMemory<byte> rawEvent)
     {
         var output = new ArrayBufferWriter<byte>(256 + (rawEvent.Length * 2));
         using (var json = new Utf8JsonWriter(output, JsonOptions))
@@ -79,12 +99,19 @@ public static class RecordDecoder
             json.WriteString("host", record.Host);
             json.WriteString("channel", record.Channel);
             json.WriteString("source", record.Source);
-            var reader = new MessagePackReader(rawEvent);
-            var count = reader.ReadMapHeader();
-            for (var i = 0; i < count; i++)
+            var reader = new Lib.MessagePackReader(rawEvent);
+            try
             {
-                json.WritePropertyName(reader.ReadString());
-                MessagePackJson.WriteValue(ref reader, json);
+                var count = reader.ReadMapHeader();
+                for (var i = 0; i < count; i++)
+                {
+                    json.WritePropertyName(reader.ReadString() ?? throw new MessagePackFormatException("nil field name", reader.Consumed));
+                    MessagePackJson.WriteValue(ref reader, json);
+                }
+            }
+            catch (Exception e) when (UntrustedMessagePack.IsMalformed(e))
+            {
+                throw UntrustedMessagePack.Malformed(e, reader.Consumed);
             }
 
             json.WriteEndObject();

@@ -103,7 +103,7 @@ public class MessagePackHostileInputTests
         document.AsSpan(0, depth).Fill(0x91);
         document[depth] = 0x01;
         Assert.Equal(new string('[', depth) + "1" + new string(']', depth), MessagePackJson.ToJson(document));
-        Assert.Throws<MessagePackFormatException>(() => MessagePackJson.ToJson([0x91, .. document]));
+        Assert.Throws<MessagePackFormatException>(() => MessagePackJson.ToJson((byte[])[0x91, .. document]));
     }
 
     [Fact]
@@ -120,7 +120,7 @@ public class MessagePackHostileInputTests
     [Fact]
     public void TrailingBytesAreRejectedByWholeDocumentConverters()
     {
-        Assert.Throws<MessagePackFormatException>(() => MessagePackJson.ToJson([0x01, 0x02]));
+        Assert.Throws<MessagePackFormatException>(() => MessagePackJson.ToJson(new byte[] { 0x01, 0x02 }));
         Assert.Throws<MessagePackFormatException>(() => MessagePackValue.Parse([0x01, 0x02]));
     }
 

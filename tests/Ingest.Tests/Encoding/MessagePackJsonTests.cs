@@ -77,7 +77,7 @@ public class MessagePackJsonTests
         var output = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(output))
         {
-            var reader = new MessagePackReader(document);
+            var reader = new global::MessagePack.MessagePackReader(document);
             json.WriteStartArray();
             while (!reader.End)
             {

@@ -141,7 +141,7 @@ public class MessagePackPythonInteropTests
         Assert.NotEmpty(MessagePackJson.ToJson(msgpack));
     }
 
-    private static string RunOracle(string[] arguments, byte[] input)
+    internal static string RunOracle(string[] arguments, byte[] input)
     {
         if (!File.Exists(Python))
         {

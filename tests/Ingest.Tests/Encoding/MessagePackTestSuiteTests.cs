@@ -130,7 +130,10 @@ public class MessagePackTestSuiteTests
         }
         else
         {
-            Assert.Equal(ExpectedValue(entry), MessagePackValue.Read(ref reader));
+            // The library's reader (what commands and tail use) must read the fixture as the spec says.
+            var library = new global::MessagePack.MessagePackReader(reader.ReadRaw().ToArray());
+            Assert.Equal(ExpectedValue(entry), MessagePackValue.Read(ref library));
+            Assert.True(library.End);
         }
     }
 

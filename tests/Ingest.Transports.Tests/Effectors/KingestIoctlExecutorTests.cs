@@ -1,6 +1,7 @@
 using Ingest.Transports.Effectors;
 using Ingest.Transports.Interop;
 using Ingest.Transports.Kingest;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Tests.Effectors;
 
@@ -28,7 +29,7 @@ public sealed class KingestIoctlExecutorTests
 
         Assert.False(outcome.Succeeded);
         Assert.Equal(-1, outcome.Return);
-        Assert.Equal(Libc.ENOENT, outcome.Errno);
+        Assert.Equal(LibC.ENOENT, outcome.Errno);
         Assert.Contains("KINGEST_IOC_SET_RATE", outcome.Error, StringComparison.Ordinal);
         Assert.Contains(missing, outcome.Error, StringComparison.Ordinal);
     }
@@ -41,7 +42,7 @@ public sealed class KingestIoctlExecutorTests
 
         IoctlOutcome outcome = executor.Execute(KingestIoctlExecutor.ResetStats, []);
 
-        Assert.Equal(Libc.ENOTTY, outcome.Errno);
+        Assert.Equal(LibC.ENOTTY, outcome.Errno);
         Assert.Contains("KINGEST_IOC_RESET_STATS", outcome.Error, StringComparison.Ordinal);
     }
 

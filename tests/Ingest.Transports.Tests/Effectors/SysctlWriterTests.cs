@@ -1,5 +1,6 @@
 using Ingest.Transports.Effectors;
 using Ingest.Transports.Interop;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Tests.Effectors;
 
@@ -33,7 +34,7 @@ public sealed class SysctlWriterTests : IDisposable
 
         var e = Assert.Throws<ErrnoException>(() => writer.Write(Key("kernel/escape/secret"), "owned"));
 
-        Assert.Contains(e.Errno, new[] { Libc.ELOOP, Libc.ENOTDIR });
+        Assert.Contains(e.Errno, new[] { LibC.ELOOP, LibC.ENOTDIR });
         Assert.Equal("untouched\n", File.ReadAllText(target));
     }
 
@@ -47,7 +48,7 @@ public sealed class SysctlWriterTests : IDisposable
 
         var e = Assert.Throws<ErrnoException>(() => writer.Write(Key("kernel.hostname"), "owned"));
 
-        Assert.Equal(Libc.ELOOP, e.Errno);
+        Assert.Equal(LibC.ELOOP, e.Errno);
         Assert.Equal("untouched\n", File.ReadAllText(target));
     }
 
@@ -59,7 +60,7 @@ public sealed class SysctlWriterTests : IDisposable
 
         var e = Assert.Throws<ErrnoException>(() => writer.Write(Key("net.ipv4.no_such_key"), "1"));
 
-        Assert.Equal(Libc.ENOENT, e.Errno);
+        Assert.Equal(LibC.ENOENT, e.Errno);
         Assert.False(File.Exists(Path.Combine(_tree.Root, "net", "ipv4", "no_such_key")));
     }
 
@@ -91,7 +92,7 @@ public sealed class SysctlWriterTests : IDisposable
 
         var e = Assert.Throws<ErrnoException>(() => writer.Write(Key("kernel.ostype"), "Plan9"));
 
-        Assert.Contains(e.Errno, new[] { Libc.EACCES, Libc.EPERM });
+        Assert.Contains(e.Errno, new[] { LibC.EACCES, LibC.EPERM });
         Assert.Equal("Linux", writer.Read(Key("kernel.ostype")));
     }
 

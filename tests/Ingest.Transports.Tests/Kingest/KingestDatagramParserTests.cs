@@ -6,6 +6,7 @@ using Ingest.Transports.Events;
 using Ingest.Transports.Kingest;
 using Ingest.Transports.Tests.Fakes;
 using Ingest.Transports.Udp;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Tests.Kingest;
 
@@ -122,7 +123,7 @@ public sealed class KingestDatagramParserTests
     [Fact]
     public async Task Decodes_the_datagrams_the_module_sends_when_it_is_loaded()
     {
-        if (!File.Exists(KingestAbi.DevicePath) || Interop.Libc.geteuid() != 0)
+        if (!File.Exists(KingestAbi.DevicePath) || Tmds.Linux.LibC.geteuid() != 0)
         {
             Assert.Skip("needs the kernel module and root (run Ring/run-in-guest.sh)");
         }

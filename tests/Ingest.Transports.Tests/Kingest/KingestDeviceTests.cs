@@ -1,6 +1,7 @@
 using Ingest.Transports.Interop;
 using Ingest.Transports.Kingest;
 using Ingest.Transports.Ring;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Tests.Kingest;
 
@@ -13,7 +14,7 @@ public sealed class KingestDeviceTests
         using var device = KingestDevice.Open("/dev/null");
 
         var error = Assert.Throws<ErrnoException>(() => device.GetInfo());
-        Assert.Equal(Libc.ENOTTY, error.Errno);
+        Assert.Equal(LibC.ENOTTY, error.Errno);
         Assert.Equal("ioctl KINGEST_IOC_GET_INFO", error.Call);
     }
 
@@ -21,7 +22,7 @@ public sealed class KingestDeviceTests
     public void Opening_a_missing_device_throws_with_errno_and_the_path()
     {
         var error = Assert.Throws<ErrnoException>(() => KingestDevice.Open("/dev/kingest-absent"));
-        Assert.Equal(Libc.ENOENT, error.Errno);
+        Assert.Equal(LibC.ENOENT, error.Errno);
         Assert.Contains("/dev/kingest-absent", error.Call, StringComparison.Ordinal);
     }
 

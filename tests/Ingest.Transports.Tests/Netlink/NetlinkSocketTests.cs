@@ -1,5 +1,6 @@
 using Ingest.Transports.Interop;
 using Ingest.Transports.Netlink;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Tests.Netlink;
 
@@ -47,7 +48,7 @@ public sealed class NetlinkSocketTests(NetnsFixture netns) : IClassFixture<Netns
         Assert.NotEqual(home, inside);
         Assert.Equal(home, new FileInfo("/proc/thread-self/ns/net").LinkTarget);
         var missing = Assert.Throws<ErrnoException>(() => NetworkNamespace.Run("/var/run/netns/ingest-no-such", () => 0));
-        Assert.Equal(Libc.ENOENT, missing.Errno);
+        Assert.Equal(LibC.ENOENT, missing.Errno);
     }
 
     [Fact]

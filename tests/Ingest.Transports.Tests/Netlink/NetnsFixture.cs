@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ingest.Transports.Netlink;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Tests.Netlink;
 
@@ -94,7 +95,7 @@ public sealed class NetnsFixture : IDisposable
 
     private static string? Probe()
     {
-        if (Environment.UserName != "root" && Interop.Libc.geteuid() != 0)
+        if (Environment.UserName != "root" && Tmds.Linux.LibC.geteuid() != 0)
         {
             return "network namespace tests need root (ip netns add)";
         }

@@ -1,6 +1,7 @@
 using Ingest.Transports.Interop;
 using Ingest.Transports.Kingest;
 using Ingest.Transports.Ring;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Tests.Ring;
 
@@ -127,7 +128,7 @@ public sealed class KingestDeviceRingTests
 
             // A bogus read position is refused, not waited on.
             var error = Assert.Throws<ErrnoException>(() => device.WaitRead(read + 8, 10));
-            Assert.Equal(Libc.EINVAL, error.Errno);
+            Assert.Equal(LibC.EINVAL, error.Errno);
         }
         finally
         {
@@ -142,7 +143,7 @@ public sealed class KingestDeviceRingTests
             Assert.Skip($"{KingestAbi.DevicePath} is absent: the kernel module is not loaded (run Ring/run-in-guest.sh)");
         }
 
-        if (Libc.geteuid() != 0)
+        if (LibC.geteuid() != 0)
         {
             Assert.Skip("KINGEST_IOC_INJECT needs /dev/kingest (0600 root) opened for writing: run as root");
         }

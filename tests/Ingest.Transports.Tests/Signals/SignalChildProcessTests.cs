@@ -1,5 +1,6 @@
 using Ingest.Transports.Interop;
 using Ingest.Transports.Signals;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Tests.Signals;
 
@@ -20,8 +21,8 @@ public class SignalChildProcessTests
         var tid = int.Parse(ready.Split(' ')[2], System.Globalization.CultureInfo.InvariantCulture);
 
         // Process-directed, each of which would terminate a process with the default disposition.
-        Assert.Equal(0, Libc.sigqueue(child.Pid, Signo, 7));
-        Assert.Equal(0, Libc.kill(child.Pid, Signo));
+        Assert.Equal(0, LibC.sigqueue(child.Pid, Signo, new sigval { sigval_int = 7 }));
+        Assert.Equal(0, LibC.kill(child.Pid, Signo));
 
         // Then a thread-directed one, which must still reach the reader: the child is alive and reading.
         Assert.Equal(0, RealtimeSignal.TryQueue(child.Pid, tid, Signo, 99));
@@ -47,7 +48,7 @@ public class SignalChildProcessTests
         using var child = TestHostProcess.Start(["idle", $"{Signo}"]);
         Assert.NotNull(await child.WaitForLineAsync("ready "));
 
-        Assert.Equal(0, Libc.sigqueue(child.Pid, Signo, 7));
+        Assert.Equal(0, LibC.sigqueue(child.Pid, Signo, new sigval { sigval_int = 7 }));
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await child.Process.WaitForExitAsync(cts.Token);
@@ -86,7 +87,7 @@ public class SignalChildProcessTests
     [Fact]
     public async Task Sender_running_as_another_uid_is_counted_and_dropped()
     {
-        if (Libc.geteuid() != 0)
+        if (LibC.geteuid() != 0)
         {
             Assert.Skip("needs root to run a sender as uid 65534 through setpriv");
         }

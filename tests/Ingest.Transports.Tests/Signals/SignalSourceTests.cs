@@ -2,6 +2,7 @@ using Ingest.Transports.Interop;
 using Ingest.Transports.Kingest;
 using Ingest.Transports.Signals;
 using Ingest.Transports.Tests.Fakes;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Tests.Signals;
 
@@ -43,10 +44,10 @@ public sealed class SignalSourceTests : IAsyncLifetime
         var e = Assert.Single(await _writer.WaitForAsync(_ => true));
         Assert.Equal("signal", e.Type);
         Assert.Equal((long)RealtimeSignal.Default, e.Get<long>("signo"));
-        Assert.Equal((long)Libc.SI_QUEUE, e.Get<long>("code"));
+        Assert.Equal((long)LibC.SI_QUEUE, e.Get<long>("code"));
         Assert.Equal("user", e.Get<string>("origin"));
         Assert.Equal((long)Environment.ProcessId, e.Get<long>("pid"));
-        Assert.Equal((long)Libc.getuid(), e.Get<long>("uid"));
+        Assert.Equal((long)LibC.getuid(), e.Get<long>("uid"));
         Assert.Equal(123456789L, e.Get<long>("value"));
         Assert.Equal(6, e.Data.Count);
         Assert.InRange(e.TimestampNs, DateTime.UtcNow.AddMinutes(-1).Subtract(DateTime.UnixEpoch).Ticks * 100, DateTime.UtcNow.Subtract(DateTime.UnixEpoch).Ticks * 100);
@@ -65,7 +66,7 @@ public sealed class SignalSourceTests : IAsyncLifetime
             foreach (var signo in signals)
             {
                 int errno;
-                while ((errno = RealtimeSignal.TryQueue(source.ProcessId, source.ThreadId, signo, i)) == Libc.EAGAIN)
+                while ((errno = RealtimeSignal.TryQueue(source.ProcessId, source.ThreadId, signo, i)) == LibC.EAGAIN)
                 {
                     // The receiver's RT queue is full: the sender's problem; wait for it to drain.
                     rejected++;
@@ -174,7 +175,7 @@ public sealed class SignalSourceTests : IAsyncLifetime
     public async Task Forged_module_signal_of_abi_1_from_a_user_process_is_denied()
     {
         // ABI 1's module shape (SI_QUEUE, si_pid 0, si_uid 0) with uid 0 allowed: impersonation, denied.
-        var source = await StartAsync(new SignalSourceOptions { AllowedUids = [0, Libc.getuid()], ThreadIdFile = null });
+        var source = await StartAsync(new SignalSourceOptions { AllowedUids = [0, LibC.getuid()], ThreadIdFile = null });
         Assert.Equal(0, SendAs(source, uid: 0, pid: 0, value: 0x01050000));
         Assert.Equal(0, RealtimeSignal.TryQueue(source.ProcessId, source.ThreadId, RealtimeSignal.Default, 7));
 
@@ -200,7 +201,7 @@ public sealed class SignalSourceTests : IAsyncLifetime
         Assert.True(SignalDisposition.IsIgnored(RealtimeSignal.Default));
 
         // The thread is gone: a sender learns so instead of the signal vanishing.
-        Assert.Equal(Libc.ESRCH, RealtimeSignal.TryQueue(source.ProcessId, tid, RealtimeSignal.Default, 1));
+        Assert.Equal(LibC.ESRCH, RealtimeSignal.TryQueue(source.ProcessId, tid, RealtimeSignal.Default, 1));
     }
 
     [Fact]
@@ -217,7 +218,7 @@ public sealed class SignalSourceTests : IAsyncLifetime
     {
         var source = new SignalSource(new SignalSourceOptions { Device = "/dev/null", ThreadIdFile = null });
         var e = await Assert.ThrowsAsync<ErrnoException>(() => source.RunAsync(_writer, _stop.Token));
-        Assert.Equal(Libc.ENOTTY, e.Errno);
+        Assert.Equal(LibC.ENOTTY, e.Errno);
         Assert.Contains("KINGEST_IOC_SUBSCRIBE_SIGNAL", e.Call, StringComparison.Ordinal);
     }
 
@@ -241,12 +242,12 @@ public sealed class SignalSourceTests : IAsyncLifetime
     /// <summary>Queues a signal with a chosen si_pid and si_uid, as any sender may claim.</summary>
     private static unsafe int SendAs(SignalSource source, uint uid, int pid, int value)
     {
-        var info = default(siginfo_t);
+        var info = default(rt_siginfo);
         info.si_signo = RealtimeSignal.Default;
-        info.si_code = Libc.SI_QUEUE;
+        info.si_code = LibC.SI_QUEUE;
         info.si_pid = pid;
         info.si_uid = uid;
         info.si_value = value;
-        return Libc.rt_tgsigqueueinfo(source.ProcessId, source.ThreadId, RealtimeSignal.Default, &info) == 0 ? 0 : Libc.LastErrno;
+        return Sys.rt_tgsigqueueinfo(source.ProcessId, source.ThreadId, RealtimeSignal.Default, &info) == 0 ? 0 : Sys.LastErrno;
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Ingest.Transports.Interop;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Tests.Signals;
 
@@ -11,19 +12,20 @@ public sealed class SyscallNumberTests
     [InlineData(Architecture.RiscV64, 240)]
     [InlineData(Architecture.X86, 335)]
     [InlineData(Architecture.Arm, 363)]
+    [InlineData(Architecture.LoongArch64, 240)]
     public void Rt_tgsigqueueinfo_has_its_architectures_number(Architecture architecture, long number) =>
-        Assert.Equal(number, Libc.RtTgSigQueueInfoNumber(architecture));
+        Assert.Equal(number, SyscallNumbers.For(architecture).RtTgSigQueueInfo);
 
     [Fact]
     public void An_unknown_architecture_is_refused_rather_than_guessed() =>
-        Assert.Throws<PlatformNotSupportedException>(() => Libc.RtTgSigQueueInfoNumber(Architecture.Wasm));
+        Assert.Throws<PlatformNotSupportedException>(() => SyscallNumbers.For(Architecture.Wasm));
 
     [Fact]
     public unsafe void The_number_for_this_machine_reaches_the_kernel()
     {
         // Signal 0 to ourselves: the kernel checks the target and permissions only. A wrong
         // number would be another syscall (or ENOSYS), not 0.
-        var info = new siginfo_t { si_code = Libc.SI_QUEUE, si_pid = Environment.ProcessId };
-        Assert.Equal(0, Libc.rt_tgsigqueueinfo(Environment.ProcessId, Libc.gettid(), 0, &info));
+        var info = new rt_siginfo { si_code = LibC.SI_QUEUE, si_pid = Environment.ProcessId };
+        Assert.Equal(0, Sys.rt_tgsigqueueinfo(Environment.ProcessId, Sys.gettid(), 0, &info));
     }
 }

@@ -37,7 +37,7 @@ internal sealed class TestHostProcess : IDisposable
     // runs a copy of the host and the assemblies beside it from a world-reachable directory.
     private static readonly Lazy<string> ReachableCopy = new(() =>
     {
-        string dir = WorldReachable.CopyFiles("ingest-testhost-", Directory.EnumerateFiles(AppContext.BaseDirectory)
+        string dir = WorldReachable.CopyFiles("ingest-testhost-", AppContext.BaseDirectory, Directory.EnumerateFiles(AppContext.BaseDirectory, "*", SearchOption.AllDirectories)
             .Where(f => f.EndsWith(".dll", StringComparison.Ordinal) || Path.GetFileName(f).StartsWith(AssemblyName + ".", StringComparison.Ordinal)));
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(dir, recursive: true);
         return dir;

@@ -27,13 +27,28 @@ internal static class WorldReachable
         throw new InvalidOperationException("no temporary directory that other users can reach ($TMPDIR, /tmp, /dev/shm)");
     }
 
-    /// <summary>Copies <paramref name="files"/> into a fresh world-reachable directory (readable, executables stay executable).</summary>
-    public static string CopyFiles(string prefix, IEnumerable<string> files)
+    /// <summary>
+    /// Copies <paramref name="files"/> (under <paramref name="baseDirectory"/>, keeping their relative
+    /// paths: a RID-less build keeps native-specific assemblies under runtimes/) into a fresh
+    /// world-reachable directory (readable, executables stay executable).
+    /// </summary>
+    public static string CopyFiles(string prefix, string baseDirectory, IEnumerable<string> files)
     {
         string dir = CreateDirectory(prefix);
         foreach (string file in files)
         {
-            string target = Path.Combine(dir, Path.GetFileName(file));
+            string target = Path.Combine(dir, Path.GetRelativePath(baseDirectory, file));
+            var parent = dir;
+            foreach (var segment in Path.GetDirectoryName(Path.GetRelativePath(baseDirectory, file))!.Split('/', StringSplitOptions.RemoveEmptyEntries))
+            {
+                parent = Path.Combine(parent, segment);
+                if (!Directory.Exists(parent))
+                {
+                    Directory.CreateDirectory(parent);
+                    File.SetUnixFileMode(parent, Mode0755);
+                }
+            }
+
             File.Copy(file, target);
             UnixFileMode mode = File.GetUnixFileMode(file) | UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
             if ((mode & UnixFileMode.UserExecute) != 0)

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Ingest.Transports.Interop;
 using Ingest.Transports.Udp;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Tests.Udp;
 
@@ -54,7 +55,7 @@ public class SourceAddressCacheTests
     {
         var cache = new SourceAddressCache();
         var unix = new byte[16];
-        BinaryPrimitives.WriteUInt16LittleEndian(unix, Libc.AF_UNIX);
+        BinaryPrimitives.WriteUInt16LittleEndian(unix, (ushort)(int)LibC.AF_UNIX);
 
         Assert.True(cache.Format(unix).IsEmpty);
         Assert.True(cache.Format([]).IsEmpty);
@@ -66,17 +67,17 @@ public class SourceAddressCacheTests
         {
             var sin6 = new sockaddr_in6
             {
-                sin6_family = Libc.AF_INET6,
+                sin6_family = LibC.AF_INET6,
                 sin6_port = BinaryPrimitives.ReverseEndianness((ushort)endpoint.Port),
                 sin6_scope_id = (uint)endpoint.Address.ScopeId,
             };
-            endpoint.Address.TryWriteBytes(new Span<byte>(sin6.sin6_addr, 16), out _);
+            endpoint.Address.TryWriteBytes(new Span<byte>(sin6.sin6_addr.s6_addr, 16), out _);
             return new ReadOnlySpan<byte>(&sin6, sizeof(sockaddr_in6)).ToArray();
         }
 
         var sin = new sockaddr_in
         {
-            sin_family = Libc.AF_INET,
+            sin_family = LibC.AF_INET,
             sin_port = BinaryPrimitives.ReverseEndianness((ushort)endpoint.Port),
         };
         endpoint.Address.TryWriteBytes(new Span<byte>(&sin.sin_addr, 4), out _);

@@ -4,6 +4,7 @@ using Ingest.Transports.Tests.Fakes;
 using Ingest.Transports.Tests.Signals;
 using Ingest.Transports.Tests.Support;
 using Ingest.Transports.Upcall;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Tests.Upcall;
 
@@ -51,7 +52,7 @@ public sealed class UpcallSourceTests : IAsyncLifetime
         var e = await SingleEventAsync();
         Assert.Equal("upcall", e.Type);
         Assert.Equal((long)pid, e.Get<long>("pid"));
-        Assert.Equal((long)Libc.geteuid(), e.Get<long>("uid"));
+        Assert.Equal((long)LibC.geteuid(), e.Get<long>("uid"));
         Assert.Equal(new List<object?> { helper, "alpha", "b c", "ünïcode", "" }, e.Get<List<object?>>("argv"));
         Assert.Equal(
             new Dictionary<string, object?> { ["FOO"] = "bar", ["EMPTY"] = "", ["EQ"] = "a=b", ["INGEST_UPCALL_SOCKET"] = _socket },
@@ -116,7 +117,7 @@ public sealed class UpcallSourceTests : IAsyncLifetime
     public async Task Peer_with_a_uid_not_allowed_is_counted_and_dropped()
     {
         var helper = UpcallHelperBinary.PathOrSkip();
-        if (Libc.geteuid() != 0)
+        if (LibC.geteuid() != 0)
         {
             Assert.Skip("needs root to run the helper as uid 65534 through setpriv");
         }
@@ -149,7 +150,7 @@ public sealed class UpcallSourceTests : IAsyncLifetime
         UpcallWire.SendOnce(_socket, UpcallWire.Encode(["a", "b", "c", "d", "e"], ["A=1", "B=2", "C=3", "D=4"])); // 9 strings > 8
         UpcallWire.SendOnce(_socket, [.. UpcallWire.Encode(["a"], [])[..12], 0xff, 0xfe, 0]);     // not UTF-8
         var closedFd = UpcallWire.Connect(_socket);                                              // connects, sends nothing
-        Libc.close(closedFd);
+        LibC.close(closedFd);
         UpcallWire.SendOnce(_socket, UpcallWire.Encode([new string('x', 1100)], []));             // oversize
         UpcallWire.SendOnce(_socket, UpcallWire.Encode(["still", "working"], ["K=V"]));
 
@@ -173,7 +174,7 @@ public sealed class UpcallSourceTests : IAsyncLifetime
         }
         finally
         {
-            Libc.close(silent);
+            LibC.close(silent);
         }
     }
 
@@ -273,9 +274,9 @@ public sealed class UpcallSourceTests : IAsyncLifetime
 
     private static unsafe void BindWithoutListening(string path)
     {
-        var fd = Libc.Check(Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET, 0), "socket");
+        var fd = Sys.Check(LibC.socket(LibC.AF_UNIX, LibC.SOCK_SEQPACKET, 0), "socket");
         var address = UnixSocketAddress.Create(path);
-        Libc.Check(Libc.bind(fd, &address, (uint)sizeof(sockaddr_un)), "bind");
-        Libc.close(fd);
+        Sys.Check(LibC.bind(fd, (sockaddr*)&address, (uint)sizeof(sockaddr_un)), "bind");
+        LibC.close(fd);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Ingest.Transports.Interop;
 using Ingest.Transports.Upcall;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Tests.Upcall;
 
@@ -27,12 +28,12 @@ internal static class UpcallWire
     /// <summary>Connects to <paramref name="path"/>; returns the fd (caller closes) or -errno.</summary>
     public static unsafe int Connect(string path)
     {
-        var fd = Libc.Check(Libc.socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET | Libc.SOCK_CLOEXEC, 0), "socket");
+        var fd = Sys.Check(LibC.socket(LibC.AF_UNIX, LibC.SOCK_SEQPACKET | LibC.SOCK_CLOEXEC, 0), "socket");
         var address = UnixSocketAddress.Create(path);
-        if (Libc.connect(fd, &address, (uint)sizeof(sockaddr_un)) < 0)
+        if (LibC.connect(fd, (sockaddr*)&address, (uint)sizeof(sockaddr_un)) < 0)
         {
-            var errno = Libc.LastErrno;
-            Libc.close(fd);
+            var errno = Sys.LastErrno;
+            LibC.close(fd);
             return -errno;
         }
 
@@ -43,7 +44,7 @@ internal static class UpcallWire
     {
         fixed (byte* p = message)
         {
-            Assert.Equal(message.Length, (int)Libc.Check(Libc.sendto(fd, p, (nuint)message.Length, 0, null, 0), "send"));
+            Assert.Equal(message.Length, (int)Sys.Check(LibC.sendto(fd, p, message.Length, 0, null, 0), "send"));
         }
     }
 
@@ -58,7 +59,7 @@ internal static class UpcallWire
         }
         finally
         {
-            Libc.close(fd);
+            LibC.close(fd);
         }
     }
 }

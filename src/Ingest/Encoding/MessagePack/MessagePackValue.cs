@@ -1,4 +1,5 @@
 using System.Text.Unicode;
+using Lib = global::MessagePack;
 
 namespace Ingest.Encoding.MessagePack;
 
@@ -60,63 +61,91 @@ public sealed class MessagePackValue : IEquatable<MessagePackValue>
 
     public static MessagePackValue FromMap(params KeyValuePair<MessagePackValue, MessagePackValue>[] entries) => new(MessagePackType.Map, 0, isSigned: false, entries.ToArray());
 
-    /// <summary>Parses exactly one value; trailing bytes are an error.</summary>
+    /// <summary>
+    /// Parses exactly one value with MessagePack-CSharp's low-level reader under
+    /// <paramref name="options"/>' limits; trailing bytes are an error. The input is copied once
+    /// (the library reads memory, not spans): commands and results are small.
+    /// </summary>
     public static MessagePackValue Parse(ReadOnlySpan<byte> msgpack, MessagePackReaderOptions? options = null)
     {
-        var reader = new MessagePackReader(msgpack, options ?? MessagePackReaderOptions.Default);
-        MessagePackValue value = Read(ref reader);
-        if (!reader.End)
+        options ??= MessagePackReaderOptions.Default;
+        var reader = new Lib.MessagePackReader(msgpack.ToArray());
+        try
         {
-            throw new MessagePackFormatException($"{reader.Remaining} bytes follow the value", reader.Position);
-        }
+            MessagePackValue value = Read(ref reader, options);
+            if (!reader.End)
+            {
+                throw new MessagePackFormatException($"{msgpack.Length - reader.Consumed} bytes follow the value", reader.Consumed);
+            }
 
-        return value;
+            return value;
+        }
+        catch (Exception e) when (UntrustedMessagePack.IsMalformed(e))
+        {
+            throw UntrustedMessagePack.Malformed(e, reader.Consumed);
+        }
     }
 
     /// <summary>Reads the next value, with everything nested in it, from <paramref name="reader"/>.</summary>
-    public static MessagePackValue Read(ref MessagePackReader reader)
+    public static MessagePackValue Read(ref Lib.MessagePackReader reader, MessagePackReaderOptions? options = null)
     {
-        switch (reader.PeekType())
+        options ??= MessagePackReaderOptions.Default;
+        switch (reader.NextMessagePackType)
         {
-            case MessagePackType.Nil:
+            case Lib.MessagePackType.Nil:
                 reader.ReadNil();
                 return Nil;
-            case MessagePackType.Boolean:
+            case Lib.MessagePackType.Boolean:
                 return FromBoolean(reader.ReadBoolean());
-            case MessagePackType.Integer:
-                return reader.TryReadInt64(out long signed) ? FromInt64(signed) : FromUInt64(reader.ReadUInt64());
-            case MessagePackType.Float:
+            case Lib.MessagePackType.Integer:
+                if (reader.NextCode == Lib.MessagePackCode.UInt64)
+                {
+                    // As before: a uint64 that fits is the same value as the int64.
+                    ulong unsigned = reader.ReadUInt64();
+                    return unsigned <= long.MaxValue ? FromInt64((long)unsigned) : FromUInt64(unsigned);
+                }
+
+                return FromInt64(reader.ReadInt64());
+            case Lib.MessagePackType.Float:
                 return FromDouble(reader.ReadDouble());
-            case MessagePackType.String:
-                return FromUtf8(reader.ReadStringSpan());
-            case MessagePackType.Binary:
-                return FromBinary(reader.ReadBinarySpan());
-            case MessagePackType.Extension:
-                ReadOnlySpan<byte> data = reader.ReadExtension(out sbyte type);
-                return FromExtension(type, data);
-            case MessagePackType.Array:
+            case Lib.MessagePackType.String:
+                return FromUtf8(UntrustedMessagePack.ReadStringSpan(ref reader, options));
+            case Lib.MessagePackType.Binary:
+                return FromBinary(UntrustedMessagePack.ReadBinarySpan(ref reader, options));
+            case Lib.MessagePackType.Extension:
+                var start = reader.Consumed;
+                var header = reader.ReadExtensionFormatHeader();
+                if (header.Length > options.MaxBinaryLength)
+                {
+                    throw new MessagePackFormatException($"extension of {header.Length} bytes exceeds the limit of {options.MaxBinaryLength}", start);
+                }
+
+                return FromExtension(header.TypeCode, reader.ReadRaw(header.Length).FirstSpan);
+            case Lib.MessagePackType.Array:
                 int count = reader.ReadArrayHeader();
-                reader.EnterCollection();
+                UntrustedMessagePack.EnterCollection(ref reader, options, count);
                 var items = new MessagePackValue[count];
                 for (int i = 0; i < items.Length; i++)
                 {
-                    items[i] = Read(ref reader);
+                    items[i] = Read(ref reader, options);
                 }
 
-                reader.ExitCollection();
+                UntrustedMessagePack.ExitCollection(ref reader);
                 return new MessagePackValue(MessagePackType.Array, 0, isSigned: false, items);
-            default:
+            case Lib.MessagePackType.Map:
                 int pairs = reader.ReadMapHeader();
-                reader.EnterCollection();
+                UntrustedMessagePack.EnterCollection(ref reader, options, pairs);
                 var entries = new KeyValuePair<MessagePackValue, MessagePackValue>[pairs];
                 for (int i = 0; i < entries.Length; i++)
                 {
-                    MessagePackValue key = Read(ref reader);
-                    entries[i] = new(key, Read(ref reader));
+                    MessagePackValue key = Read(ref reader, options);
+                    entries[i] = new(key, Read(ref reader, options));
                 }
 
-                reader.ExitCollection();
+                UntrustedMessagePack.ExitCollection(ref reader);
                 return new MessagePackValue(MessagePackType.Map, 0, isSigned: false, entries);
+            default:
+                throw new MessagePackFormatException($"invalid code 0x{reader.NextCode:x2}", reader.Consumed);
         }
     }
 
@@ -300,7 +329,7 @@ public sealed class MessagePackValue : IEquatable<MessagePackValue>
     {
         using var writer = new MessagePackWriter();
         WriteTo(writer);
-        return MessagePackJson.ToJson(writer.WrittenSpan);
+        return MessagePackJson.ToJson(writer.WrittenSpan.ToArray());
     }
 
     private static bool EntriesEqual(KeyValuePair<MessagePackValue, MessagePackValue>[] left, KeyValuePair<MessagePackValue, MessagePackValue>[] right)

@@ -1,39 +1,28 @@
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 
 namespace Ingest.Transports.Interop;
 
 /// <summary>
-/// Netlink ABI: linux/netlink.h, linux/genetlink.h, linux/rtnetlink.h, linux/if_link.h,
-/// linux/if_addr.h, plus setns(2) to open sockets in another network namespace.
+/// Netlink ABI (none of it is in Tmds.LibC 0.5): linux/netlink.h, linux/genetlink.h,
+/// linux/rtnetlink.h, linux/if_link.h, linux/if_addr.h.
 /// </summary>
-internal static unsafe partial class Libc
+internal static unsafe partial class Sys
 {
-    // Protocols (linux/netlink.h)
-    public const int NETLINK_ROUTE = 0;
-    public const int NETLINK_KOBJECT_UEVENT = 15;
-    public const int NETLINK_GENERIC = 16;
-
     // Socket options at SOL_NETLINK
-    public const int SOL_NETLINK = 270;
     public const int NETLINK_ADD_MEMBERSHIP = 1;
     public const int NETLINK_DROP_MEMBERSHIP = 2;
-    public const int NETLINK_NO_ENOBUFS = 5;
 
     // nlmsghdr.nlmsg_flags
     public const ushort NLM_F_REQUEST = 0x01;
     public const ushort NLM_F_MULTI = 0x02;
-    public const ushort NLM_F_ACK = 0x04;
     public const ushort NLM_F_DUMP = 0x300;
 
-    // Control message types below NLMSG_MIN_TYPE
-    public const ushort NLMSG_NOOP = 1;
+    // Control message types (linux/netlink.h)
     public const ushort NLMSG_ERROR = 2;
     public const ushort NLMSG_DONE = 3;
-    public const ushort NLMSG_OVERRUN = 4;
-    public const ushort NLMSG_MIN_TYPE = 0x10;
 
     public const int NLMSG_ALIGNTO = 4;
-    public const int NLA_ALIGNTO = 4;
     public const ushort NLA_F_NESTED = 0x8000;
     public const ushort NLA_F_NET_BYTEORDER = 0x4000;
     public const ushort NLA_TYPE_MASK = 0x3fff;
@@ -48,7 +37,6 @@ internal static unsafe partial class Libc
     public const ushort CTRL_ATTR_VERSION = 3;
     public const ushort CTRL_ATTR_HDRSIZE = 4;
     public const ushort CTRL_ATTR_MAXATTR = 5;
-    public const ushort CTRL_ATTR_OPS = 6;
     public const ushort CTRL_ATTR_MCAST_GROUPS = 7;
     public const ushort CTRL_ATTR_MCAST_GRP_NAME = 1;
     public const ushort CTRL_ATTR_MCAST_GRP_ID = 2;
@@ -61,17 +49,13 @@ internal static unsafe partial class Libc
     public const ushort RTM_DELADDR = 21;
     public const ushort RTM_GETADDR = 22;
 
-    // Legacy bind-time group masks and the group numbers NETLINK_ADD_MEMBERSHIP takes.
-    public const uint RTMGRP_LINK = 0x1;
-    public const uint RTMGRP_IPV4_IFADDR = 0x10;
-    public const uint RTMGRP_IPV6_IFADDR = 0x100;
+    // Group numbers NETLINK_ADD_MEMBERSHIP takes (linux/rtnetlink.h).
     public const uint RTNLGRP_LINK = 1;
     public const uint RTNLGRP_IPV4_IFADDR = 5;
     public const uint RTNLGRP_IPV6_IFADDR = 9;
 
     // IFLA_* (linux/if_link.h)
     public const ushort IFLA_ADDRESS = 1;
-    public const ushort IFLA_BROADCAST = 2;
     public const ushort IFLA_IFNAME = 3;
     public const ushort IFLA_MTU = 4;
     public const ushort IFLA_OPERSTATE = 16;
@@ -80,18 +64,9 @@ internal static unsafe partial class Libc
     public const ushort IFA_ADDRESS = 1;
     public const ushort IFA_LOCAL = 2;
     public const ushort IFA_LABEL = 3;
-    public const ushort IFA_FLAGS = 8;
 
     // net_device_flags (linux/if.h)
     public const uint IFF_UP = 0x1;
-    public const uint IFF_RUNNING = 0x40;
-    public const uint IFF_LOWER_UP = 0x10000;
-
-    // setns(2)
-    public const int CLONE_NEWNET = 0x40000000;
-
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial int setns(int fd, int nstype);
 
     /// <summary>NLMSG_ALIGN / NLA_ALIGN: both round up to 4 bytes.</summary>
     public static int NetlinkAlign(int length) => (length + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);
@@ -100,7 +75,7 @@ internal static unsafe partial class Libc
 [StructLayout(LayoutKind.Sequential)]
 internal struct sockaddr_nl
 {
-    public ushort nl_family;
+    public sa_family_t nl_family;
     public ushort nl_pad;
     public uint nl_pid;    // port id; 0 is the kernel
     public uint nl_groups; // multicast group mask (groups 1..32 only)
@@ -114,14 +89,6 @@ internal struct nlmsghdr
     public ushort nlmsg_flags;
     public uint nlmsg_seq;
     public uint nlmsg_pid;
-}
-
-/// <summary>The payload of an NLMSG_ERROR message: errno (negative) and the request's header.</summary>
-[StructLayout(LayoutKind.Sequential)]
-internal struct nlmsgerr
-{
-    public int error;
-    public nlmsghdr msg;
 }
 
 [StructLayout(LayoutKind.Sequential)]
