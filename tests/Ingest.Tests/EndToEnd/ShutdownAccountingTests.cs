@@ -134,6 +134,7 @@ public partial class ShutdownAccountingTests
         using var broker = CliProcess.Start("broker");
         var bootstrap = (await broker.WaitForLineAsync("bootstrap=")).Split('=', 2)[1];
         var port = FreeUdpPort();
+        var socket = Path.Combine(Path.GetTempPath(), $"ingest-purge-{Guid.NewGuid():N}.sock");
         using var daemon = CliProcess.Start(
             "run", "--bootstrap", bootstrap, "--udp", $"127.0.0.1:{port}", "--no-proc", "--stats-interval", "0", "--host-id", "purge-host",
             "--set", "Spool:Mode=off",
@@ -141,8 +142,17 @@ public partial class ShutdownAccountingTests
             "--set", "Netlink:Uevent=false", "--set", "Netlink:Rtnetlink=false", "--set", "Signals:Enabled=false", "--set", "Upcall:Enabled=false",
             "--set", "Pipeline:Batch:LingerMs=5",
             "--set", "ShutdownTimeoutSeconds=1",
+            "--set", $"Stats:ControlSocket={socket}",
             "--set", $"RuntimeDirectory={Path.Combine(Path.GetTempPath(), $"ingest-purge-{Guid.NewGuid():N}")}");
         await daemon.WaitForLineAsync("bootstrap=");
+
+        // The control socket is up once every source has started (the UDP port is bound).
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(socket) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, ct);
+        }
+
         Assert.Equal(0, kill(broker.Pid, SIGSTOP));
         try
         {
