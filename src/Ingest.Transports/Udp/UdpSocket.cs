@@ -2,19 +2,33 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Ingest.Transports.Interop;
+using Microsoft.Win32.SafeHandles;
 using Tmds.Linux;
 
 namespace Ingest.Transports.Udp;
 
 /// <summary>
 /// A bound UDP socket set up for batched receives: large receive buffer, kernel receive
-/// timestamps, drop counts in control messages and a receive timeout so the loop can stop.
+/// timestamps, drop counts in control messages, and an eventfd beside it so an idle receive loop
+/// can sleep in poll with no timeout and still stop at once (<see cref="Wake"/>). A receive
+/// timeout stays as the bound for callers that block in recvmmsg itself.
 /// </summary>
 internal sealed unsafe class UdpSocket : IDisposable
 {
+    private readonly SafeFileHandle _wake;
     private int _fd;
 
-    private UdpSocket(int fd) => _fd = fd;
+    private UdpSocket(int fd)
+    {
+        _fd = fd;
+        _wake = new SafeFileHandle(LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK), ownsHandle: true);
+        if (_wake.IsInvalid)
+        {
+            var errno = Sys.LastErrno;
+            LibC.close(fd);
+            throw new ErrnoException("eventfd", errno);
+        }
+    }
 
     public int Fd => _fd;
 
@@ -58,6 +72,54 @@ internal sealed unsafe class UdpSocket : IDisposable
         return info[Sys.SK_MEMINFO_DROPS];
     }
 
+    /// <summary>
+    /// Sleeps until a datagram is queued or <see cref="Wake"/> was called, with no timeout: an idle
+    /// socket costs no wake-ups. Returns false when woken (or on a signal): the caller re-checks
+    /// whether to stop.
+    /// </summary>
+    public bool WaitReadable()
+    {
+        bool added = false;
+        try
+        {
+            _wake.DangerousAddRef(ref added);
+            var fds = stackalloc pollfd[2];
+            fds[0] = new pollfd { fd = _fd, events = LibC.POLLIN };
+            fds[1] = new pollfd { fd = (int)_wake.DangerousGetHandle(), events = LibC.POLLIN };
+            var ready = Sys.poll(fds, 2, -1);
+            return ready > 0 && fds[1].revents == 0 && fds[0].revents != 0;
+        }
+        finally
+        {
+            if (added)
+            {
+                _wake.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Makes the current and every later <see cref="WaitReadable"/> return at once. Thread-safe.</summary>
+    public void Wake()
+    {
+        bool added = false;
+        try
+        {
+            _wake.DangerousAddRef(ref added);
+            Sys.SignalEventFd((int)_wake.DangerousGetHandle());
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed already: nothing waits any more.
+        }
+        finally
+        {
+            if (added)
+            {
+                _wake.DangerousRelease();
+            }
+        }
+    }
+
     public void Dispose()
     {
         var fd = Interlocked.Exchange(ref _fd, -1);
@@ -65,6 +127,8 @@ internal sealed unsafe class UdpSocket : IDisposable
         {
             LibC.close(fd);
         }
+
+        _wake.Dispose();
     }
 
     private void SetUp(IPEndPoint endpoint, UdpSourceOptions options)

@@ -108,7 +108,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
         return SourceThread.Start("udp " + Name, () => Run(writer, cancellationToken), onExit: Release);
     }
 
-    /// <summary>Closes the socket now, or when the running loop next wakes (within the stop-check interval).</summary>
+    /// <summary>Closes the socket now, or wakes the running loop, which closes it on its way out.</summary>
     public void Dispose()
     {
         _disposeRequested = true;
@@ -116,16 +116,22 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
         {
             ReleaseResources();
         }
+        else
+        {
+            _socket.Wake();
+        }
     }
 
     /// <summary>
-    /// One recvmmsg: waits up to the stop-check interval for a datagram, takes what else is queued
-    /// (up to the batch size), writes the events and flushes. Returns the datagrams read, 0 when
-    /// none came (timeout, signal, counted error). Runs on the receive thread (tests call it directly).
+    /// One recvmmsg: waits up to the stop-check interval for a datagram (not at all with
+    /// <paramref name="dontWait"/>), takes what else is queued (up to the batch size), writes the
+    /// events and flushes. Returns the datagrams read, 0 when none came (empty queue, timeout,
+    /// signal, counted error). Runs on the receive thread (tests call it directly).
     /// </summary>
-    internal int ReceiveBatch(EventWriter writer)
+    internal int ReceiveBatch(EventWriter writer, bool dontWait = false)
     {
-        var count = Sys.recvmmsg(_socket.Fd, _vector.Messages, (uint)_vector.Count, LibC.MSG_WAITFORONE, null);
+        var flags = dontWait ? LibC.MSG_WAITFORONE | LibC.MSG_DONTWAIT : LibC.MSG_WAITFORONE;
+        var count = Sys.recvmmsg(_socket.Fd, _vector.Messages, (uint)_vector.Count, flags, null);
         if (count <= 0)
         {
             if (count < 0)
@@ -194,13 +200,17 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
 
     private void Run(EventWriter writer, CancellationToken cancellationToken)
     {
+        // Idle, the thread sleeps in poll with no timeout (no periodic wake-up to look at
+        // cancellation): cancellation and Dispose wake it through the socket's eventfd.
+        using var registration = cancellationToken.UnsafeRegister(static s => ((UdpSocket)s!).Wake(), _socket);
         var coalesce = _coalesceDelay;
         while (!cancellationToken.IsCancellationRequested && !_disposeRequested)
         {
-            var count = ReceiveBatch(writer);
+            var count = ReceiveBatch(writer, dontWait: true);
             if (count == 0)
             {
                 SyncDropCount();
+                _socket.WaitReadable();
             }
             else if (count < _vector.Count && coalesce > TimeSpan.Zero)
             {
