@@ -11,7 +11,8 @@
 set -euo pipefail
 
 root=$(cd ../.. && pwd)
-ingest=$root/out/ingest/ingest
+# INGEST (KINGEST_GUEST_ENV_INGEST on the host): another build of the daemon, to compare.
+ingest=${INGEST:-$root/out/ingest/ingest}
 tools=$root/.vm/guest-tools
 ctl=$tools/kingest-ctl
 res=${KINGEST_RESULTS:?}
