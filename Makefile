@@ -9,8 +9,9 @@ export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
 INGEST := out/ingest/ingest
-# make build publishes for this machine's RID, so librdkafka.redist's native library for it lands
-# flat beside the binary (a portable publish would carry every platform's copy under runtimes/).
+# make build publishes a NativeAOT executable (PublishAot in src/Ingest/Ingest.csproj: ILCompiler
+# from NuGet, linked by clang/lld from scripts/deps-apt.sh) for this machine's RID, so it is
+# self-contained and librdkafka.redist's native library for it lands flat beside the binary.
 RID ?= linux-$(subst aarch64,arm64,$(subst x86_64,x64,$(shell uname -m)))
 
 .PHONY: deps deps-apt deps-test build helper run test test-dotnet validate vm-test guest-test guest-test-debug bench format lint clean
@@ -29,7 +30,7 @@ deps-test:
 	@mkdir -p $(@D) && touch $@
 
 build: deps helper
-	$(DOTNET) publish src/Ingest/Ingest.csproj -c $(CONFIG) -r $(RID) --self-contained false -o out/ingest -nologo -v q
+	$(DOTNET) publish src/Ingest/Ingest.csproj -c $(CONFIG) -r $(RID) -o out/ingest -nologo -v q
 	@echo "built $(INGEST)"
 
 # The upcall helper the kernel spawns (static C): out/ingest/ingest-upcall.
@@ -43,7 +44,8 @@ run: build
 test: deps-test build lint test-dotnet validate vm-test guest-test
 	@bash scripts/test-summary.sh out/test-dotnet.log
 
-test-dotnet:
+# Tests that spawn the CLI run the published executable (out/ingest/ingest), so build it first.
+test-dotnet: build
 	@mkdir -p out && rm -rf out/test-results
 	set -o pipefail; $(DOTNET) test Ingest.sln -c $(CONFIG) --no-restore -nologo \
 		--logger "trx;LogFilePrefix=ingest" --results-directory out/test-results 2>&1 | tee out/test-dotnet.log

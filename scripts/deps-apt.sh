@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Ingest needs. Idempotent: it asks apt only for what is missing,
 # so a second run costs a dpkg query.
-#   deps-apt.sh run    what `make run` needs: a C toolchain for the static upcall helper
-#                      (librdkafka comes prebuilt from NuGet's librdkafka.redist)
+#   deps-apt.sh run    what `make build`/`make run` need: a C toolchain for the static upcall
+#                      helper, and clang, lld and zlib for the NativeAOT link of `ingest`
+#                      (the ILCompiler itself and librdkafka come from NuGet)
 #   deps-apt.sh test   that plus the test tools: kcat, python3-msgpack, python3-cryptography, iproute2, and the
 #                      Debian kernel, headers, QEMU and busybox for the kernel-module guest tests
 #   deps-apt.sh kernel <ver>...   the image and headers of these exact Debian kernels (the module's
@@ -12,6 +13,8 @@ group=${1:-test}
 run_pkgs=(
   # the upcall helper (static C: src/Ingest.Transports/Upcall/helper)
   build-essential
+  # NativeAOT: ILCompiler's objects linked by clang with lld; the runtime links the system zlib
+  clang lld zlib1g-dev
 )
 test_pkgs=(
   # independent Kafka and MessagePack clients for black-box tests

@@ -18,6 +18,20 @@ public sealed class BenchContext(int runs, string repoRoot, BenchReport report)
         ? Path.GetFullPath(other)
         : Path.Combine(RepoRoot, "out", "ingest", "ingest");
 
+    /// <summary>
+    /// BENCH_BASELINE_PATH: a second build to measure side by side with <see cref="IngestPath"/>
+    /// in the same run, interleaved (e.g. main's JIT publish against this NativeAOT one). The
+    /// startup and idle benchmarks use it and report the ratio; null when unset.
+    /// </summary>
+    public string? BaselinePath => Environment.GetEnvironmentVariable("BENCH_BASELINE_PATH") is { Length: > 0 } baseline
+        ? Path.GetFullPath(baseline)
+        : null;
+
+    /// <summary>The builds to measure, labelled: the baseline first when there is one, then this build.</summary>
+    public IReadOnlyList<(string Label, string Path)> Builds => BaselinePath is { } b
+        ? [("baseline", b), ("this build", IngestPath)]
+        : [("this build", IngestPath)];
+
     public BenchReport Report { get; } = report;
 
     public void Progress(string message) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");

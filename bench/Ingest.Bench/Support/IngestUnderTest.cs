@@ -33,20 +33,24 @@ internal sealed class IngestUnderTest : IAsyncDisposable
     /// Starts the broker, then the daemon with <paramref name="extraArgs"/> after --bootstrap and --udp;
     /// returns once the control socket answers and the producer had <paramref name="settle"/> to connect.
     /// </summary>
-    public static async Task<IngestUnderTest> StartAsync(BenchContext context, TimeSpan settle, CancellationToken cancellationToken, params string[] extraArgs)
+    public static Task<IngestUnderTest> StartAsync(BenchContext context, TimeSpan settle, CancellationToken cancellationToken, params string[] extraArgs) =>
+        StartAsync(context.IngestPath, settle, cancellationToken, extraArgs);
+
+    /// <summary>As above, with the daemon and broker from the build at <paramref name="ingestPath"/>.</summary>
+    public static async Task<IngestUnderTest> StartAsync(string ingestPath, TimeSpan settle, CancellationToken cancellationToken, params string[] extraArgs)
     {
-        if (!File.Exists(context.IngestPath))
+        if (!File.Exists(ingestPath))
         {
-            throw new InvalidOperationException($"{context.IngestPath} is missing: run `make build` (make bench does)");
+            throw new InvalidOperationException($"{ingestPath} is missing: run `make build` (make bench does)");
         }
 
-        var broker = ChildProcess.Start(context.IngestPath, "broker");
+        var broker = ChildProcess.Start(ingestPath, "broker");
         try
         {
             var bootstrap = (await broker.WaitForLineAsync("bootstrap=", TimeSpan.FromSeconds(30)).ConfigureAwait(false)).Split('=', 2)[1];
             var port = FreeUdpPort();
             var runtime = Directory.CreateTempSubdirectory("ingest-bench-").FullName;
-            ChildProcess daemon = ChildProcess.Start(context.IngestPath, ["run", "--bootstrap", bootstrap, "--udp", $"127.0.0.1:{port}", "--set", $"RuntimeDirectory={runtime}",
+            ChildProcess daemon = ChildProcess.Start(ingestPath, ["run", "--bootstrap", bootstrap, "--udp", $"127.0.0.1:{port}", "--set", $"RuntimeDirectory={runtime}",
                 "--spool-dir", Path.Combine(runtime, "spool"), .. extraArgs]);
             var run = new IngestUnderTest(broker, daemon, new IPEndPoint(IPAddress.Loopback, port), runtime);
             await daemon.WaitForLineAsync("bootstrap=", TimeSpan.FromSeconds(30)).ConfigureAwait(false);

@@ -1,4 +1,4 @@
-using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Confluent.Kafka;
 
@@ -17,15 +17,11 @@ internal static partial class ProducerNative
     /// <summary>RD_KAFKA_PURGE_F_INFLIGHT: messages in requests awaiting a response (their outcome is unknown).</summary>
     public const int PurgeInFlight = 0x2;
 
-    // Confluent.Kafka keeps the rd_kafka_t* in an internal SafeHandle: Handle.LibrdkafkaHandle.
-    private static readonly PropertyInfo? HandleProperty =
-        typeof(Handle).GetProperty("LibrdkafkaHandle", BindingFlags.Instance | BindingFlags.NonPublic);
-
     /// <summary>Purges <paramref name="producer"/>'s messages; their delivery reports come with the next poll or flush.</summary>
-    /// <returns>librdkafka's error code (0 = done), or -1 when the handle could not be reached.</returns>
+    /// <returns>librdkafka's error code (0 = done), or -1 when the handle is gone.</returns>
     public static int Purge(IProducer<byte[], byte[]> producer, int flags)
     {
-        if (HandleProperty?.GetValue(producer.Handle) is not SafeHandle handle || handle.IsInvalid || handle.IsClosed)
+        if (LibrdkafkaHandle(producer.Handle) is not SafeHandle handle || handle.IsInvalid || handle.IsClosed)
         {
             return -1;
         }
@@ -44,6 +40,14 @@ internal static partial class ProducerNative
             }
         }
     }
+
+    // Confluent.Kafka keeps the rd_kafka_t* in an internal SafeHandle (Handle.LibrdkafkaHandle, of
+    // the internal type SafeKafkaHandle). An unsafe accessor reaches it without reflection, so the
+    // NativeAOT build keeps and binds it at compile time; a rename in Confluent.Kafka fails the
+    // first call with MissingMethodException (FlushOrPurgeTests and the shutdown purge test).
+    [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "get_LibrdkafkaHandle")]
+    [return: UnsafeAccessorType("Confluent.Kafka.Impl.SafeKafkaHandle, Confluent.Kafka")]
+    private static extern object? LibrdkafkaHandle(Handle handle);
 
     [LibraryImport(LibRdKafka.NativeName)]
     private static partial int rd_kafka_purge(nint rk, int purgeFlags);

@@ -62,7 +62,7 @@ public sealed class CommandFailSoftTests : IDisposable
             setup: $"mkdir -p state && mount -t tmpfs -o size=64k,mode=0700 ingest-failsoft state && cp store.seed state/{ReplayStore.FileName}",
             afterStart: """
                 dd if=/dev/zero of=state/filler bs=4096 2>/dev/null; echo "full=$(df --output=avail -B1 state | tail -n1 | tr -d ' ')"
-                timeout 120 dotnet "$ingest" send -b "$bs" --host {{Host}} --host-pub hosts --key ops.key --timeout 8 --sysctl net.ipv4.tcp_keepalive_time=600; echo "rc=$?"
+                timeout 120 "$ingest" send -b "$bs" --host {{Host}} --host-pub hosts --key ops.key --timeout 8 --sysctl net.ipv4.tcp_keepalive_time=600; echo "rc=$?"
                 """.Replace("{{Host}}", Host, StringComparison.Ordinal),
             waitForRunning: true);
 
@@ -92,7 +92,7 @@ public sealed class CommandFailSoftTests : IDisposable
             Assert.Skip("needs root and unshare(1) for a private mount namespace");
         }
 
-        string ingest = Path.Combine(AppContext.BaseDirectory, "ingest.dll");
+        string ingest = Support.CliProcess.ExecutablePath;
         CommandKeys.Generate(Path.Combine(_dir, "ops.key"), Path.Combine(_dir, "ops.pub"));
         Directory.CreateDirectory(Path.Combine(_dir, "hosts"));
         CommandKeys.Generate(Path.Combine(_dir, Host + ".key"), Path.Combine(_dir, "hosts", Host + ".pub"));
@@ -127,11 +127,11 @@ public sealed class CommandFailSoftTests : IDisposable
             cd '{{_dir}}'
             ingest='{{ingest}}'
             {{setup}}
-            dotnet "$ingest" run -c config.json > daemon.out 2> daemon.err &
+            "$ingest" run -c config.json > daemon.out 2> daemon.err &
             daemon=$!
             for i in $(seq 300); do grep -q '^bootstrap=' daemon.out && [ -S control.sock ] && break; sleep 0.1; done
             bs=$(sed -n 's/^bootstrap=//p' daemon.out)
-            stats() { timeout 60 dotnet "$ingest" stats --socket control.sock --json > stats.json 2>> stats.err; }
+            stats() { timeout 60 "$ingest" stats --socket control.sock --json > stats.json 2>> stats.err; }
             for i in $(seq 60); do stats; grep -Eq '"command_path": ?"{{wanted}}' stats.json && break; sleep 0.5; done
             {{afterStart}}
             for i in $(seq {{Events}}); do printf 'event-%d' "$i" > /dev/udp/127.0.0.1/{{port}}; done

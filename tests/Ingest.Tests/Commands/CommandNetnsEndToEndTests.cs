@@ -24,7 +24,7 @@ public sealed class CommandNetnsEndToEndTests : IDisposable
             Assert.Skip("needs root and unshare(1) to create a private network namespace");
         }
 
-        string ingest = Path.Combine(AppContext.BaseDirectory, "ingest.dll");
+        string ingest = Support.CliProcess.ExecutablePath;
         string hostBefore = File.ReadAllText(Sysctl).Trim();
         string kid = CommandKeys.Generate(Path.Combine(_dir, "ops.key"), Path.Combine(_dir, "ops.pub"));
         CommandKeys.Generate(Path.Combine(_dir, "rogue.key"), Path.Combine(_dir, "rogue.pub"));
@@ -52,11 +52,11 @@ public sealed class CommandNetnsEndToEndTests : IDisposable
             set -u
             cd '{{_dir}}'
             ip link set lo up
-            dotnet '{{ingest}}' run -c config.json > daemon.out 2> daemon.err &
+            '{{ingest}}' run -c config.json > daemon.out 2> daemon.err &
             daemon=$!
             for i in $(seq 300); do grep -q '^bootstrap=' daemon.out && break; sleep 0.1; done
             bs=$(sed -n 's/^bootstrap=//p' daemon.out)
-            send() { timeout 120 dotnet '{{ingest}}' send -b "$bs" --host netns-host --host-pub hosts --timeout ${T:-60} "$@"; echo "rc=$?"; }
+            send() { timeout 120 '{{ingest}}' send -b "$bs" --host netns-host --host-pub hosts --timeout ${T:-60} "$@"; echo "rc=$?"; }
             echo "before=$(cat {{Sysctl}})"
             send --key ops.key --sysctl net.ipv4.tcp_keepalive_time=1234
             echo "after=$(cat {{Sysctl}})"

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Ingest.Tests.Support;
@@ -120,8 +121,76 @@ public partial class ShutdownAccountingTests
         Assert.Equal(0, await broker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
     }
 
+    /// <summary>
+    /// The purge path of the shipped (NativeAOT) executable: with the broker SIGSTOPped, nothing
+    /// can be delivered, so at SIGTERM the shutdown flush times out and rd_kafka_purge (reached
+    /// through Confluent.Kafka's internal handle) must give every record its report. Without it the
+    /// records would still be in flight at exit, and the final line would not add up.
+    /// </summary>
+    [Fact]
+    public async Task Sigterm_with_the_broker_stopped_purges_every_record_and_counts_it_dropped()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var broker = CliProcess.Start("broker");
+        var bootstrap = (await broker.WaitForLineAsync("bootstrap=")).Split('=', 2)[1];
+        var port = FreeUdpPort();
+        var socket = Path.Combine(Path.GetTempPath(), $"ingest-purge-{Guid.NewGuid():N}.sock");
+        using var daemon = CliProcess.Start(
+            "run", "--bootstrap", bootstrap, "--udp", $"127.0.0.1:{port}", "--no-proc", "--stats-interval", "0", "--host-id", "purge-host",
+            "--set", "Spool:Mode=off",
+            "--set", "Heartbeat:Enabled=false",
+            "--set", "Netlink:Uevent=false", "--set", "Netlink:Rtnetlink=false", "--set", "Signals:Enabled=false", "--set", "Upcall:Enabled=false",
+            "--set", "Pipeline:Batch:LingerMs=5",
+            "--set", "ShutdownTimeoutSeconds=1",
+            "--set", $"Stats:ControlSocket={socket}",
+            "--set", $"RuntimeDirectory={Path.Combine(Path.GetTempPath(), $"ingest-purge-{Guid.NewGuid():N}")}");
+        await daemon.WaitForLineAsync("bootstrap=");
+
+        // The control socket is up once every source has started (the UDP port is bound).
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(socket) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, ct);
+        }
+
+        Assert.Equal(0, kill(broker.Pid, SIGSTOP));
+        try
+        {
+            const int Datagrams = 300;
+            using (var client = new UdpClient(AddressFamily.InterNetwork))
+            {
+                client.Connect(IPAddress.Loopback, port);
+                for (var i = 0; i < Datagrams; i++)
+                {
+                    await client.SendAsync(new byte[32], ct);
+                }
+            }
+
+            await Task.Delay(1000, ct);
+            daemon.Terminate();
+            Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+
+            var final = daemon.Stdout.Select(l => FinalLine().Match(l)).Single(m => m.Success && m.Groups["source"].Value == $"udp/127.0.0.1:{port}");
+            long N(string name) => long.Parse(final.Groups[name].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(N("received") == Datagrams, $"the datagrams did not all arrive: {final.Value}");
+            Assert.True(N("delivered") == 0 && N("inflight") == 0 && N("dropped") == Datagrams, $"every record purged and counted: {final.Value}");
+            Assert.Equal("0", final.Groups["unaccounted"].Value);
+            Assert.DoesNotContain("rd_kafka_purge failed", daemon.Stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            kill(broker.Pid, SIGCONT);
+        }
+    }
+
     [GeneratedRegex(@"^final (?<source>\S+): received=(?<received>\d+) delivered=(?<delivered>\d+) dropped=(?<dropped>\d+) in_flight=(?<inflight>-?\d+) spooled=(?<spooled>-?\d+) rewinds=\d+ unaccounted=(?<unaccounted>-?\d+) \(.*possibly_delivered=(?<possibly>\d+)[^)]*\)$")]
     private static partial Regex FinalLine();
+
+    private const int SIGSTOP = 19;
+    private const int SIGCONT = 18;
+
+    [LibraryImport("libc")]
+    private static partial int kill(int pid, int signal);
 
     private static int FreeUdpPort()
     {

@@ -5,8 +5,9 @@ using System.Runtime.InteropServices;
 namespace Ingest.Tests.Support;
 
 /// <summary>
-/// The real `ingest` executable (built next to the tests) as a child process: lines of stdout
-/// are collected as they come, and it can be sent SIGTERM like a service manager would.
+/// The real `ingest` executable, as `make build` publishes it (NativeAOT, out/ingest/ingest), as a
+/// child process: lines of stdout are collected as they come, and it can be sent SIGTERM like a
+/// service manager would.
 /// </summary>
 internal sealed partial class CliProcess : IDisposable
 {
@@ -35,7 +36,19 @@ internal sealed partial class CliProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
-    public static string ExecutablePath => Path.Combine(AppContext.BaseDirectory, "ingest");
+    private static readonly Lazy<string> Published = new(() =>
+    {
+        string path = Path.Combine(Telemetry.IngestMetricsTests.RepoRoot(), "out", "ingest", "ingest");
+        return File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"{path} is missing: run `make build` first (tests that spawn the CLI run the published NativeAOT executable, as shipped)");
+    });
+
+    /// <summary>
+    /// The published executable (`make build`; `make test-dotnet` builds it first), not the JIT
+    /// apphost beside the tests: what ships, what the guest and the benchmarks run.
+    /// </summary>
+    public static string ExecutablePath => Published.Value;
 
     public IReadOnlyList<string> Stdout => [.. _stdout];
 
