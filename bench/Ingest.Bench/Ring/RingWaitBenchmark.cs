@@ -93,6 +93,8 @@ public sealed class RingWaitBenchmark : IBenchmark
             Signals = { Enabled = false },
             Upcall = { Enabled = false },
             Ring = { Enabled = "off" }, // the benchmark adds its own memory ring
+            // Its own spool folder: the default one may be locked by a daemon running on the machine.
+            Spool = { Directory = Path.Combine(Path.GetTempPath(), $"ingest-bench-ringwait-spool-{Guid.NewGuid():N}") },
             Stats = { IntervalSeconds = 0, ControlSocket = Path.Combine(Path.GetTempPath(), $"ingest-bench-ringwait-{Environment.ProcessId}.sock") },
         };
         options.Pipeline.Batch.LingerMs = variant.BatchLingerMs;
