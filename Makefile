@@ -68,8 +68,9 @@ guest-test: build
 	@bash kmodule/scripts/for-kernels.sh guest-test bash tests/guest/run.sh
 
 # The same scenario under the debug kernel: fails on any KASAN/lockdep/UBSAN report or leak.
-# Not yet in make test: it has not completed a clean pass here (each daemon start costs minutes
-# under KASAN+TCG); the module's selftests and the canary do run under that kernel in vm-test.
+# Not yet in make test: it has not completed a clean pass here (under KASAN+TCG each exec costs
+# seconds and a daemon start about a minute, even NativeAOT; figures in kmodule/README.md); the
+# module's selftests and the canary do run under that kernel in vm-test.
 guest-test-debug: build
 	@bash kmodule/vm/debug-kernel/test.sh scenario
 

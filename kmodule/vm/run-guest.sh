@@ -38,6 +38,16 @@
 # VM_SCRIPT_TIMEOUT (s, default VM_TIMEOUT - 30, or 3/4 of a short one),
 # VM_MEM (MB, 2048), VM_SMP (2), VM_NO_MODULE=1 to boot without loading
 # kingest.ko.
+# For other kernels and harnesses (kmodule/vm/debug-kernel/guest.sh):
+# VM_GUEST_MODULES (the virtio/9p modules to load from VM_MODULES_DIR, in
+# order; set it empty for a kernel with them built in), VM_CPU (QEMU -cpu,
+# default max), VM_CMDLINE (the kernel command line, default
+# "console=ttyS0 quiet panic=-1 loglevel=4"), VM_APPEND (appended to it),
+# VM_HOOK_BEFORE and VM_HOOK_AFTER (busybox sh files the guest's init
+# sources before it loads kingest.ko and after the script has exited,
+# before dmesg.txt is saved; they run outside the chroot, with the host root
+# at /host, the results share at /results, the script's exit status in $rc,
+# and write what they find to /results), VM_LABEL (the log prefix).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -63,8 +73,9 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (scr
 
 # ---------------------------------------------------------------- initramfs
 # Virtio transport and 9p, in dependency order; built-ins are simply absent.
-guest_modules="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
-netfs fscache 9pnet 9pnet_virtio 9p"
+guest_modules=${VM_GUEST_MODULES-virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
+netfs fscache 9pnet 9pnet_virtio 9p}
+label=${VM_LABEL:-run-guest}
 
 read -r -d '' init_script <<'INIT' || true
 #!/bin/sh
@@ -105,6 +116,7 @@ mount -o bind /results /host/run/results
 ln -s /host/tmp /tmp
 ip link set lo up
 rc=0
+[ -f /results/.hook-before.sh ] && . /results/.hook-before.sh
 if [ "$JOB_LOAD" = 1 ]; then
 	insmod "/host$JOB_KO" || rc=97
 fi
@@ -118,6 +130,7 @@ if [ $rc = 0 ]; then
 	rc=$?
 fi
 echo $rc >/host/run/results/script.rc
+[ -f /results/.hook-after.sh ] && . /results/.hook-after.sh
 dmesg >/host/run/results/dmesg.txt
 sync
 umount /host/run/results
@@ -171,7 +184,11 @@ fi
 
 # ---------------------------------------------------------------- run
 mkdir -p "$results"
-rm -f "$results"/{script.log,script.rc,dmesg.txt,console.log}
+rm -f "$results"/{script.log,script.rc,dmesg.txt,console.log,.hook-before.sh,.hook-after.sh}
+for h in before after; do
+	var=VM_HOOK_${h^^}
+	[ -z "${!var:-}" ] || cp "${!var}" "$results/.hook-$h.sh" || die "no hook file ${!var}"
+done
 guest_env=""
 # Host paths under /tmp or /run the guest must still see (its own are tmpfs).
 keep=""
@@ -192,39 +209,39 @@ done < <(env | grep '^KINGEST_GUEST_ENV_' || true)
 	echo "JOB_ENV=\"$guest_env\""
 } >"$results/.job.env"
 
-echo "run-guest: kernel $KVER, script $script, results $results"
+echo "$label: kernel $KVER ($vmlinuz), script $script, results $results"
 start=$(date +%s)
 set +e
 timeout -k 10 "$vm_timeout" qemu-system-x86_64 \
-	-accel tcg,thread=multi -cpu max -smp "${VM_SMP:-2}" -m "${VM_MEM:-2048}" \
+	-accel tcg,thread=multi -cpu "${VM_CPU:-max}" -smp "${VM_SMP:-2}" -m "${VM_MEM:-2048}" \
 	-kernel "$vmlinuz" -initrd "$initrd" \
-	-append "console=ttyS0 quiet panic=-1 loglevel=4" \
+	-append "${VM_CMDLINE:-console=ttyS0 quiet panic=-1 loglevel=4}${VM_APPEND:+ $VM_APPEND}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$results",mount_tag=results,security_model=none,multidevs=remap \
 	-nic none -display none -monitor none -serial "file:$results/console.log" -no-reboot
 qemu_rc=$?
 set -e
-echo "run-guest: guest ran $(($(date +%s) - start)) s (qemu exit $qemu_rc)"
-rm -f "$results/.job.env"
+echo "$label: guest ran $(($(date +%s) - start)) s (qemu exit $qemu_rc)"
+rm -f "$results"/{.job.env,.hook-before.sh,.hook-after.sh}
 
 [ -f "$results/script.log" ] && cat "$results/script.log"
 verdict=0
 if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
-	echo "run-guest: FAIL: guest timed out after $vm_timeout s" >&2
+	echo "$label: FAIL: guest timed out after $vm_timeout s" >&2
 	verdict=1
 fi
 if [ ! -f "$results/script.rc" ]; then
-	echo "run-guest: FAIL: the script did not finish (guest crashed?), see $results/console.log" >&2
+	echo "$label: FAIL: the script did not finish (guest crashed?), see $results/console.log" >&2
 	verdict=1
 elif [ "$(cat "$results/script.rc")" != 0 ]; then
-	echo "run-guest: FAIL: script exit $(cat "$results/script.rc")" >&2
+	echo "$label: FAIL: script exit $(cat "$results/script.rc")" >&2
 	verdict=$(cat "$results/script.rc")
 fi
 pattern='WARNING:|BUG:|Oops|Call Trace|general protection fault|UBSAN:|INFO: task .* blocked'
 if grep -qE "$pattern" "$results/dmesg.txt" "$results/console.log" 2>/dev/null; then
-	echo "run-guest: FAIL: kernel warning in the guest:" >&2
+	echo "$label: FAIL: kernel warning in the guest:" >&2
 	grep -hE -A20 "$pattern" "$results/dmesg.txt" "$results/console.log" 2>/dev/null | head -60 >&2
 	verdict=2
 fi
-[ "$verdict" = 0 ] && echo "run-guest: PASS"
+[ "$verdict" = 0 ] && echo "$label: PASS"
 exit "$verdict"

@@ -77,6 +77,9 @@ public sealed class SinkContractTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("ingest", config["client.id"]);
         Assert.Equal("65536", config["queue.buffering.max.kbytes"]);
         Assert.Equal("300000", config["message.timeout.ms"]);
+
+        // No second linger after the pipeline's batcher (the ring-wait benchmark's decomposition).
+        Assert.Equal("0", KafkaRecordSink.BuildConfig(new KafkaProducerOptions { BootstrapServers = "h:1" })["linger.ms"]);
     }
 
     private sealed class ThrowingHandler : IDeliveryHandler

@@ -4,7 +4,7 @@
 # kingest.ko into `ingest broker`; measures its CPU while the ring is idle
 # and event-to-ack latency (ringlat) at 10 events/s and as fast as the
 # guest injects. Environment: INGEST (the daemon binary), RINGLAT, LABEL,
-# IDLE_SECONDS (60), LOW_SECONDS (20), HIGH_SECONDS (5).
+# IDLE_SECONDS (60), LOW_SECONDS (20), HIGH_SECONDS (5), SETTLE_SECONDS (20).
 set -u
 res=${KINGEST_RESULTS:?}
 work=/tmp/ring-wait
@@ -35,20 +35,26 @@ cat >"$work/config.json" <<JSON
   "Signals": { "Enabled": false },
   "Upcall": { "Enabled": false },
   "Ring": { "Enabled": "on" },
+  "Heartbeat": { "Enabled": false },
+  "Spool": { "Directory": "$work/spool" },
   "Stats": { "IntervalSeconds": 0, "ControlSocket": "$rt/control.sock" }
 }
 JSON
 "$INGEST" run -c "$work/config.json" -b "$bootstrap" --host-id ring-wait >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
-for _ in $(seq 600); do
-	[ -S "$rt/control.sock" ] && break
+t0=$(date +%s%N)
+# Under TCG on a loaded host a JIT daemon takes tens of seconds to start.
+for _ in $(seq 3000); do
+	[ -S "$rt/control.sock" ] && grep -q 'running 1 source' "$work/daemon.log" && break
+	kill -0 "$daemon_pid" 2>/dev/null || break
 	sleep 0.1
 done
 [ -S "$rt/control.sock" ] || { log "daemon not ready"; tail "$work/daemon.log"; exit 1; }
-log "kernel $(uname -r), daemon $INGEST (pid $daemon_pid)"
-# Warm-up: broker connection, topic metadata, JIT.
+log "kernel $(uname -r), daemon $INGEST (pid $daemon_pid), ready in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+# Warm-up: broker connection, topic metadata, JIT; then a settling time (a JIT daemon
+# recompiles its hot methods in the background for a while, slowly under TCG).
 "$RINGLAT" 0 2 >/dev/null || true
-sleep 2
+sleep "${SETTLE_SECONDS:-20}"
 cpu() { awk '{print $14 + $15}' "/proc/$daemon_pid/stat"; }
 hz=$(getconf CLK_TCK)
 c0=$(cpu)

@@ -63,8 +63,11 @@ if [ "$(cat "$results/script.rc" 2>/dev/null)" = 0 ]; then
 	fi
 fi
 
+[ -s "$results/timeline.txt" ] && /usr/bin/python3 "$root/tests/guest/phases.py" "$results" >"$results/phases.txt" 2>&1
+
 echo "=== guest-test summary ($results)"
 cat "$results/summary.txt" 2>/dev/null || true
+grep -E '^(daemon start-ups|set-up|phases A/B|SIGKILL stress|last drain and dump|scenario):' "$results/phases.txt" 2>/dev/null || true
 echo "kernel: $KVER; wall time: ${wall} s (boot, scenario, power-off)" | tee -a "$results/summary.txt"
 case $rc in
 0) echo "guest-test: PASS" ;;

@@ -11,7 +11,8 @@
 set -euo pipefail
 
 root=$(cd ../.. && pwd)
-ingest=$root/out/ingest/ingest
+# INGEST (KINGEST_GUEST_ENV_INGEST on the host): another build of the daemon, to compare.
+ingest=${INGEST:-$root/out/ingest/ingest}
 tools=$root/.vm/guest-tools
 ctl=$tools/kingest-ctl
 res=${KINGEST_RESULTS:?}
@@ -44,6 +45,7 @@ trap cleanup EXIT
 [ -e /dev/kingest ] || fail "kingest.ko is not loaded"
 : >"$res/summary.txt"
 : >"$res/timeline.txt"
+echo "scenario-start $t0" >>"$res/timeline.txt"
 
 # --- quiet the module: no sensor, netdev or upcall traffic before the daemon
 kset sensors_enable 0
@@ -66,6 +68,7 @@ for _ in $(seq $((200 * scale))); do
 done
 [ -n "${bootstrap:-}" ] || fail "broker printed no bootstrap line"
 echo "$bootstrap" >"$res/bootstrap.txt"
+stamp broker-ready
 log "broker at $bootstrap"
 
 # --- the daemon's configuration; run.sh made the command key pair on the host
@@ -96,6 +99,7 @@ cat >"$work/config.json" <<EOF
 EOF
 
 start_daemon() { # <host id>
+	stamp "daemon-$1-start"
 	rm -f "$rt/signal.tid"
 	# With the systemd unit's capability set: CAP_NET_ADMIN only (no CAP_SYS_ADMIN: the
 	# module's state-changing ioctls need /dev/kingest opened for writing, not a capability).
@@ -121,6 +125,7 @@ quiesce() { # <label>
 	/usr/bin/python3 "$root/tests/guest/drained.py" "$rt/control.sock" "$daemon_pid" \
 		"$res/daemon-stats-$1.json" $((90 * scale)) || fail "pipeline did not drain ($1); see daemon-stats-$1.json"
 	log "quiet ($1)"
+	stamp "quiesced-$1"
 }
 
 dump() { # <file>
@@ -208,6 +213,7 @@ quiesce a
 cat /proc/kingest/stats >"$res/stats-1.txt"
 "$ctl" stats >"$res/ioctl-stats-1.txt"
 dump "$res/dump-a.bin"
+stamp dumped-a
 kset proc_enable 1
 log "phase A/B done: $(tr '\n' ';' <"$res/stats-1.txt")"
 
@@ -238,6 +244,7 @@ cat >"$work/kill.json" <<EOF
 EOF
 
 start_ring_daemon() { # <host id>
+	stamp "daemon-$1-start"
 	rm -f "$rt/control.sock"
 	"$ingest" run -c "$work/kill.json" -b "$bootstrap" --host-id "$1" \
 		>"$work/daemon-$1.log" 2>&1 &
@@ -295,10 +302,12 @@ sleep 1
 quiesce b
 cat /proc/kingest/stats >"$res/stats-2.txt"
 dump "$res/dump-b.bin"
+stamp dumped-b
 kill "$daemon_pid"
 wait "$daemon_pid" 2>/dev/null || true
 daemon_pid=
 
 cp "$work"/daemon-*.log "$work/broker.log" "$res/" 2>/dev/null || true
+stamp scenario-end
 log "scenario done; run.sh checks the results on the host"
 echo "guest time: $(( ($(date +%s%N) - t0) / 1000000 )) ms" >>"$res/summary.txt"

@@ -21,8 +21,9 @@ public sealed class RingBenchmark : IBenchmark
     private const long RawEvents = 40_000_000;
     private const long PipelineEvents = 10_000_000;
 
-    // Overridable for experiments: INGEST_BENCH_BATCH_BYTES.
+    // Overridable for experiments: INGEST_BENCH_BATCH_BYTES, INGEST_BENCH_KAFKA_LINGER_MS (librdkafka's linger.ms).
     private static readonly int BatchBytes = int.TryParse(Environment.GetEnvironmentVariable("INGEST_BENCH_BATCH_BYTES"), out var b) ? b : new Ingest.Pipeline.BatchOptions().MaxBytes;
+    private static readonly string? KafkaLingerMs = Environment.GetEnvironmentVariable("INGEST_BENCH_KAFKA_LINGER_MS") is { Length: > 0 } l ? l : null;
     private const long WarmUpEvents = 3_000_000;
 
     public string Name => "ring";
@@ -93,6 +94,11 @@ public sealed class RingBenchmark : IBenchmark
             Spool = { Directory = Path.Combine(Path.GetTempPath(), $"ingest-bench-ring-spool-{Guid.NewGuid():N}") },
             Stats = { IntervalSeconds = 0, ControlSocket = Path.Combine(Path.GetTempPath(), $"ingest-bench-ring-{Environment.ProcessId}.sock") },
         };
+        if (KafkaLingerMs is not null)
+        {
+            options.Kafka.Properties["linger.ms"] = KafkaLingerMs;
+        }
+
         var daemon = new IngestDaemon(options, NullLoggerFactory.Instance, TextWriter.Null);
         daemon.ExtraSources.Add(source);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

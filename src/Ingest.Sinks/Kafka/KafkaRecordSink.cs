@@ -11,7 +11,7 @@ namespace Ingest.Sinks.Kafka;
 /// </summary>
 /// <remarks>
 /// Defaults (overridable through <see cref="KafkaProducerOptions.Properties"/>): enable.idempotence=true,
-/// acks=all, compression.type=lz4, linger.ms=5, batch.size=1000000, queue.buffering.max.kbytes=65536,
+/// acks=all, compression.type=lz4, linger.ms=0, batch.size=1000000, queue.buffering.max.kbytes=65536,
 /// message.timeout.ms=300000. librdkafka retries while a broker is unreachable until
 /// message.timeout.ms expires, then reports the record failed.
 /// </remarks>
@@ -140,7 +140,10 @@ public sealed class KafkaRecordSink : IDisposable
             ["enable.idempotence"] = "true",
             ["acks"] = "all",
             ["compression.type"] = "lz4",
-            ["linger.ms"] = "5",
+            // A record is already a batch (the pipeline's Batcher lingers); a second linger here only
+            // adds latency. Under load records still share requests: they queue while up to five
+            // requests are in flight (idempotence), and librdkafka sends what queued in one request.
+            ["linger.ms"] = "0",
             ["batch.size"] = "1000000",
             ["queue.buffering.max.kbytes"] = "65536",
             ["message.timeout.ms"] = "300000",
