@@ -114,6 +114,7 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
             HostKey = world.JunkHostKey,
             StateDirectory = Path.Combine(world.Options.StateDirectory!, JunkHost),
             SysctlRoot = world.Options.SysctlRoot,
+            FetchWaitMaxMs = world.Options.FetchWaitMaxMs,
             IoctlDevice = world.Options.IoctlDevice,
             Sysctl = world.Options.Sysctl,
         };
@@ -207,6 +208,8 @@ public sealed class CommandRoundTripBenchmark : IBenchmark
                 StateDirectory = Path.Combine(_base, "state"),
                 SysctlRoot = Path.Combine(_base, "sys"),
                 IoctlDevice = Path.Combine(_base, "no-device"),
+                // The mock broker holds an empty fetch for the whole wait (CommandOptions.FetchWaitMaxMs).
+                FetchWaitMaxMs = 10,
                 Sysctl = [new SysctlRuleOptions { Key = "net.ipv4.tcp_keepalive_time", Min = 30, Max = 7200 }],
             };
         }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Confluent.Kafka;
 using Ingest.Sinks.Commands;
 using Ingest.Sinks.Kafka;
@@ -44,11 +45,13 @@ public sealed class CommandDispatcher : IAsyncDisposable
     private readonly Dictionary<string, string> _kafkaProperties;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    private readonly int _fetchWaitMaxMs;
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
 
-    private CommandDispatcher(string bootstrap, string hostId, CommandOptions options, CommandPolicy policy, KingestIoctlExecutor ioctl, Dictionary<string, string> kafkaProperties, ILogger logger, TimeProvider time)
+    private CommandDispatcher(string bootstrap, string hostId, CommandOptions options, CommandPolicy policy, KingestIoctlExecutor ioctl, Dictionary<string, string> kafkaProperties, ILogger logger, TimeProvider time, int fetchWaitMaxMs)
     {
+        _fetchWaitMaxMs = fetchWaitMaxMs;
         _bootstrap = bootstrap;
         _hostId = hostId;
         _hostKey = System.Text.Encoding.UTF8.GetBytes(hostId);
@@ -77,6 +80,7 @@ public sealed class CommandDispatcher : IAsyncDisposable
     /// <param name="kafkaProperties">Kafka:Properties (security settings); Commands:ConsumerProperties override them.</param>
     /// <param name="logger">Where the path logs.</param>
     /// <param name="time">The clock (tests).</param>
+    /// <param name="embeddedBroker">The daemon started the embedded broker in-process (picks the reader's fetch wait).</param>
     /// <exception cref="ConfigurationException">The allowlist is malformed, names an unknown ioctl or covers an exec-sink sysctl.</exception>
     public static CommandDispatcher Start(
         string bootstrap,
@@ -84,7 +88,8 @@ public sealed class CommandDispatcher : IAsyncDisposable
         CommandOptions options,
         IReadOnlyDictionary<string, string> kafkaProperties,
         ILogger logger,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        bool embeddedBroker = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(bootstrap);
         ArgumentException.ThrowIfNullOrEmpty(hostId);
@@ -95,7 +100,7 @@ public sealed class CommandDispatcher : IAsyncDisposable
         var ioctl = new KingestIoctlExecutor(options.IoctlDevice);
         CommandPolicy policy = CommandPolicy.Compile(options, ioctl.Definitions);
         var merged = CommandKafkaProperties.Merge(kafkaProperties, options.ConsumerProperties);
-        var dispatcher = new CommandDispatcher(bootstrap, hostId, options, policy, ioctl, merged, logger, time ?? TimeProvider.System);
+        var dispatcher = new CommandDispatcher(bootstrap, hostId, options, policy, ioctl, merged, logger, time ?? TimeProvider.System, options.ResolveFetchWaitMaxMs(embeddedBroker));
         dispatcher._loop = Task.Factory.StartNew(dispatcher.Supervise, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         return dispatcher;
     }
@@ -178,12 +183,19 @@ public sealed class CommandDispatcher : IAsyncDisposable
         };
         using var results = new KafkaRecordSink(new KafkaProducerOptions { BootstrapServers = _bootstrap, Properties = producerProperties }, line => _logger.LogWarning("{Line}", line));
         var processor = new CommandProcessor(_hostId, _options, keys, replay, _policy, new SysctlWriter(_options.SysctlRoot), _ioctl, _time, Stats);
+        // The fetch wait goes under Kafka:Properties and Commands:ConsumerProperties, which may still set it.
+        var readerProperties = new Dictionary<string, string>(StringComparer.Ordinal) { ["fetch.wait.max.ms"] = _fetchWaitMaxMs.ToString(CultureInfo.InvariantCulture) };
+        foreach (var (name, value) in _kafkaProperties)
+        {
+            readerProperties[name] = value;
+        }
+
         using KeyedPartitionReader reader = KeyedPartitionReader.Open(
-            _bootstrap, _options.Topic, _hostKey, KeyedPartitionStart.Committed, $"ingest-commands-{_hostId}", _kafkaProperties, s_metadataTimeout, ct);
+            _bootstrap, _options.Topic, _hostKey, KeyedPartitionStart.Committed, $"ingest-commands-{_hostId}", readerProperties, s_metadataTimeout, ct);
         Stats.OnRunning();
         _logger.LogInformation(
-            "command path: host {Host} reads {Topic} partition {Partition} of {Count}, {Keys} trusted key(s) ({KeyIds}), results signed by {HostKid}, replay store {Path} ({Live} live ids)",
-            _hostId, _options.Topic, reader.Partition, reader.PartitionCount, keys.Count, string.Join(",", keys.KeyIds), hostSigner.KeyId, replay.Path, replay.Count);
+            "command path: host {Host} reads {Topic} partition {Partition} of {Count} (fetch wait {FetchWait} ms), {Keys} trusted key(s) ({KeyIds}), results signed by {HostKid}, replay store {Path} ({Live} live ids)",
+            _hostId, _options.Topic, reader.Partition, reader.PartitionCount, readerProperties["fetch.wait.max.ms"], keys.Count, string.Join(",", keys.KeyIds), hostSigner.KeyId, replay.Path, replay.Count);
 
         var loop = new Loop(this, reader, processor, hostSigner, results);
         loop.Run(ct);

@@ -54,6 +54,19 @@ public sealed class CommandOptions
     /// </summary>
     public Dictionary<string, string> ConsumerProperties { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// How long the command reader's fetch waits at the broker for a command (librdkafka
+    /// fetch.wait.max.ms). Null = 500 ms, librdkafka's own default: an idle host then sends about
+    /// 2 fetches/s, and a real Kafka answers the moment a command arrives, so a longer wait costs
+    /// no latency (docs/scaling.md: 5,000-10,000 ms for large fleets). On the daemon's in-process
+    /// embedded broker the default is 10 ms, because librdkafka's mock broker holds an empty fetch
+    /// for the whole wait instead of answering when data arrives.
+    /// </summary>
+    public int? FetchWaitMaxMs { get; set; }
+
+    /// <summary>The wait the command reader uses; see <see cref="FetchWaitMaxMs"/>.</summary>
+    public int ResolveFetchWaitMaxMs(bool embeddedBroker) => FetchWaitMaxMs ?? (embeddedBroker ? 10 : 500);
+
     public string ResolvedStateDirectory
     {
         get
@@ -90,6 +103,11 @@ public sealed class CommandOptions
         if (ClockSkewSeconds is < 0 or > 3600)
         {
             throw new ConfigurationException($"Commands:ClockSkewSeconds must be between 0 and 3600 (got {ClockSkewSeconds})");
+        }
+
+        if (FetchWaitMaxMs is < 1 or > 60_000)
+        {
+            throw new ConfigurationException($"Commands:FetchWaitMaxMs must be between 1 and 60000 (got {FetchWaitMaxMs})");
         }
 
         if (Enabled && TrustedKeys.Count == 0)

@@ -183,7 +183,7 @@ public sealed class IngestDaemon
                 // (key file, replay store, disk, reader) disables the path alone (see its stats).
                 try
                 {
-                    commands = CommandDispatcher.Start(bootstrap, _options.ResolvedHostId, _options.Commands, _options.Kafka.Properties, _loggers.CreateLogger("commands"));
+                    commands = CommandDispatcher.Start(bootstrap, _options.ResolvedHostId, _options.Commands, _options.Kafka.Properties, _loggers.CreateLogger("commands"), embeddedBroker: broker is not null);
                 }
                 catch (ConfigurationException e)
                 {

@@ -47,6 +47,8 @@ internal sealed class CommandWorld : IDisposable
             HostKey = Path.Combine(KeyDirectory, Host + ".key"),
             StateDirectory = StateDirectory,
             SysctlRoot = SysctlRoot,
+            // The tests' broker is librdkafka's mock, which holds an empty fetch for the whole wait.
+            FetchWaitMaxMs = 10,
             Sysctl =
             [
                 new SysctlRuleOptions { Key = KeepaliveKey, Min = 30, Max = 7200 },
