@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Ingest.Bench.Support;
 using Ingest.Configuration;
 using Ingest.Daemon;
 using Ingest.Transports.Ring;
@@ -107,17 +108,7 @@ public sealed class RingWaitBenchmark : IBenchmark
         var daemon = new IngestDaemon(options, NullLoggerFactory.Instance, TextWriter.Null);
         daemon.ExtraSources.Add(source);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var running = Task.Run(() => daemon.RunAsync(stop.Token), CancellationToken.None);
-        while (daemon.Snapshot is null)
-        {
-            if (running.IsCompleted)
-            {
-                await running.ConfigureAwait(false);
-                throw new InvalidOperationException("the daemon stopped before it ran");
-            }
-
-            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
-        }
+        var running = await InProcessDaemon.StartAsync(daemon, stop.Token, cancellationToken).ConfigureAwait(false);
 
         var producer = new RingProducer(ring);
 

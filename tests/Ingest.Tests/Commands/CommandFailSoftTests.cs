@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -143,28 +142,11 @@ public sealed class CommandFailSoftTests : IDisposable
             kill -TERM $daemon; wait $daemon; echo "daemon=$?"
             """);
 
-        var info = new ProcessStartInfo("/usr/bin/unshare") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { "--mount", "--propagation", "private", "--", "bash", Path.Combine(_dir, "scenario.sh") })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        limit.CancelAfter(TimeSpan.FromMinutes(5));
-        var stderrTask = process.StandardError.ReadToEndAsync(limit.Token);
-        string output = await process.StandardOutput.ReadToEndAsync(limit.Token);
-        await process.WaitForExitAsync(limit.Token);
-        string stderr = await stderrTask;
-        if (output.Length == 0 && stderr.Contains("unshare failed", StringComparison.Ordinal))
-        {
-            Assert.Skip($"cannot create a mount namespace here: {stderr.Trim()}");
-        }
-
-        string daemonLog = File.Exists(Path.Combine(_dir, "daemon.err")) ? File.ReadAllText(Path.Combine(_dir, "daemon.err")) : "";
+        var run = await Support.NamespaceScript.RunAsync(_dir, "a mount namespace", "--mount", "--propagation", "private");
+        string daemonLog = run.DaemonLog;
         string statsText = File.Exists(Path.Combine(_dir, "stats.json")) ? File.ReadAllText(Path.Combine(_dir, "stats.json")) : "";
-        string context = $"{output}\n--- stderr\n{stderr}\n--- stats\n{statsText}\n--- daemon\n{daemonLog}";
-        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string context = run.Context($"--- stats\n{statsText}");
+        string[] lines = run.Lines;
         Assert.True(lines.Length > 0 && lines[^1] == "daemon=0", context);
         Assert.True(statsText.Length > 0, context);
 

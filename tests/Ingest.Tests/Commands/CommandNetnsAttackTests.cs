@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using Ingest.Commands;
 
 namespace Ingest.Tests.Commands;
@@ -90,32 +89,14 @@ public sealed class CommandNetnsAttackTests : IDisposable
             kill -TERM $daemon; wait $daemon; echo "daemon=$?"
             """);
 
-        var info = new ProcessStartInfo("/usr/bin/unshare") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { "--net", "--", "bash", Path.Combine(_dir, "scenario.sh") })
+        var run = await Support.NamespaceScript.RunAsync(_dir, "a network namespace", "--net");
+        if (run.Output.Contains("veth=none", StringComparison.Ordinal))
         {
-            info.ArgumentList.Add(arg);
+            Assert.Skip($"cannot create a veth pair here: {run.Stderr.Trim()}");
         }
 
-        using var process = Process.Start(info)!;
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        limit.CancelAfter(TimeSpan.FromMinutes(5));
-        var stderrTask = process.StandardError.ReadToEndAsync(limit.Token);
-        string output = await process.StandardOutput.ReadToEndAsync(limit.Token);
-        await process.WaitForExitAsync(limit.Token);
-        string stderr = await stderrTask;
-        if (output.Length == 0 && stderr.Contains("unshare failed", StringComparison.Ordinal))
-        {
-            Assert.Skip($"cannot create a network namespace here: {stderr.Trim()}");
-        }
-
-        if (output.Contains("veth=none", StringComparison.Ordinal))
-        {
-            Assert.Skip($"cannot create a veth pair here: {stderr.Trim()}");
-        }
-
-        string daemonLog = File.Exists(Path.Combine(_dir, "daemon.err")) ? File.ReadAllText(Path.Combine(_dir, "daemon.err")) : "";
-        string context = $"{output}\n--- stderr\n{stderr}\n--- daemon\n{daemonLog}";
-        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string context = run.Context();
+        string[] lines = run.Lines;
         Assert.True(lines.Length == 5, context);
         Assert.Equal("before time=7200 intvl=75 v0=0 v0.1=0", lines[0]);
         Assert.StartsWith("applied ", lines[1], StringComparison.Ordinal);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ingest.Commands;
 
 namespace Ingest.Tests.Commands;
@@ -69,27 +68,10 @@ public sealed class CommandNetnsEndToEndTests : IDisposable
             kill -TERM $daemon; wait $daemon; echo "daemon=$?"
             """);
 
-        var info = new ProcessStartInfo("/usr/bin/unshare") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { "--net", "--", "bash", Path.Combine(_dir, "scenario.sh") })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        limit.CancelAfter(TimeSpan.FromMinutes(5));
-        var stderrTask = process.StandardError.ReadToEndAsync(limit.Token);
-        string output = await process.StandardOutput.ReadToEndAsync(limit.Token);
-        await process.WaitForExitAsync(limit.Token);
-        string stderr = await stderrTask;
-        if (output.Length == 0 && stderr.Contains("unshare failed", StringComparison.Ordinal))
-        {
-            Assert.Skip($"cannot create a network namespace here: {stderr.Trim()}");
-        }
-
-        string daemonLog = File.Exists(Path.Combine(_dir, "daemon.err")) ? File.ReadAllText(Path.Combine(_dir, "daemon.err")) : "";
-        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        string context = $"{output}\n--- stderr\n{stderr}\n--- daemon\n{daemonLog}";
+        var run = await Support.NamespaceScript.RunAsync(_dir, "a network namespace", "--net");
+        string daemonLog = run.DaemonLog;
+        string[] lines = run.Lines;
+        string context = run.Context();
 
         // A fresh namespace starts from the kernel default, whatever the machine's value is.
         Assert.True(lines.Length == 15, context);
