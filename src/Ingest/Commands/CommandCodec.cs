@@ -1,4 +1,5 @@
 using Ingest.Encoding.MessagePack;
+using MessagePackWriter = global::MessagePack.MessagePackWriter;
 
 namespace Ingest.Commands;
 
@@ -30,39 +31,43 @@ public static class CommandCodec
     public static byte[] EncodeBody(CommandRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var writer = new MessagePackWriter(256);
+        using var buffer = new PooledBufferWriter(256);
+        var writer = new MessagePackWriter(buffer);
         writer.WriteMapHeader(7);
-        writer.WriteString("v");
+        writer.Write("v");
         writer.Write((long)Version);
-        writer.WriteString("id");
-        writer.WriteString(request.Id);
-        writer.WriteString("host");
-        writer.WriteString(request.Host);
-        writer.WriteString("issued_at");
+        writer.Write("id");
+        writer.Write(request.Id);
+        writer.Write("host");
+        writer.Write(request.Host);
+        writer.Write("issued_at");
         writer.Write(request.IssuedAtMs);
-        writer.WriteString("expires_at");
+        writer.Write("expires_at");
         writer.Write(request.ExpiresAtMs);
-        writer.WriteString("op");
-        writer.WriteString(request.Op);
-        writer.WriteString("args");
-        request.Args.WriteTo(writer);
-        return writer.ToArray();
+        writer.Write("op");
+        writer.Write(request.Op);
+        writer.Write("args");
+        request.Args.WriteTo(ref writer);
+        writer.Flush();
+        return buffer.ToArray();
     }
 
     public static byte[] EncodeEnvelope(string kid, ReadOnlySpan<byte> body, ReadOnlySpan<byte> signature)
     {
         ArgumentException.ThrowIfNullOrEmpty(kid);
-        using var writer = new MessagePackWriter(body.Length + signature.Length + 64);
+        using var buffer = new PooledBufferWriter(body.Length + signature.Length + 64);
+        var writer = new MessagePackWriter(buffer);
         writer.WriteMapHeader(4);
-        writer.WriteString("v");
+        writer.Write("v");
         writer.Write((long)Version);
-        writer.WriteString("kid");
-        writer.WriteString(kid);
-        writer.WriteString("body");
-        writer.WriteBinary(body);
-        writer.WriteString("sig");
-        writer.WriteBinary(signature);
-        return writer.ToArray();
+        writer.Write("kid");
+        writer.Write(kid);
+        writer.Write("body");
+        writer.Write(body);
+        writer.Write("sig");
+        writer.Write(signature);
+        writer.Flush();
+        return buffer.ToArray();
     }
 
     /// <summary>Splits an envelope; every field must be present exactly once with its type.</summary>

@@ -1,4 +1,5 @@
 using Ingest.Encoding.MessagePack;
+using MessagePackWriter = global::MessagePack.MessagePackWriter;
 
 namespace Ingest.Commands;
 
@@ -31,27 +32,28 @@ public sealed record CommandResult(
     /// <summary>The result body (the bytes the host signs).</summary>
     public byte[] Encode()
     {
-        using var writer = new MessagePackWriter(256);
+        using var buffer = new PooledBufferWriter(256);
+        var writer = new MessagePackWriter(buffer);
         writer.WriteMapHeader(11);
-        writer.WriteString("v");
+        writer.Write("v");
         writer.Write((long)CommandCodec.Version);
-        writer.WriteString("id");
-        WriteNullable(writer, Id);
-        writer.WriteString("host");
-        writer.WriteString(Host);
-        writer.WriteString("status");
-        writer.WriteString(Status.ToWire());
-        writer.WriteString("error");
-        WriteNullable(writer, Error);
-        writer.WriteString("before");
-        WriteNullable(writer, Before);
-        writer.WriteString("after");
-        WriteNullable(writer, After);
-        writer.WriteString("at");
+        writer.Write("id");
+        writer.Write(Id);
+        writer.Write("host");
+        writer.Write(Host);
+        writer.Write("status");
+        writer.Write(Status.ToWire());
+        writer.Write("error");
+        writer.Write(Error);
+        writer.Write("before");
+        writer.Write(Before);
+        writer.Write("after");
+        writer.Write(After);
+        writer.Write("at");
         writer.Write(AtMs);
-        writer.WriteString("op");
-        WriteNullable(writer, Op);
-        writer.WriteString("errno");
+        writer.Write("op");
+        writer.Write(Op);
+        writer.Write("errno");
         if (Errno is int errno)
         {
             writer.Write((long)errno);
@@ -61,9 +63,10 @@ public sealed record CommandResult(
             writer.WriteNil();
         }
 
-        writer.WriteString("claimed_id");
-        WriteNullable(writer, ClaimedId);
-        return writer.ToArray();
+        writer.Write("claimed_id");
+        writer.Write(ClaimedId);
+        writer.Flush();
+        return buffer.ToArray();
     }
 
     /// <summary>Parses a result body; null when it is not one. Only trust a body whose signature checked out.</summary>
@@ -117,18 +120,6 @@ public sealed record CommandResult(
         }
 
         return Error is null ? line : $"{line} error=\"{Error}\"";
-    }
-
-    private static void WriteNullable(MessagePackWriter writer, string? value)
-    {
-        if (value is null)
-        {
-            writer.WriteNil();
-        }
-        else
-        {
-            writer.WriteString(value);
-        }
     }
 
     private static string? Text(MessagePackValue map, string key) =>

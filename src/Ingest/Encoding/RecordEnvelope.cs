@@ -54,7 +54,7 @@ public sealed class RecordEnvelope
     public int WriteHeader(Span<byte> destination, int count)
     {
         _prefix.CopyTo(destination);
-        destination[_prefix.Length] = 0xdd;
+        destination[_prefix.Length] = global::MessagePack.MessagePackCode.Array32;
         BinaryPrimitives.WriteUInt32BigEndian(destination[(_prefix.Length + 1)..], (uint)count);
         return Overhead;
     }

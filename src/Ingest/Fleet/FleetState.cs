@@ -1,5 +1,6 @@
 using System.Buffers;
 using Ingest.Encoding.MessagePack;
+using MessagePackReader = global::MessagePack.MessagePackReader;
 
 namespace Ingest.Fleet;
 
@@ -8,12 +9,20 @@ namespace Ingest.Fleet;
 /// <see cref="Apply"/> reads only what the view needs: the envelope, then the events of the
 /// `ingest` channel (heartbeats) and the `sensor` events of the channels the kingest module
 /// feeds (ring, netlink, udp); every other record is skipped after its envelope. Reading a
-/// heartbeat of a known host allocates nothing unless a string in it changed. Single-threaded.
+/// heartbeat of a known host allocates nothing unless a string in it changed. Reads with
+/// MessagePack-CSharp's low-level reader under <see cref="ReaderOptions"/>. Single-threaded.
 /// </summary>
 public sealed class FleetState
 {
     private readonly Dictionary<string, FleetHost> _hosts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FleetHost>.AlternateLookup<ReadOnlySpan<char>> _byChars;
+
+    /// <summary>
+    /// Records come from a shared topic: nesting is bounded. No element cap: the library already
+    /// refuses a count larger than the bytes left, and a cap would hide the alarms of a record
+    /// batched with a large Pipeline:Batch:MaxEvents.
+    /// </summary>
+    internal static readonly MessagePackReaderOptions ReaderOptions = new() { MaxDepth = 16 };
 
     public FleetState()
     {
@@ -37,50 +46,51 @@ public sealed class FleetState
     public FleetHost? Find(string host) => _hosts.GetValueOrDefault(host);
 
     /// <summary>Reads one kernel.events record value; bad input is counted in <see cref="Malformed"/>, never thrown.</summary>
-    public void Apply(ReadOnlySpan<byte> value)
+    public void Apply(ReadOnlyMemory<byte> value)
     {
         Records++;
         try
         {
             ApplyCore(value);
         }
-        catch (Exception e) when (e is MessagePackFormatException or InvalidOperationException or OverflowException)
+        catch (Exception e) when (UntrustedMessagePack.IsMalformed(e) || e is InvalidOperationException)
         {
             Malformed++;
             LastError = e.Message;
         }
     }
 
-    private void ApplyCore(ReadOnlySpan<byte> value)
+    private void ApplyCore(ReadOnlyMemory<byte> value)
     {
         var reader = new MessagePackReader(value);
         var fields = reader.ReadMapHeader();
         long version = -1;
-        ReadOnlySpan<byte> host = default, channel = default, events = default;
+        ReadOnlySpan<byte> host = default, channel = default;
+        ReadOnlyMemory<byte> events = default;
         var hasHost = false;
         for (var i = 0; i < fields; i++)
         {
-            var key = reader.ReadStringSpan();
+            var key = UntrustedMessagePack.ReadStringSpan(ref reader, ReaderOptions);
             if (key.SequenceEqual("v"u8))
             {
                 version = reader.ReadInt64();
             }
             else if (key.SequenceEqual("host"u8))
             {
-                host = reader.ReadStringSpan();
+                host = UntrustedMessagePack.ReadStringSpan(ref reader, ReaderOptions);
                 hasHost = true;
             }
             else if (key.SequenceEqual("channel"u8))
             {
-                channel = reader.ReadStringSpan();
+                channel = UntrustedMessagePack.ReadStringSpan(ref reader, ReaderOptions);
             }
             else if (key.SequenceEqual("events"u8))
             {
-                events = reader.ReadRaw();
+                events = UntrustedMessagePack.ReadRaw(ref reader, ReaderOptions);
             }
             else
             {
-                reader.Skip();
+                UntrustedMessagePack.Skip(ref reader, ReaderOptions);
             }
         }
 
@@ -99,6 +109,7 @@ public sealed class FleetState
         var row = HostFor(host);
         var array = new MessagePackReader(events);
         var count = array.ReadArrayHeader();
+        UntrustedMessagePack.EnterCollection(ref array, ReaderOptions, count);
         for (var e = 0; e < count; e++)
         {
             ReadEvent(ref array, row, heartbeats, channel);
@@ -109,25 +120,26 @@ public sealed class FleetState
     {
         var fields = reader.ReadMapHeader();
         long ts = 0;
-        ReadOnlySpan<byte> type = default, data = default;
+        ReadOnlySpan<byte> type = default;
+        ReadOnlyMemory<byte> data = default;
         for (var i = 0; i < fields; i++)
         {
-            var key = reader.ReadStringSpan();
+            var key = UntrustedMessagePack.ReadStringSpan(ref reader, ReaderOptions);
             if (key.SequenceEqual("ts"u8))
             {
                 ts = reader.ReadInt64();
             }
             else if (key.SequenceEqual("type"u8))
             {
-                type = reader.ReadStringSpan();
+                type = UntrustedMessagePack.ReadStringSpan(ref reader, ReaderOptions);
             }
             else if (key.SequenceEqual("data"u8))
             {
-                data = reader.ReadRaw();
+                data = UntrustedMessagePack.ReadRaw(ref reader, ReaderOptions);
             }
             else
             {
-                reader.Skip();
+                UntrustedMessagePack.Skip(ref reader, ReaderOptions);
             }
         }
 
@@ -169,7 +181,7 @@ public sealed class FleetState
         long milli = 0, threshold = 0;
         for (var i = 0; i < fields; i++)
         {
-            var key = reader.ReadStringSpan();
+            var key = UntrustedMessagePack.ReadStringSpan(ref reader, ReaderOptions);
             if (key.SequenceEqual("alarm"u8))
             {
                 alarm = reader.ReadBoolean();
@@ -188,7 +200,7 @@ public sealed class FleetState
             }
             else
             {
-                reader.Skip();
+                UntrustedMessagePack.Skip(ref reader, ReaderOptions);
             }
         }
 

@@ -1,8 +1,12 @@
 using Ingest.Encoding.MessagePack;
+using MessagePackReader = global::MessagePack.MessagePackReader;
 
 namespace Ingest.Fleet;
 
-/// <summary>Reads a heartbeat's data map (docs/events/heartbeat.md) into a <see cref="FleetHost"/>; unknown keys are skipped.</summary>
+/// <summary>
+/// Reads a heartbeat's data map (docs/events/heartbeat.md) into a <see cref="FleetHost"/> with
+/// MessagePack-CSharp's reader; unknown keys are skipped within <see cref="FleetState.ReaderOptions"/>.
+/// </summary>
 internal static class HeartbeatReader
 {
     public static void Read(ref MessagePackReader reader, FleetHost row)
@@ -10,10 +14,10 @@ internal static class HeartbeatReader
         var fields = reader.ReadMapHeader();
         for (var i = 0; i < fields; i++)
         {
-            var key = reader.ReadStringSpan();
+            var key = UntrustedMessagePack.ReadStringSpan(ref reader, FleetState.ReaderOptions);
             if (key.SequenceEqual("version"u8))
             {
-                row.VersionText = Utf8Text.Update(row.VersionText, reader.ReadStringSpan());
+                row.VersionText = Utf8Text.Update(row.VersionText, UntrustedMessagePack.ReadStringSpan(ref reader, FleetState.ReaderOptions));
             }
             else if (key.SequenceEqual("uptime_s"u8))
             {
@@ -45,7 +49,7 @@ internal static class HeartbeatReader
             }
             else
             {
-                reader.Skip();
+                UntrustedMessagePack.Skip(ref reader, FleetState.ReaderOptions);
             }
         }
     }
@@ -56,12 +60,12 @@ internal static class HeartbeatReader
         row.BeginChannels();
         for (var c = 0; c < count; c++)
         {
-            var channel = row.Channel(reader.ReadStringSpan());
+            var channel = row.Channel(UntrustedMessagePack.ReadStringSpan(ref reader, FleetState.ReaderOptions));
             channel.Present = true;
             var fields = reader.ReadMapHeader();
             for (var i = 0; i < fields; i++)
             {
-                var key = reader.ReadStringSpan();
+                var key = UntrustedMessagePack.ReadStringSpan(ref reader, FleetState.ReaderOptions);
                 if (key.SequenceEqual("received"u8))
                 {
                     channel.Received = reader.ReadInt64();
@@ -88,7 +92,7 @@ internal static class HeartbeatReader
                 }
                 else
                 {
-                    reader.Skip();
+                    UntrustedMessagePack.Skip(ref reader, FleetState.ReaderOptions);
                 }
             }
         }
@@ -108,7 +112,7 @@ internal static class HeartbeatReader
         var fields = reader.ReadMapHeader();
         for (var i = 0; i < fields; i++)
         {
-            var key = reader.ReadStringSpan();
+            var key = UntrustedMessagePack.ReadStringSpan(ref reader, FleetState.ReaderOptions);
             if (key.SequenceEqual("records"u8))
             {
                 row.SpoolRecords = reader.ReadInt64();
@@ -119,7 +123,7 @@ internal static class HeartbeatReader
             }
             else
             {
-                reader.Skip();
+                UntrustedMessagePack.Skip(ref reader, FleetState.ReaderOptions);
             }
         }
     }
@@ -129,10 +133,10 @@ internal static class HeartbeatReader
         var fields = reader.ReadMapHeader();
         for (var i = 0; i < fields; i++)
         {
-            var key = reader.ReadStringSpan();
+            var key = UntrustedMessagePack.ReadStringSpan(ref reader, FleetState.ReaderOptions);
             if (key.SequenceEqual("state"u8))
             {
-                row.CommandStateText = Utf8Text.Update(row.CommandStateText, reader.ReadStringSpan());
+                row.CommandStateText = Utf8Text.Update(row.CommandStateText, UntrustedMessagePack.ReadStringSpan(ref reader, FleetState.ReaderOptions));
             }
             else if (key.SequenceEqual("last"u8))
             {
@@ -140,7 +144,7 @@ internal static class HeartbeatReader
             }
             else
             {
-                reader.Skip();
+                UntrustedMessagePack.Skip(ref reader, FleetState.ReaderOptions);
             }
         }
     }
@@ -159,18 +163,18 @@ internal static class HeartbeatReader
         var fields = reader.ReadMapHeader();
         for (var i = 0; i < fields; i++)
         {
-            var key = reader.ReadStringSpan();
+            var key = UntrustedMessagePack.ReadStringSpan(ref reader, FleetState.ReaderOptions);
             if (key.SequenceEqual("id"u8))
             {
-                row.LastCommandIdText = reader.TryReadNil() ? null : Utf8Text.Update(row.LastCommandIdText, reader.ReadStringSpan());
+                row.LastCommandIdText = reader.TryReadNil() ? null : Utf8Text.Update(row.LastCommandIdText, UntrustedMessagePack.ReadStringSpan(ref reader, FleetState.ReaderOptions));
             }
             else if (key.SequenceEqual("status"u8))
             {
-                row.LastCommandStatusText = Utf8Text.Update(row.LastCommandStatusText, reader.ReadStringSpan());
+                row.LastCommandStatusText = Utf8Text.Update(row.LastCommandStatusText, UntrustedMessagePack.ReadStringSpan(ref reader, FleetState.ReaderOptions));
             }
             else if (key.SequenceEqual("op"u8))
             {
-                row.LastCommandOpText = reader.TryReadNil() ? null : Utf8Text.Update(row.LastCommandOpText, reader.ReadStringSpan());
+                row.LastCommandOpText = reader.TryReadNil() ? null : Utf8Text.Update(row.LastCommandOpText, UntrustedMessagePack.ReadStringSpan(ref reader, FleetState.ReaderOptions));
             }
             else if (key.SequenceEqual("at_ms"u8))
             {
@@ -178,7 +182,7 @@ internal static class HeartbeatReader
             }
             else
             {
-                reader.Skip();
+                UntrustedMessagePack.Skip(ref reader, FleetState.ReaderOptions);
             }
         }
     }

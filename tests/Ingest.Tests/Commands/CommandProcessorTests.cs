@@ -1,5 +1,7 @@
 using Ingest.Commands;
 using Ingest.Encoding.MessagePack;
+using Ingest.Tests.Encoding;
+using Lib = global::MessagePack;
 
 namespace Ingest.Tests.Commands;
 
@@ -278,13 +280,15 @@ public sealed class CommandProcessorTests : IDisposable
     public void Envelope_with_extra_or_repeated_fields_is_refused_unverified()
     {
         byte[] signed = _world.Operator.Sign(_world.Keepalive("600"));
-        using var writer = new MessagePackWriter();
-        writer.WriteMapHeader(5);
-        writer.WriteRaw(signed.AsSpan(1));
-        writer.WriteString("extra");
-        writer.WriteNil();
+        byte[] envelope = Msgpack.Build((ref Lib.MessagePackWriter writer) =>
+        {
+            writer.WriteMapHeader(5);
+            writer.WriteRaw(signed.AsSpan(1));
+            writer.Write("extra");
+            writer.WriteNil();
+        });
 
-        AssertUnverified(writer.ToArray(), RejectReason.Malformed, "envelope");
+        AssertUnverified(envelope, RejectReason.Malformed, "envelope");
     }
 
     [Fact]

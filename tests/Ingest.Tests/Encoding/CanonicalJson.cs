@@ -1,7 +1,8 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json;
-using Ingest.Encoding.MessagePack;
+using Lib = global::MessagePack;
 
 namespace Ingest.Tests.Encoding;
 
@@ -14,12 +15,13 @@ namespace Ingest.Tests.Encoding;
 /// </summary>
 internal static class CanonicalJson
 {
-    public static string FromMessagePack(ReadOnlySpan<byte> msgpack)
+    /// <summary>Reads with MessagePack-CSharp's reader, the one the project reads with.</summary>
+    public static string FromMessagePack(ReadOnlyMemory<byte> msgpack)
     {
         var output = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(output))
         {
-            var reader = new MessagePackReader(msgpack);
+            var reader = new Lib.MessagePackReader(msgpack);
             Write(ref reader, json);
             Assert.True(reader.End, "trailing bytes");
         }
@@ -27,45 +29,46 @@ internal static class CanonicalJson
         return System.Text.Encoding.UTF8.GetString(output.WrittenSpan);
     }
 
-    public static void Write(ref MessagePackReader reader, Utf8JsonWriter json)
+    public static void Write(ref Lib.MessagePackReader reader, Utf8JsonWriter json)
     {
-        switch (reader.PeekType())
+        switch (reader.NextMessagePackType)
         {
-            case MessagePackType.Nil:
+            case Lib.MessagePackType.Nil:
                 reader.ReadNil();
                 json.WriteNullValue();
                 break;
-            case MessagePackType.Boolean:
+            case Lib.MessagePackType.Boolean:
                 json.WriteBooleanValue(reader.ReadBoolean());
                 break;
-            case MessagePackType.Integer:
-                string digits = reader.TryReadInt64(out long signed)
-                    ? signed.ToString(CultureInfo.InvariantCulture)
-                    : reader.ReadUInt64().ToString(CultureInfo.InvariantCulture);
+            case Lib.MessagePackType.Integer:
+                string digits = reader.NextCode == Lib.MessagePackCode.UInt64
+                    ? reader.ReadUInt64().ToString(CultureInfo.InvariantCulture)
+                    : reader.ReadInt64().ToString(CultureInfo.InvariantCulture);
                 WriteTagged(json, "i", digits);
                 break;
-            case MessagePackType.Float:
+            case Lib.MessagePackType.Float:
                 WriteFloat(json, reader.ReadDouble());
                 break;
-            case MessagePackType.String:
-                WriteTagged(json, "s", Convert.ToHexStringLower(reader.ReadStringSpan()));
+            case Lib.MessagePackType.String:
+                WriteTagged(json, "s", Convert.ToHexStringLower(reader.ReadStringSequence()!.Value.ToArray()));
                 break;
-            case MessagePackType.Binary:
-                WriteTagged(json, "b", Convert.ToHexStringLower(reader.ReadBinarySpan()));
+            case Lib.MessagePackType.Binary:
+                WriteTagged(json, "b", Convert.ToHexStringLower(reader.ReadBytes()!.Value.ToArray()));
                 break;
-            case MessagePackType.Extension:
-                if (reader.TryReadTimestamp(out long seconds, out uint nanoseconds))
+            case Lib.MessagePackType.Extension:
+                var header = reader.ReadExtensionFormatHeader();
+                byte[] data = reader.ReadRaw(header.Length).ToArray();
+                if (header.TypeCode == -1 && TryTimestamp(data, out long seconds, out uint nanoseconds))
                 {
                     WriteTimestamp(json, seconds, nanoseconds);
                 }
                 else
                 {
-                    ReadOnlySpan<byte> data = reader.ReadExtension(out sbyte type);
-                    WriteExtension(json, type, data);
+                    WriteExtension(json, header.TypeCode, data);
                 }
 
                 break;
-            case MessagePackType.Array:
+            case Lib.MessagePackType.Array:
                 int count = reader.ReadArrayHeader();
                 json.WriteStartArray();
                 for (int i = 0; i < count; i++)
@@ -75,7 +78,7 @@ internal static class CanonicalJson
 
                 json.WriteEndArray();
                 break;
-            case MessagePackType.Map:
+            case Lib.MessagePackType.Map:
                 int pairs = reader.ReadMapHeader();
                 StartMap(json);
                 for (int i = 0; i < pairs; i++)
@@ -88,7 +91,45 @@ internal static class CanonicalJson
 
                 EndMap(json);
                 break;
+            default:
+                throw new InvalidDataException($"code 0x{reader.NextCode:x2}");
         }
+    }
+
+    /// <summary>The spec's timestamp 32, 64 and 96 layouts.</summary>
+    public static bool TryTimestamp(ReadOnlySpan<byte> data, out long seconds, out uint nanoseconds)
+    {
+        (seconds, nanoseconds) = data.Length switch
+        {
+            4 => (BinaryPrimitives.ReadUInt32BigEndian(data), 0u),
+            8 => ((long)(BinaryPrimitives.ReadUInt64BigEndian(data) & 0x3_ffff_ffffUL), (uint)(BinaryPrimitives.ReadUInt64BigEndian(data) >> 34)),
+            12 => (BinaryPrimitives.ReadInt64BigEndian(data[4..]), BinaryPrimitives.ReadUInt32BigEndian(data)),
+            _ => (0L, uint.MaxValue),
+        };
+        return nanoseconds < 1_000_000_000;
+    }
+
+    /// <summary>The data of a timestamp extension in its smallest form (the spec's rule), for documents the tests build.</summary>
+    public static byte[] TimestampData(long seconds, uint nanoseconds)
+    {
+        if ((ulong)seconds >> 34 == 0)
+        {
+            if (nanoseconds == 0 && (ulong)seconds <= uint.MaxValue)
+            {
+                byte[] t32 = new byte[4];
+                BinaryPrimitives.WriteUInt32BigEndian(t32, (uint)seconds);
+                return t32;
+            }
+
+            byte[] t64 = new byte[8];
+            BinaryPrimitives.WriteUInt64BigEndian(t64, ((ulong)nanoseconds << 34) | (ulong)seconds);
+            return t64;
+        }
+
+        byte[] t96 = new byte[12];
+        BinaryPrimitives.WriteUInt32BigEndian(t96, nanoseconds);
+        BinaryPrimitives.WriteInt64BigEndian(t96.AsSpan(4), seconds);
+        return t96;
     }
 
     public static void WriteInteger(Utf8JsonWriter json, long value) => WriteTagged(json, "i", value.ToString(CultureInfo.InvariantCulture));

@@ -1,11 +1,12 @@
-using System.Text.Json;
 using Ingest.Encoding.MessagePack;
+using Lib = global::MessagePack;
 
 namespace Ingest.Tests.Encoding;
 
 /// <summary>
-/// Malformed input must end in <see cref="MessagePackFormatException"/>: never an out-of-range
-/// read, an overflow, a huge allocation or a stack overflow.
+/// Malformed input, read by MessagePack-CSharp's reader in every consumer the project has
+/// (read tree, JSON view, bounded skip), must end in <see cref="MessagePackFormatException"/>:
+/// never an out-of-range read, an overflow, a huge allocation or a stack overflow.
 /// </summary>
 public class MessagePackHostileInputTests
 {
@@ -20,9 +21,7 @@ public class MessagePackHostileInputTests
         }
 
         // The whole document is accepted by all of them.
-        var reader = new MessagePackReader(document);
-        reader.Skip();
-        Assert.True(reader.End);
+        SkipOne(document);
         Assert.NotNull(MessagePackValue.Parse(document));
         Assert.NotEmpty(MessagePackJson.ToJson(document));
     }
@@ -45,17 +44,7 @@ public class MessagePackHostileInputTests
     [InlineData("df-ff-ff-ff-ff")]
     [InlineData("df-00-00-00-01-c0")]
     [InlineData("95-01-02-03-04")]
-    public void LengthsAndCountsBeyondTheBufferThrowAtTheHeader(string hex)
-    {
-        byte[] document = Hex.Parse(hex);
-        AssertEveryConsumerRejects(document, hex);
-
-        // The length check fires on the header itself, before anything is allocated or read.
-        var reader = new MessagePackReader(document);
-        MessagePackFormatException error = Assert.Throws<MessagePackFormatException>(() => ReadHeader(document));
-        Assert.Equal(0, error.Offset);
-        Assert.Equal(0, reader.Position);
-    }
+    public void LengthsAndCountsBeyondTheBufferAreRejected(string hex) => AssertEveryConsumerRejects(Hex.Parse(hex), hex);
 
     [Fact]
     public void NeverUsedCodeThrows()
@@ -67,7 +56,7 @@ public class MessagePackHostileInputTests
     }
 
     [Fact]
-    public void DeepNestingIsRejectedByRecursiveConsumersAndSkippedIteratively()
+    public void DeepNestingIsRejectedByEveryConsumer()
     {
         const int Depth = 100_000;
         // [[[[...nil...]]]] and {nil: {nil: ...}} 100k levels deep.
@@ -85,14 +74,28 @@ public class MessagePackHostileInputTests
 
         foreach (byte[] document in new[] { arrays, maps })
         {
-            var reader = new MessagePackReader(document);
-            reader.Skip();
-            Assert.True(reader.End);
+            MessagePackFormatException skip = Assert.Throws<MessagePackFormatException>(() => SkipOne(document));
+            Assert.Contains("maximum depth", skip.Message, StringComparison.Ordinal);
 
             MessagePackFormatException json = Assert.Throws<MessagePackFormatException>(() => MessagePackJson.ToJson(document));
             Assert.Contains("maximum depth", json.Message, StringComparison.Ordinal);
             Assert.Throws<MessagePackFormatException>(() => MessagePackValue.Parse(document));
         }
+    }
+
+    [Fact]
+    public void ADeeplyNestedEventIsSkippedByTheRecordDecoderAndRejectedByTheJsonView()
+    {
+        // {"v":1,"host":"h","channel":"c","events":[<100,000 arrays deep>]}: tail reads records from
+        // a shared topic. The library's own skip takes the depth without a stack overflow; the JSON
+        // view stops at its depth limit.
+        byte[] nested = new byte[100_001];
+        nested.AsSpan(0, 100_000).Fill(0x91);
+        nested[^1] = 0xc0;
+        byte[] record = [.. Hex.Parse("84-a1-76-01-a4-68-6f-73-74-a1-68-a7-63-68-61-6e-6e-65-6c-a1-63-a6"), .. "events"u8, 0x91, .. nested];
+        var decoded = Ingest.Encoding.RecordDecoder.Decode(record);
+        Assert.Equal(nested, Assert.Single(decoded.Events));
+        Assert.Throws<MessagePackFormatException>(() => Ingest.Encoding.RecordDecoder.EventsAsJson(decoded).ToList());
     }
 
     [Fact]
@@ -148,25 +151,17 @@ public class MessagePackHostileInputTests
                 }
             }
 
-            RunTolerantly(document, static d =>
-            {
-                var reader = new MessagePackReader(d);
-                while (!reader.End)
-                {
-                    reader.Skip();
-                }
-            });
+            RunTolerantly(document, static d => SkipOne(d));
             RunTolerantly(document, static d => MessagePackValue.Parse(d));
             RunTolerantly(document, static d => MessagePackJson.ToJson(d));
         }
     }
 
     /// <summary>A document with every type family, nested, so truncations hit every kind of header and payload.</summary>
-    internal static byte[] RichDocument()
+    internal static byte[] RichDocument() => Msgpack.Build(static (ref Lib.MessagePackWriter writer) =>
     {
-        using var writer = new MessagePackWriter();
         writer.WriteMapHeader(4);
-        writer.WriteString("ints");
+        writer.Write("ints");
         writer.WriteArrayHeader(8);
         writer.Write(1L);
         writer.Write(-1L);
@@ -180,36 +175,39 @@ public class MessagePackHostileInputTests
         writer.WriteArrayHeader(2);
         writer.Write(1.25);
         writer.Write(-2.5f);
-        writer.WriteString(new string('k', 40));
+        writer.Write(new string('k', 40));
         writer.WriteMapHeader(3);
-        writer.WriteBinary(new byte[] { 1, 2, 3 });
+        writer.Write(new byte[] { 1, 2, 3 });
         writer.WriteNil();
         writer.Write(true);
-        writer.WriteTimestamp(new DateTimeOffset(2026, 11, 22, 3, 0, 0, 123, TimeSpan.Zero));
+        writer.Write(new DateTime(2026, 11, 22, 3, 0, 0, 123, DateTimeKind.Utc));
         writer.Write(7L);
-        writer.WriteExtension(9, new byte[300]);
+        writer.WriteExtensionFormat(new Lib.ExtensionResult(9, new byte[300]));
         writer.Write(false);
         writer.WriteArrayHeader(20);
         for (int i = 0; i < 20; i++)
         {
-            writer.WriteString(i % 2 == 0 ? "Кириллица" : string.Empty);
+            writer.Write(i % 2 == 0 ? "Кириллица" : string.Empty);
         }
+    });
 
-        return writer.ToArray();
+    /// <summary>The bounded skip the fleet view uses, as a whole-value consumer.</summary>
+    private static void SkipOne(byte[] document)
+    {
+        var reader = new Lib.MessagePackReader(document);
+        try
+        {
+            UntrustedMessagePack.Skip(ref reader, MessagePackReaderOptions.Default);
+        }
+        catch (Exception e) when (UntrustedMessagePack.IsMalformed(e))
+        {
+            throw UntrustedMessagePack.Malformed(e, reader.Consumed);
+        }
     }
 
     private static void AssertEveryConsumerRejects(byte[] document, string because)
     {
-        AssertFormatException(document, because, static d =>
-        {
-            var reader = new MessagePackReader(d);
-            reader.Skip();
-        });
-        AssertFormatException(document, because, static d =>
-        {
-            var reader = new MessagePackReader(d);
-            reader.ReadRaw();
-        });
+        AssertFormatException(document, because, SkipOne);
         AssertFormatException(document, because, static d => MessagePackValue.Parse(d));
         AssertFormatException(document, because, static d => MessagePackJson.ToJson(d));
     }
@@ -242,31 +240,6 @@ public class MessagePackHostileInputTests
         catch (Exception other)
         {
             Assert.Fail($"{Hex.Format(document)}: {other}");
-        }
-    }
-
-    private static void ReadHeader(byte[] document)
-    {
-        var reader = new MessagePackReader(document);
-        switch (reader.PeekType())
-        {
-            case MessagePackType.String:
-                reader.ReadStringHeader();
-                break;
-            case MessagePackType.Binary:
-                reader.ReadBinaryHeader();
-                break;
-            case MessagePackType.Extension:
-                reader.ReadExtensionHeader();
-                break;
-            case MessagePackType.Array:
-                reader.ReadArrayHeader();
-                break;
-            case MessagePackType.Map:
-                reader.ReadMapHeader();
-                break;
-            default:
-                throw new InvalidOperationException("not a header");
         }
     }
 }

@@ -5,11 +5,13 @@ using Ingest.Encoding.MessagePack;
 namespace Ingest.Tests.Encoding;
 
 /// <summary>
-/// Generates random MessagePack documents with a seeded <see cref="Random"/>, writing each value
-/// both through <see cref="MessagePackWriter"/> and, straight from the generated value, as
-/// <see cref="CanonicalJson"/>: the expectation never passes through the reader under test.
+/// Generates random values with a seeded <see cref="Random"/> as <see cref="MessagePackValue"/> trees
+/// (which the project writes with MessagePack-CSharp's writer, or through <c>ChunkEventWriter</c>)
+/// and, straight from the generated value, as <see cref="CanonicalJson"/>: the expectation never
+/// passes through a reader. <paramref name="extensions"/> false leaves out extensions and
+/// timestamps (an <c>EventWriter</c> has no way to write them).
 /// </summary>
-internal sealed class RandomDocument(Random random, MessagePackWriter writer, Utf8JsonWriter expected)
+internal sealed class RandomDocument(Random random, Utf8JsonWriter expected, bool extensions = true)
 {
     private const int MaxDepth = 4;
 
@@ -21,37 +23,38 @@ internal sealed class RandomDocument(Random random, MessagePackWriter writer, Ut
 
     private static readonly int[] s_lengths = [0, 1, 15, 16, 31, 32, 255, 256];
 
-    public void WriteValue(int depth = 0)
+    public MessagePackValue NextValue(int depth = 0)
     {
         int kinds = depth < MaxDepth ? 15 : 13;
-        switch (random.Next(kinds))
+        int kind = random.Next(kinds);
+        if (!extensions && kind is 10 or 11 or 12)
+        {
+            kind = 0;
+        }
+
+        switch (kind)
         {
             case 0:
-                writer.WriteNil();
                 expected.WriteNullValue();
-                break;
+                return MessagePackValue.Nil;
             case 1:
                 bool flag = random.Next(2) == 1;
-                writer.Write(flag);
                 expected.WriteBooleanValue(flag);
-                break;
+                return MessagePackValue.FromBoolean(flag);
             case 2:
                 long boundary = s_boundaries[random.Next(s_boundaries.Length)];
-                writer.Write(boundary);
                 CanonicalJson.WriteInteger(expected, boundary);
-                break;
+                return MessagePackValue.FromInt64(boundary);
             case 3:
                 // Magnitudes spread over every integer width.
                 long signed = random.NextInt64() >> random.Next(64);
                 signed = random.Next(2) == 0 ? signed : -signed;
-                writer.Write(signed);
                 CanonicalJson.WriteInteger(expected, signed);
-                break;
+                return MessagePackValue.FromInt64(signed);
             case 4:
                 ulong unsigned = ((ulong)random.NextInt64() << 1 | (uint)random.Next(2)) >> random.Next(64);
-                writer.Write(unsigned);
                 CanonicalJson.WriteInteger(expected, unsigned);
-                break;
+                return MessagePackValue.FromUInt64(unsigned);
             case 5:
                 double number = random.Next(8) switch
                 {
@@ -61,41 +64,28 @@ internal sealed class RandomDocument(Random random, MessagePackWriter writer, Ut
                     3 => double.Epsilon,
                     _ => BitConverter.Int64BitsToDouble(random.NextInt64()) is var d && double.IsFinite(d) ? d : 1e300,
                 };
-                writer.Write(number);
                 CanonicalJson.WriteFloat(expected, number);
-                break;
+                return MessagePackValue.FromDouble(number);
             case 6:
                 float single = (float)((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-30, 30)));
-                writer.Write(single);
                 CanonicalJson.WriteFloat(expected, single);
-                break;
+                return MessagePackValue.FromDouble(single);
             case 7:
             case 8:
                 string text = NextString();
-                if (random.Next(2) == 0)
-                {
-                    writer.WriteString(text);
-                }
-                else
-                {
-                    writer.WriteString(System.Text.Encoding.UTF8.GetBytes(text));
-                }
-
                 CanonicalJson.WriteString(expected, text);
-                break;
+                return random.Next(2) == 0 ? MessagePackValue.FromString(text) : MessagePackValue.FromUtf8(System.Text.Encoding.UTF8.GetBytes(text));
             case 9:
                 byte[] binary = NextBytes();
-                writer.WriteBinary(binary);
                 CanonicalJson.WriteBinary(expected, binary);
-                break;
+                return MessagePackValue.FromBinary(binary);
             case 10:
                 sbyte type = (sbyte)random.Next(-128, 128);
-                type = type == MessagePackCode.TimestampExtensionType ? (sbyte)0 : type;
+                type = type == -1 ? (sbyte)0 : type;
                 byte[] data = random.Next(3) == 0 ? NextBytes() : new byte[new[] { 1, 2, 4, 8, 16 }[random.Next(5)]];
                 random.NextBytes(data);
-                writer.WriteExtension(type, data);
                 CanonicalJson.WriteExtension(expected, type, data);
-                break;
+                return MessagePackValue.FromExtension(type, data);
             case 11:
             case 12:
                 long seconds = random.Next(6) switch
@@ -108,34 +98,33 @@ internal sealed class RandomDocument(Random random, MessagePackWriter writer, Ut
                     _ => random.NextInt64(1L << 36),
                 };
                 uint nanoseconds = random.Next(2) == 0 ? 0 : (uint)random.Next(1_000_000_000);
-                writer.WriteTimestamp(seconds, nanoseconds);
                 CanonicalJson.WriteTimestamp(expected, seconds, nanoseconds);
-                break;
+                return MessagePackValue.FromExtension(-1, CanonicalJson.TimestampData(seconds, nanoseconds));
             case 13:
                 int count = NextCount();
-                writer.WriteArrayHeader(count);
                 expected.WriteStartArray();
+                var items = new MessagePackValue[count];
                 for (int i = 0; i < count; i++)
                 {
-                    WriteValue(depth + 1);
+                    items[i] = NextValue(depth + 1);
                 }
 
                 expected.WriteEndArray();
-                break;
+                return MessagePackValue.FromArray(items);
             default:
                 int pairs = NextCount();
-                writer.WriteMapHeader(pairs);
                 CanonicalJson.StartMap(expected);
+                var entries = new KeyValuePair<MessagePackValue, MessagePackValue>[pairs];
                 for (int i = 0; i < pairs; i++)
                 {
                     expected.WriteStartArray();
-                    WriteValue(MaxDepth); // keys: scalars
-                    WriteValue(depth + 1);
+                    MessagePackValue key = NextValue(MaxDepth); // keys: scalars
+                    entries[i] = KeyValuePair.Create(key, NextValue(depth + 1));
                     expected.WriteEndArray();
                 }
 
                 CanonicalJson.EndMap(expected);
-                break;
+                return MessagePackValue.FromMap(entries);
         }
     }
 

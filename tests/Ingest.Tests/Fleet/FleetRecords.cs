@@ -1,128 +1,133 @@
-using Ingest.Encoding.MessagePack;
+using Ingest.Tests.Encoding;
+using Lib = global::MessagePack;
 
 namespace Ingest.Tests.Fleet;
 
-/// <summary>Hand-built kernel.events record values (docs/wire-format.md) for the fleet view's unit tests.</summary>
+/// <summary>kernel.events record values (docs/wire-format.md) built with MessagePack-CSharp's writer, for the fleet view's unit tests.</summary>
 internal static class FleetRecords
 {
     public static byte[] Heartbeat(string host, long tsMs, double interval = 10, long udpReceived = 0, double udpRate = 0, long dropped = 0, string? lastStatus = null)
     {
-        using var w = Envelope(host, "ingest", "heartbeat");
-        w.WriteArrayHeader(1);
-        Event(w, "heartbeat", tsMs * 1_000_000, 0);
-        w.WriteMapHeader(7);
-        w.WriteString("version");
-        w.WriteString("test");
-        w.WriteString("uptime_s");
-        w.Write(12.5);
-        w.WriteString("interval_s");
-        w.Write(interval);
-        w.WriteString("channels");
-        w.WriteMapHeader(1);
-        w.WriteString("udp");
-        w.WriteMapHeader(6);
-        w.WriteString("received");
-        w.Write(udpReceived);
-        w.WriteString("delivered");
-        w.Write(udpReceived - dropped);
-        w.WriteString("dropped");
-        w.Write(dropped);
-        w.WriteString("received_per_s");
-        w.Write(udpRate);
-        w.WriteString("delivered_per_s");
-        w.Write(udpRate);
-        w.WriteString("dropped_per_s");
-        w.Write(0.0);
-        w.WriteString("spool");
-        w.WriteNil();
-        w.WriteString("commands");
-        w.WriteMapHeader(2);
-        w.WriteString("state");
-        w.WriteString("running");
-        w.WriteString("last");
-        if (lastStatus is null)
+        return Msgpack.Build((ref Lib.MessagePackWriter w) =>
         {
+            Envelope(ref w, host, "ingest", "heartbeat");
+            w.WriteArrayHeader(1);
+            Event(ref w, "heartbeat", tsMs * 1_000_000, 0);
+            w.WriteMapHeader(7);
+            w.Write("version");
+            w.Write("test");
+            w.Write("uptime_s");
+            w.Write(12.5);
+            w.Write("interval_s");
+            w.Write(interval);
+            w.Write("channels");
+            w.WriteMapHeader(1);
+            w.Write("udp");
+            w.WriteMapHeader(6);
+            w.Write("received");
+            w.Write(udpReceived);
+            w.Write("delivered");
+            w.Write(udpReceived - dropped);
+            w.Write("dropped");
+            w.Write(dropped);
+            w.Write("received_per_s");
+            w.Write(udpRate);
+            w.Write("delivered_per_s");
+            w.Write(udpRate);
+            w.Write("dropped_per_s");
+            w.Write(0.0);
+            w.Write("spool");
             w.WriteNil();
-        }
-        else
-        {
-            w.WriteMapHeader(4);
-            w.WriteString("id");
-            w.WriteString("c-1");
-            w.WriteString("status");
-            w.WriteString(lastStatus);
-            w.WriteString("op");
-            w.WriteString("sysctl");
-            w.WriteString("at_ms");
-            w.Write(tsMs);
-        }
+            w.Write("commands");
+            w.WriteMapHeader(2);
+            w.Write("state");
+            w.Write("running");
+            w.Write("last");
+            if (lastStatus is null)
+            {
+                w.WriteNil();
+            }
+            else
+            {
+                w.WriteMapHeader(4);
+                w.Write("id");
+                w.Write("c-1");
+                w.Write("status");
+                w.Write(lastStatus);
+                w.Write("op");
+                w.Write("sysctl");
+                w.Write("at_ms");
+                w.Write(tsMs);
+            }
 
-        w.WriteString("rss_bytes");
-        w.Write(50_000_000L);
-        return w.ToArray();
+            w.Write("rss_bytes");
+            w.Write(50_000_000L);
+        });
     }
 
     public static byte[] Sensor(string host, string channel, long tsNs, ulong sensor, long milli, long threshold)
     {
-        using var w = Envelope(host, channel, "/dev/kingest");
-        w.WriteArrayHeader(1);
-        Event(w, "sensor", tsNs, 0);
-        w.WriteMapHeader(5);
-        w.WriteString("kseq");
-        w.Write(1UL);
-        w.WriteString("sensor_id");
-        w.Write(sensor);
-        w.WriteString("milli_celsius");
-        w.Write(milli);
-        w.WriteString("threshold_mc");
-        w.Write(threshold);
-        w.WriteString("alarm");
-        w.Write(milli > threshold);
-        return w.ToArray();
+        return Msgpack.Build((ref Lib.MessagePackWriter w) =>
+        {
+            Envelope(ref w, host, channel, "/dev/kingest");
+            w.WriteArrayHeader(1);
+            Event(ref w, "sensor", tsNs, 0);
+            w.WriteMapHeader(5);
+            w.Write("kseq");
+            w.Write(1UL);
+            w.Write("sensor_id");
+            w.Write(sensor);
+            w.Write("milli_celsius");
+            w.Write(milli);
+            w.Write("threshold_mc");
+            w.Write(threshold);
+            w.Write("alarm");
+            w.Write(milli > threshold);
+        });
     }
 
     public static byte[] Datagrams(string host, int count)
     {
-        using var w = Envelope(host, "udp", "127.0.0.1:5555");
-        w.WriteArrayHeader(count);
-        for (var i = 0; i < count; i++)
+        return Msgpack.Build((ref Lib.MessagePackWriter w) =>
         {
-            Event(w, "datagram", 1, (ulong)i);
-            w.WriteMapHeader(2);
-            w.WriteString("src");
-            w.WriteString("127.0.0.1:40000");
-            w.WriteString("payload");
-            w.WriteBinary(new byte[32]);
-        }
+            Envelope(ref w, host, "udp", "127.0.0.1:5555");
+            w.WriteArrayHeader(count);
+            for (var i = 0; i < count; i++)
+            {
+                Event(ref w, "datagram", 1, (ulong)i);
+                w.WriteMapHeader(2);
+                w.Write("src");
+                w.Write("127.0.0.1:40000");
+                w.Write("payload");
+                w.Write(new byte[32]);
+            }
 
-        return w.ToArray();
+        });
     }
 
-    private static MessagePackWriter Envelope(string host, string channel, string source)
+    private static void Envelope(ref Lib.MessagePackWriter w, string host, string channel, string source)
     {
-        var w = new MessagePackWriter();
         w.WriteMapHeader(5);
-        w.WriteString("v");
+        w.Write("v");
         w.Write(1L);
-        w.WriteString("host");
-        w.WriteString(host);
-        w.WriteString("channel");
-        w.WriteString(channel);
-        w.WriteString("source");
-        w.WriteString(source);
-        w.WriteString("events");
-        return w;
+        w.Write("host");
+        w.Write(host);
+        w.Write("channel");
+        w.Write(channel);
+        w.Write("source");
+        w.Write(source);
+        w.Write("events");
     }
 
-    private static void Event(MessagePackWriter w, string type, long tsNs, ulong seq)
+    private static void Event(ref Lib.MessagePackWriter w, string type, long tsNs, ulong seq)
     {
         w.WriteMapHeader(4);
-        w.WriteString("seq");
+        w.Write("seq");
         w.Write(seq);
-        w.WriteString("ts");
+        w.Write("ts");
         w.Write(tsNs);
-        w.WriteString("type");
-        w.WriteString(type);
-        w.WriteString("data");
+        w.Write("type");
+        w.Write(type);
+        w.Write("data");
     }
 }

@@ -108,6 +108,27 @@ public class FleetStateTests
     }
 
     [Fact]
+    public void A_deeply_nested_unknown_field_is_counted_malformed_not_followed()
+    {
+        // An unknown envelope field 100,000 arrays deep: the bounded skip stops at the fleet
+        // view's depth limit (the library's own skip has none).
+        var good = FleetRecords.Heartbeat("h1", Now);
+        var nested = new byte[100_001];
+        nested.AsSpan(0, 100_000).Fill(0x91);
+        nested[^1] = 0xc0;
+        byte[] hostile = [0x86, .. good.AsSpan(1), 0xa1, (byte)'x', .. nested];
+        var state = new FleetState();
+        state.Apply(hostile);
+        Assert.Equal(1, state.Malformed);
+        Assert.Contains("depth", state.LastError, StringComparison.Ordinal);
+
+        // The same field 8 deep is skipped and the heartbeat read.
+        byte[] shallow = [0x86, .. good.AsSpan(1), 0xa1, (byte)'x', .. nested.AsSpan(100_000 - 8)];
+        state.Apply(shallow);
+        Assert.Equal(1, state.Heartbeats);
+    }
+
+    [Fact]
     public void Reading_a_known_hosts_heartbeat_again_allocates_nothing()
     {
         var state = new FleetState();

@@ -1,8 +1,10 @@
+using System.Buffers;
 using System.Threading.Channels;
 using Ingest.Encoding.MessagePack;
 using Ingest.Pipeline;
 using Ingest.Tests.Encoding;
 using Ingest.Transports.Events;
+using MessagePackReader = global::MessagePack.MessagePackReader;
 
 namespace Ingest.Tests.Pipeline;
 
@@ -123,6 +125,182 @@ public sealed class ChunkEventWriterTests
             Hex.Parse("84-a3-73-65-71-00-a2-74-73-01-a4-74-79-70-65-a6-73-61-6d-70-6c-65-a4-64-61-74-61-81-a1-6b-01"),
             chunk.Span.ToArray());
         chunk.Return();
+    }
+
+    [Theory]
+    [InlineData(31)]
+    [InlineData(32)]
+    [InlineData(33)]
+    public void Random_values_read_back_by_the_library_and_by_python(int seed)
+    {
+        // Random values (every integer width, str/bin/array/map boundary, float) written through
+        // the EventWriter calls, one per event; the expectation comes from the generator, not a reader.
+        var random = new Random(seed);
+        var (writer, edge) = Create();
+        var expected = new List<string>();
+        for (var e = 0; e < 40; e++)
+        {
+            var (_, canonical, value) = MessagePackRoundTripTests.Generate(random, extensions: false);
+            writer.BeginEvent(Type, e, 1);
+            writer.WriteString("v"u8);
+            WriteValue(writer, value, chars: random.Next(2) == 0);
+            writer.EndEvent();
+            expected.Add(canonical);
+        }
+
+        writer.Flush();
+        var document = new List<byte>();
+        var count = 0;
+        while (edge.Reader.TryRead(out var chunk))
+        {
+            document.AddRange(chunk.Span.ToArray());
+            count += chunk.Count;
+            chunk.Return();
+        }
+
+        Assert.Equal(40, count);
+        var events = WrapInArray(document.ToArray(), count);
+        var values = new List<string>();
+        var reader = new MessagePackReader(events);
+        Assert.Equal(40, reader.ReadArrayHeader());
+        for (var e = 0; e < 40; e++)
+        {
+            values.Add(CanonicalJson.FromMessagePack(DataValue(ref reader)));
+        }
+
+        Assert.Equal(expected, values);
+
+        // python3-msgpack reads the same chunk: each event's data.v in canonical form.
+        var python = MessagePackPythonInteropTests.RunOracle(["decode"], events).TrimEnd('\n');
+        Assert.Equal(CanonicalJson.FromMessagePack(events), python);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(10)]
+    [InlineData(11)]
+    [InlineData(31)]
+    [InlineData(32)]
+    [InlineData(85)]
+    [InlineData(86)]
+    [InlineData(255)]
+    [InlineData(256)]
+    [InlineData(21845)]
+    [InlineData(21846)]
+    [InlineData(65536)]
+    public void Strings_from_chars_are_header_plus_utf8_at_every_header_size(int chars)
+    {
+        // WriteString(chars) encodes after room for the largest header and moves the bytes when a
+        // smaller header fits: lengths straddle those points for 1, 2 and 3 UTF-8 bytes per char
+        // (a lone surrogate becomes U+FFFD, 3 bytes).
+        foreach (var sample in new[] { 'a', '\u0416', '\u6f22', '\ud800' })
+        {
+            var text = new string(sample, chars);
+            var utf8 = System.Text.Encoding.UTF8.GetBytes(text);
+            var header = new byte[MessagePackPrimitives.MaxHeaderLength];
+            var headerLength = MessagePackPrimitives.WriteStringHeader(header, utf8.Length);
+            Assert.Equal([.. header.AsSpan(0, headerLength), .. utf8], EncodeAsEventData(MessagePackValue.FromString(text)));
+        }
+    }
+
+    /// <summary>What <see cref="ChunkEventWriter"/> writes for <paramref name="value"/> as an event's data field "v".</summary>
+    internal static byte[] EncodeAsEventData(MessagePackValue value)
+    {
+        var (writer, edge) = Create();
+        writer.BeginEvent(Type, 1, 1);
+        writer.WriteString("v"u8);
+        WriteValue(writer, value, chars: true);
+        writer.EndEvent();
+        writer.Flush();
+        Assert.True(edge.Reader.TryRead(out var chunk));
+        var reader = new MessagePackReader(chunk.Span.ToArray());
+        var data = DataValue(ref reader);
+        Assert.True(reader.End);
+        chunk.Return();
+        return data;
+    }
+
+    /// <summary>Reads one event map and returns the raw bytes of its data's only field.</summary>
+    private static byte[] DataValue(ref MessagePackReader reader)
+    {
+        byte[]? data = null;
+        var fields = reader.ReadMapHeader();
+        for (var i = 0; i < fields; i++)
+        {
+            if (reader.ReadString() == "data")
+            {
+                Assert.Equal(1, reader.ReadMapHeader());
+                Assert.Equal("v", reader.ReadString());
+                data = reader.ReadRaw().ToArray();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return data ?? throw new InvalidDataException("no data field");
+    }
+
+    /// <summary>Writes a tree through the EventWriter calls (no extensions: EventWriter has none).</summary>
+    private static void WriteValue(EventWriter writer, MessagePackValue value, bool chars)
+    {
+        switch (value.Type)
+        {
+            case MessagePackType.Nil:
+                writer.WriteNil();
+                break;
+            case MessagePackType.Boolean:
+                writer.Write(value.AsBoolean());
+                break;
+            case MessagePackType.Integer:
+                if (value.AsDouble() >= 0)
+                {
+                    writer.Write(value.AsUInt64());
+                }
+                else
+                {
+                    writer.Write(value.AsInt64());
+                }
+
+                break;
+            case MessagePackType.Float:
+                writer.Write(value.AsDouble());
+                break;
+            case MessagePackType.String:
+                if (chars)
+                {
+                    writer.WriteString(value.AsString().AsSpan());
+                }
+                else
+                {
+                    writer.WriteString(value.AsBytes());
+                }
+
+                break;
+            case MessagePackType.Binary:
+                writer.WriteBinary(value.AsBytes());
+                break;
+            case MessagePackType.Array:
+                writer.WriteArrayHeader(value.Items.Count);
+                foreach (var item in value.Items)
+                {
+                    WriteValue(writer, item, chars);
+                }
+
+                break;
+            case MessagePackType.Map:
+                writer.WriteMapHeader(value.Entries.Count);
+                foreach (var entry in value.Entries)
+                {
+                    WriteValue(writer, entry.Key, chars);
+                    WriteValue(writer, entry.Value, chars);
+                }
+
+                break;
+            default:
+                throw new ArgumentException($"an EventWriter cannot write {value.Type}", nameof(value));
+        }
     }
 
     private static (ChunkEventWriter Writer, Channel<EventChunk> Edge) Create()

@@ -1,7 +1,7 @@
 using Ingest.Encoding;
-using Ingest.Encoding.MessagePack;
 using Ingest.Pipeline;
 using Microsoft.Extensions.Logging.Abstractions;
+using MessagePackReader = global::MessagePack.MessagePackReader;
 
 namespace Ingest.Tests.Pipeline;
 
@@ -37,7 +37,7 @@ public class PipelineGraphTests
             Assert.Equal("ts", r.ReadString());
             var ts = r.ReadInt64();
             Assert.Equal("type", r.ReadString());
-            var type = r.ReadString();
+            var type = r.ReadString()!;
             Assert.Equal("data", r.ReadString());
             Assert.Equal(1, r.ReadMapHeader());
             Assert.Equal("n", r.ReadString());

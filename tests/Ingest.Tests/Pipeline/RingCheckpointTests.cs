@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Ingest.Encoding;
-using Ingest.Encoding.MessagePack;
 using Ingest.Pipeline;
 using Ingest.Transports.Kingest;
 using Ingest.Transports.Ring;
 using Microsoft.Extensions.Logging.Abstractions;
+using MessagePackReader = global::MessagePack.MessagePackReader;
 
 namespace Ingest.Tests.Pipeline;
 

@@ -229,10 +229,12 @@ public sealed class MessagePackValue : IEquatable<MessagePackValue>
         ? value
         : throw new KeyNotFoundException($"The map has no key \"{key}\".");
 
-    /// <summary>Writes this value (integers in their smallest encoding, floats as float 64).</summary>
-    public void WriteTo(MessagePackWriter writer)
+    /// <summary>
+    /// Writes this value with MessagePack-CSharp's writer (integers in their smallest encoding,
+    /// floats as float 64). The caller flushes <paramref name="writer"/>.
+    /// </summary>
+    public void WriteTo(ref Lib.MessagePackWriter writer)
     {
-        ArgumentNullException.ThrowIfNull(writer);
         switch (Type)
         {
             case MessagePackType.Nil:
@@ -259,16 +261,16 @@ public sealed class MessagePackValue : IEquatable<MessagePackValue>
                 writer.WriteString(AsBytes());
                 break;
             case MessagePackType.Binary:
-                writer.WriteBinary(AsBytes());
+                writer.Write(AsBytes());
                 break;
             case MessagePackType.Extension:
-                writer.WriteExtension(ExtensionType, AsBytes());
+                writer.WriteExtensionFormat(new Lib.ExtensionResult(ExtensionType, (byte[])_payload!));
                 break;
             case MessagePackType.Array:
                 writer.WriteArrayHeader(Items.Count);
                 foreach (MessagePackValue item in (MessagePackValue[])_payload!)
                 {
-                    item.WriteTo(writer);
+                    item.WriteTo(ref writer);
                 }
 
                 break;
@@ -276,12 +278,22 @@ public sealed class MessagePackValue : IEquatable<MessagePackValue>
                 writer.WriteMapHeader(Entries.Count);
                 foreach (KeyValuePair<MessagePackValue, MessagePackValue> entry in (KeyValuePair<MessagePackValue, MessagePackValue>[])_payload!)
                 {
-                    entry.Key.WriteTo(writer);
-                    entry.Value.WriteTo(writer);
+                    entry.Key.WriteTo(ref writer);
+                    entry.Value.WriteTo(ref writer);
                 }
 
                 break;
         }
+    }
+
+    /// <summary>This value's MessagePack bytes.</summary>
+    public byte[] ToMessagePack()
+    {
+        using var buffer = new PooledBufferWriter();
+        var writer = new Lib.MessagePackWriter(buffer);
+        WriteTo(ref writer);
+        writer.Flush();
+        return buffer.ToArray();
     }
 
     public bool Equals(MessagePackValue? other)
@@ -327,9 +339,7 @@ public sealed class MessagePackValue : IEquatable<MessagePackValue>
     /// <summary>The value as compact JSON (see <see cref="MessagePackJson"/>).</summary>
     public override string ToString()
     {
-        using var writer = new MessagePackWriter();
-        WriteTo(writer);
-        return MessagePackJson.ToJson(writer.WrittenSpan.ToArray());
+        return MessagePackJson.ToJson(ToMessagePack());
     }
 
     private static bool EntriesEqual(KeyValuePair<MessagePackValue, MessagePackValue>[] left, KeyValuePair<MessagePackValue, MessagePackValue>[] right)

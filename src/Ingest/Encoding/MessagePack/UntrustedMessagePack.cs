@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Lib = global::MessagePack;
 
 namespace Ingest.Encoding.MessagePack;
@@ -12,12 +13,18 @@ namespace Ingest.Encoding.MessagePack;
 /// </summary>
 public static class UntrustedMessagePack
 {
-    /// <summary>The library's untrusted-data profile with the project's depth limit.</summary>
+    /// <summary>The library's untrusted-data profile with the project's depth limit (one per limit, cached: a read allocates nothing).</summary>
     public static Lib.MessagePackSecurity Security(MessagePackReaderOptions options) =>
-        options.MaxDepth == s_default.MaximumObjectGraphDepth ? s_default : Lib.MessagePackSecurity.UntrustedData.WithMaximumObjectGraphDepth(options.MaxDepth);
+        options.MaxDepth == s_default.MaximumObjectGraphDepth ? s_default
+            : s_byDepth.TryGetValue(options.MaxDepth, out var security) ? security : AddSecurity(options.MaxDepth);
 
     private static readonly Lib.MessagePackSecurity s_default =
         Lib.MessagePackSecurity.UntrustedData.WithMaximumObjectGraphDepth(MessagePackReaderOptions.Default.MaxDepth);
+
+    private static readonly ConcurrentDictionary<int, Lib.MessagePackSecurity> s_byDepth = new();
+
+    private static Lib.MessagePackSecurity AddSecurity(int depth) =>
+        s_byDepth.GetOrAdd(depth, Lib.MessagePackSecurity.UntrustedData.WithMaximumObjectGraphDepth(depth));
 
     /// <summary>Enters an array or map: counts depth (throws past the limit) and checks the count.</summary>
     public static void EnterCollection(ref Lib.MessagePackReader reader, MessagePackReaderOptions options, int count)
@@ -31,8 +38,51 @@ public static class UntrustedMessagePack
 
     public static void ExitCollection(ref Lib.MessagePackReader reader) => reader.Depth--;
 
+    /// <summary>
+    /// Skips the next value, counting nested arrays and maps against the depth limit: a deeply
+    /// nested hostile value throws at the limit (the library's own <c>Skip</c> has none).
+    /// </summary>
+    public static void Skip(ref Lib.MessagePackReader reader, MessagePackReaderOptions options)
+    {
+        switch (reader.NextMessagePackType)
+        {
+            case Lib.MessagePackType.Array:
+                int count = reader.ReadArrayHeader();
+                EnterCollection(ref reader, options, count);
+                for (int i = 0; i < count; i++)
+                {
+                    Skip(ref reader, options);
+                }
+
+                ExitCollection(ref reader);
+                break;
+            case Lib.MessagePackType.Map:
+                int pairs = reader.ReadMapHeader();
+                EnterCollection(ref reader, options, pairs);
+                for (int i = 0; i < pairs * 2; i++)
+                {
+                    Skip(ref reader, options);
+                }
+
+                ExitCollection(ref reader);
+                break;
+            default:
+                // Scalars, str, bin and extensions: no nesting.
+                reader.Skip();
+                break;
+        }
+    }
+
+    /// <summary>The next value's bytes, skipped within the depth limit (see <see cref="Skip"/>).</summary>
+    public static ReadOnlyMemory<byte> ReadRaw(ref Lib.MessagePackReader reader, MessagePackReaderOptions options)
+    {
+        var start = reader.Position;
+        Skip(ref reader, options);
+        return reader.Sequence.Slice(start, reader.Position).First;
+    }
+
     /// <summary>A str's UTF-8 bytes (the reader is over one contiguous buffer), within the str limit.</summary>
-    public static ReadOnlySpan<byte> ReadStringSpan(ref Lib.MessagePackReader reader, MessagePackReaderOptions options)
+    public static ReadOnlySpan<byte> ReadStringSpan(scoped ref Lib.MessagePackReader reader, MessagePackReaderOptions options)
     {
         var start = reader.Consumed;
         var sequence = reader.ReadStringSequence() ?? throw new MessagePackFormatException("expected str, found nil", start);
@@ -45,7 +95,7 @@ public static class UntrustedMessagePack
     }
 
     /// <summary>A bin's bytes, within the bin limit.</summary>
-    public static ReadOnlySpan<byte> ReadBinarySpan(ref Lib.MessagePackReader reader, MessagePackReaderOptions options)
+    public static ReadOnlySpan<byte> ReadBinarySpan(scoped ref Lib.MessagePackReader reader, MessagePackReaderOptions options)
     {
         var start = reader.Consumed;
         var sequence = reader.ReadBytes() ?? throw new MessagePackFormatException("expected bin, found nil", start);
