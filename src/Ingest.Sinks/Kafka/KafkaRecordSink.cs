@@ -35,6 +35,15 @@ public sealed class KafkaRecordSink : IDisposable
     private readonly long _timeoutTicks;
     private long _tickets;
 
+    // Our own poll thread instead of Confluent.Kafka's background one, which polls every 100 ms
+    // (dotnet.cancellation.delay.max.ms) whether or not anything is outstanding: 10 wake-ups/s
+    // of an idle daemon. This one blocks in rd_kafka_poll until a report or an error arrives,
+    // so reports are served as promptly and an idle producer costs no wake-up; Dispose ends the
+    // wait with a yield of the main queue. PollWait only bounds that wait should the yield not land.
+    private static readonly TimeSpan PollWait = TimeSpan.FromSeconds(10);
+    private readonly Thread _poller;
+    private volatile bool _stopPolling;
+
     private TaskCompletionSource? _spaceFreed;
     private int _disposed;
     private int _purging;
@@ -74,6 +83,8 @@ public sealed class KafkaRecordSink : IDisposable
         }
 
         _producer = builder.Build();
+        _poller = new Thread(PollLoop) { IsBackground = true, Name = "kafka-poll" };
+        _poller.Start();
     }
 
     /// <summary>Produced, delivered, failed, queue_full, broker_errors, in_flight, ...</summary>
@@ -149,6 +160,8 @@ public sealed class KafkaRecordSink : IDisposable
             ["message.timeout.ms"] = "300000",
             // Partition, offset and error are always reported; skip copying key/value/headers back.
             [ConfigPropertyNames.Producer.DeliveryReportFields] = "status",
+            // The sink serves reports from its own blocking poll thread (see PollLoop).
+            [ConfigPropertyNames.Producer.EnableBackgroundPoll] = "false",
         };
         foreach (var (name, value) in options.Properties)
         {
@@ -311,8 +324,53 @@ public sealed class KafkaRecordSink : IDisposable
             _log?.Invoke($"kafka sink closed with {remaining} records undelivered after {_closeTimeout}");
         }
 
+        StopPolling();
         _producer.Dispose();
         Interlocked.Exchange(ref _spaceFreed, null)?.TrySetResult();
+    }
+
+    private void PollLoop()
+    {
+        while (!_stopPolling)
+        {
+            try
+            {
+                _producer.Poll(PollWait);
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // Callbacks catch their own exceptions; this is the poll itself failing.
+                _log?.Invoke($"kafka sink: poll failed: {e.Message}");
+                Thread.Sleep(100);
+            }
+        }
+    }
+
+    private void StopPolling()
+    {
+        _stopPolling = true;
+        if (_poller.ManagedThreadId == Environment.CurrentManagedThreadId)
+        {
+            return;
+        }
+
+        try
+        {
+            ProducerNative.Yield(_producer);
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException or MissingMethodException)
+        {
+            _log?.Invoke($"kafka sink: rd_kafka_queue_yield unavailable ({e.Message}); the poll thread ends within {PollWait.TotalSeconds} s");
+        }
+
+        if (!_poller.Join(PollWait + TimeSpan.FromSeconds(5)))
+        {
+            _log?.Invoke("kafka sink: the poll thread did not end");
+        }
     }
 
     private void OnDelivery(DeliveryContext context, DeliveryReport<byte[], byte[]> report)

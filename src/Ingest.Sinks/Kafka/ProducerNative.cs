@@ -5,7 +5,7 @@ using Confluent.Kafka;
 namespace Ingest.Sinks.Kafka;
 
 /// <summary>
-/// The one librdkafka producer call Confluent.Kafka does not wrap: rd_kafka_purge (rdkafka.h),
+/// The librdkafka producer calls Confluent.Kafka does not wrap: rd_kafka_purge and a queue yield (rdkafka.h),
 /// on the handle of a producer Confluent.Kafka built. Resolved to the library
 /// <see cref="LibRdKafka.EnsureLoaded"/> loaded, so it is the producer's own copy.
 /// </summary>
@@ -19,7 +19,29 @@ internal static partial class ProducerNative
 
     /// <summary>Purges <paramref name="producer"/>'s messages; their delivery reports come with the next poll or flush.</summary>
     /// <returns>librdkafka's error code (0 = done), or -1 when the handle is gone.</returns>
-    public static int Purge(IProducer<byte[], byte[]> producer, int flags)
+    public static int Purge(IProducer<byte[], byte[]> producer, int flags) =>
+        WithHandle(producer, rk => rd_kafka_purge(rk, flags));
+
+    /// <summary>
+    /// Ends the wait of a poll blocked on the producer's main queue (or of the next one) from
+    /// another thread: rd_kafka_queue_yield on rd_kafka_queue_get_main. (rd_kafka_yield only
+    /// works from inside a callback of the polling thread.) False when the handle is gone.
+    /// </summary>
+    public static bool Yield(IProducer<byte[], byte[]> producer) =>
+        WithHandle(producer, rk =>
+        {
+            nint queue = rd_kafka_queue_get_main(rk);
+            if (queue == 0)
+            {
+                return -1;
+            }
+
+            rd_kafka_queue_yield(queue);
+            rd_kafka_queue_destroy(queue);
+            return 0;
+        }) == 0;
+
+    private static int WithHandle(IProducer<byte[], byte[]> producer, Func<nint, int> call)
     {
         if (LibrdkafkaHandle(producer.Handle) is not SafeHandle handle || handle.IsInvalid || handle.IsClosed)
         {
@@ -30,7 +52,7 @@ internal static partial class ProducerNative
         try
         {
             handle.DangerousAddRef(ref added);
-            return rd_kafka_purge(handle.DangerousGetHandle(), flags);
+            return call(handle.DangerousGetHandle());
         }
         finally
         {
@@ -51,4 +73,13 @@ internal static partial class ProducerNative
 
     [LibraryImport(LibRdKafka.NativeName)]
     private static partial int rd_kafka_purge(nint rk, int purgeFlags);
+
+    [LibraryImport(LibRdKafka.NativeName)]
+    private static partial nint rd_kafka_queue_get_main(nint rk);
+
+    [LibraryImport(LibRdKafka.NativeName)]
+    private static partial void rd_kafka_queue_yield(nint rkqu);
+
+    [LibraryImport(LibRdKafka.NativeName)]
+    private static partial void rd_kafka_queue_destroy(nint rkqu);
 }

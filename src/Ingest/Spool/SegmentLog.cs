@@ -44,6 +44,7 @@ public sealed class SegmentLog : IDisposable
     private SpoolPosition _persisted;
     private long _persistedAt;
     private long _syncedAt;
+    private bool _unsynced;
     private long _bytes;
     private long _records;
     private long _oldestTimestampMs;
@@ -250,6 +251,7 @@ public sealed class SegmentLog : IDisposable
                 _records++;
                 _appended++;
                 _appendedBytes += length;
+                _unsynced = true;
                 SyncIfDue(_fsync == SpoolFsync.Always);
                 return true;
             }
@@ -318,6 +320,20 @@ public sealed class SegmentLog : IDisposable
                 _corruptBytes += end - _next.Offset;
                 _next = new SpoolPosition(_next.Segment, end);
             }
+        }
+    }
+
+    /// <summary>
+    /// Counts a frame that is intact but that its reader cannot use (a record this version does not
+    /// read) with the damage (<see cref="CorruptFrames"/>, <see cref="CorruptBytes"/>): it is skipped,
+    /// and its events are lost, so the loss must show.
+    /// </summary>
+    public void CountUnreadable(SpoolFrame frame)
+    {
+        lock (_gate)
+        {
+            _corruptFrames++;
+            _corruptBytes += SpoolFrame.HeaderLength + frame.Payload.Length;
         }
     }
 
@@ -392,6 +408,21 @@ public sealed class SegmentLog : IDisposable
             if (_records == 0 && _segments.Count == 0)
             {
                 _bytes = 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// True while <see cref="Flush"/> has something to do: frames written since the last fsync, or
+    /// a committed position not yet persisted. The sender keeps its flush timer only while this holds.
+    /// </summary>
+    public bool NeedsFlush
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return !_disposed && ((_unsynced && _write is not null && _fsync != SpoolFsync.Never) || _persisted != _committed);
             }
         }
     }
@@ -533,6 +564,7 @@ public sealed class SegmentLog : IDisposable
         {
             RandomAccess.FlushToDisk(_write);
             _syncedAt = Stopwatch.GetTimestamp();
+            _unsynced = false;
         }
     }
 

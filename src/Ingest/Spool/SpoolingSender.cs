@@ -37,6 +37,12 @@ internal sealed class SpoolingSender : IRecordListener
     // The reports of one purge take a moment: an overdue head is not purged again before this.
     private static readonly TimeSpan AbandonInterval = TimeSpan.FromSeconds(1);
 
+    // Timers of the loop, armed only while work is pending (NextTimer): a retry soon (a full
+    // producer queue, the replay budget, a purge's reports), and the ordered-timeout check while
+    // records are outstanding. An idle sender waits with no timer at all.
+    private static readonly TimeSpan SoonInterval = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan OutstandingInterval = TimeSpan.FromMilliseconds(50);
+
     private readonly ChannelReader<OutgoingRecord> _input;
     private readonly IRecordPublisher _publisher;
     private readonly SegmentLog _log;
@@ -152,6 +158,9 @@ internal sealed class SpoolingSender : IRecordListener
         var inputDone = false;
         while (true)
         {
+            // Consumed before the work, never after it: a report that lands while this pass runs
+            // leaves its wake-up behind, so the wait below returns at once instead of sleeping on it.
+            _wake.Reader.TryRead(out _);
             UpdateRate();
             if (abort.IsCancellationRequested)
             {
@@ -590,7 +599,8 @@ internal sealed class SpoolingSender : IRecordListener
             var decoded = SpooledRecord.Decode(frame.Payload);
             if (decoded is null)
             {
-                _logger.LogWarning("spool: frame at {Position} is intact but not a record this version reads; skipped", frame.Position);
+                _log.CountUnreadable(frame);
+                _logger.LogWarning("spool: frame at {Position} is intact but not a record this version reads; skipped, counted as corrupt", frame.Position);
                 return new Entry(frame, null) { State = EntryState.Done };
             }
 
@@ -649,27 +659,73 @@ internal sealed class SpoolingSender : IRecordListener
         return WindowCount() == 0;
     }
 
+    /// <summary>
+    /// Sleeps until something creates work: a record on the sink edge, a delivery report or a
+    /// queued failure (<see cref="_wake"/>), or the abort. A timer runs only while work is pending
+    /// (<see cref="NextTimer"/>); an idle sender has none, so it costs no wake-ups.
+    /// </summary>
     private async Task WaitAsync(bool inputDone, CancellationToken abort)
     {
-        _wake.Reader.TryRead(out _);
-        var soon = _pending is not null || _heldAcknowledged is not null || _draining || _throttled;
-        var interval = TimeSpan.FromMilliseconds(soon ? 5 : 50);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
-        timeout.CancelAfter(interval);
+        var timer = NextTimer();
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        if (timer != Timeout.InfiniteTimeSpan)
+        {
+            wait.CancelAfter(timer);
+        }
+
         try
         {
             if (inputDone || _heldAcknowledged is not null || _draining || !_failures.IsEmpty)
             {
-                await _wake.Reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false);
+                await _wake.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false);
             }
             else
             {
-                await Task.WhenAny(_input.WaitToReadAsync(timeout.Token).AsTask(), _wake.Reader.WaitToReadAsync(timeout.Token).AsTask()).ConfigureAwait(false);
+                await Task.WhenAny(_input.WaitToReadAsync(wait.Token).AsTask(), _wake.Reader.WaitToReadAsync(wait.Token).AsTask()).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
         {
         }
+        finally
+        {
+            // Unregisters the waiter that lost the race: with no timer it would otherwise stay queued on its channel.
+            wait.Cancel();
+        }
+    }
+
+    /// <summary>How long the loop may sleep with no wake-up: infinite when nothing is pending.</summary>
+    private TimeSpan NextTimer()
+    {
+        // Waiting for room in the producer's queue (freed by reports that need not wake this loop),
+        // for the replay budget, or for reports of a purge: retried soon.
+        if (_pending is not null || _heldAcknowledged is not null || _draining || _throttled || _overflow is not null)
+        {
+            return SoonInterval;
+        }
+
+        // A backlog waiting out the retry backoff: until the backoff ends.
+        var replayable = Backlogged && !_caughtUp;
+        var pause = _pauseUntil - Stopwatch.GetTimestamp();
+        if (replayable && pause > 0)
+        {
+            return TimeSpan.FromSeconds(pause / (double)Stopwatch.Frequency) + TimeSpan.FromMilliseconds(1);
+        }
+
+        // Records outstanding: reports wake the loop, the timer is for the ordered timeout (HasOverdue).
+        if (replayable || _publisher.InFlight > 0 || Volatile.Read(ref _directInFlight) > 0 || !_failures.IsEmpty || WindowCount() > 0 || Volatile.Read(ref _replayFailed) != 0)
+        {
+            return OutstandingInterval;
+        }
+
+        // Nothing outstanding: only the once-a-second chores, while they have something to do.
+        if (Volatile.Read(ref _replayRate) != 0 || Volatile.Read(ref _replayedEvents) != _rateEvents || _log.NeedsFlush)
+        {
+            var due = TimeSpan.FromSeconds(1) - Stopwatch.GetElapsedTime(_rateAt);
+            return due > TimeSpan.Zero ? due + TimeSpan.FromMilliseconds(1) : TimeSpan.FromMilliseconds(1);
+        }
+
+        return Timeout.InfiniteTimeSpan;
     }
 
     /// <summary>At the end: what only memory holds goes to the log for the next start, oldest first.</summary>
@@ -683,9 +739,24 @@ internal sealed class SpoolingSender : IRecordListener
         {
             Abandon("stopping with records still unacknowledged");
             var deadline = Stopwatch.GetTimestamp() + (long)(StopDrainTimeout.TotalSeconds * Stopwatch.Frequency);
-            while (Volatile.Read(ref _directInFlight) > 0 && Stopwatch.GetTimestamp() < deadline)
+            while (true)
             {
-                await Task.Delay(10).ConfigureAwait(false);
+                _wake.Reader.TryRead(out _);
+                var left = deadline - Stopwatch.GetTimestamp();
+                if (Volatile.Read(ref _directInFlight) <= 0 || left <= 0)
+                {
+                    break;
+                }
+
+                // Each report decrements the count and then wakes this wait.
+                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(left / (double)Stopwatch.Frequency));
+                try
+                {
+                    await _wake.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
             }
 
             if (Volatile.Read(ref _directInFlight) > 0)

@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using Ingest.Pipeline;
+using Ingest.Spool;
+using Ingest.Transports.Events;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Ingest.Tests.Spool;
+
+/// <summary>
+/// The spool sender's loop is event-driven: with nothing to send and nothing outstanding it waits
+/// with no timer, and a record on the edge, a report or a retriable failure wakes it. Each pass of
+/// the loop asks the publisher <see cref="IRecordPublisher.HasOverdue"/> once, so the count of
+/// those calls is the count of wake-ups.
+/// </summary>
+public sealed class SpoolingSenderWakeTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"ingest-spool-wake-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task An_idle_sender_sleeps_without_a_timer_and_wakes_for_a_record_and_its_report()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var edge = Channel.CreateUnbounded<OutgoingRecord>();
+        var publisher = new HeldPublisher();
+        using var log = SegmentLog.Open(_dir, 1 << 20, 64 << 10);
+        var stats = new SourceStats("udp", "test", new CounterSet());
+        var sender = new SpoolingSender(edge.Reader, publisher, log, new SpoolOptions(), (_, _) => stats, new SourceStats("spool", "recovered", new CounterSet()), NullLogger.Instance);
+        var run = sender.RunAsync(CancellationToken.None);
+
+        await Task.Delay(300, ct);
+        Assert.InRange(await PassesDuringAsync(publisher, TimeSpan.FromSeconds(1.5), ct), 0, 1);
+
+        // A record on the edge wakes it at once.
+        var watch = Stopwatch.StartNew();
+        edge.Writer.TryWrite(Record(stats, 1));
+        await WaitUntilAsync(() => publisher.Held.Count == 1, ct);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"published {watch.ElapsedMilliseconds} ms after the append");
+
+        // While it is outstanding, the ordered-timeout check runs on a timer.
+        Assert.InRange(await PassesDuringAsync(publisher, TimeSpan.FromSeconds(0.5), ct), 3, 100);
+
+        // Its report wakes the loop, and then it sleeps again.
+        publisher.AckAll();
+        await Task.Delay(200, ct);
+        Assert.Equal(1, stats.Delivered);
+        Assert.InRange(await PassesDuringAsync(publisher, TimeSpan.FromSeconds(1.5), ct), 0, 1);
+
+        edge.Writer.Complete();
+        await run.WaitAsync(TimeSpan.FromSeconds(10), ct);
+    }
+
+    [Fact]
+    public async Task A_retriable_failure_wakes_the_sender_which_spools_replays_after_the_backoff_and_goes_back_to_sleep()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var edge = Channel.CreateUnbounded<OutgoingRecord>();
+        var publisher = new HeldPublisher();
+        using var log = SegmentLog.Open(_dir, 1 << 20, 64 << 10);
+        var stats = new SourceStats("udp", "test", new CounterSet());
+        var options = new SpoolOptions { RetryBackoffMs = 200 };
+        var sender = new SpoolingSender(edge.Reader, publisher, log, options, (_, _) => stats, new SourceStats("spool", "recovered", new CounterSet()), NullLogger.Instance);
+        var run = sender.RunAsync(CancellationToken.None);
+
+        edge.Writer.TryWrite(Record(stats, 7));
+        edge.Writer.TryWrite(Record(stats, 8));
+        await WaitUntilAsync(() => publisher.Held.Count == 2, ct);
+
+        // The first fails as a timeout would: the sender ends the other too and spools both, in order.
+        publisher.FailFirst();
+        await WaitUntilAsync(() => sender.SpooledRecords == 2, ct);
+
+        // Replayed after the backoff, without anything else waking the loop.
+        await WaitUntilAsync(() => publisher.Held.Count == 2, ct);
+        Assert.Equal([7, 8], publisher.Held.Select(r => r.Count));
+        publisher.AckAll();
+        await WaitUntilAsync(() => stats.Delivered == 15 && log.Records == 0 && !sender.Backlogged, ct);
+        Assert.Equal(0, stats.DroppedTotal);
+
+        // The replay rate decays and the position is persisted; after that, no timer.
+        await Task.Delay(2500, ct);
+        Assert.InRange(await PassesDuringAsync(publisher, TimeSpan.FromSeconds(1.5), ct), 0, 1);
+
+        edge.Writer.Complete();
+        await run.WaitAsync(TimeSpan.FromSeconds(10), ct);
+    }
+
+    [Fact]
+    public async Task An_intact_frame_this_version_cannot_read_is_skipped_and_counted_as_corrupt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using (var earlier = SegmentLog.Open(_dir, 1 << 20, 64 << 10))
+        {
+            // A frame with a valid checksum whose payload is no spooled record (a future version's).
+            Assert.True(earlier.TryAppend([99, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13], 1));
+        }
+
+        var edge = Channel.CreateUnbounded<OutgoingRecord>();
+        var publisher = new HeldPublisher();
+        using var log = SegmentLog.Open(_dir, 1 << 20, 64 << 10);
+        Assert.Equal(1, log.Records);
+        var stats = new SourceStats("udp", "test", new CounterSet());
+        var sender = new SpoolingSender(edge.Reader, publisher, log, new SpoolOptions(), (_, _) => stats, new SourceStats("spool", "recovered", new CounterSet()), NullLogger.Instance);
+        var run = sender.RunAsync(CancellationToken.None);
+
+        await WaitUntilAsync(() => log.Records == 0 && !sender.Backlogged, ct);
+        Assert.Empty(publisher.Held);
+        Assert.Equal((1L, 34L), (sender.Snapshot().Corrupt, sender.Snapshot().CorruptBytes));
+
+        edge.Writer.Complete();
+        await run.WaitAsync(TimeSpan.FromSeconds(10), ct);
+    }
+
+    private static async Task<int> PassesDuringAsync(HeldPublisher publisher, TimeSpan span, CancellationToken ct)
+    {
+        var before = publisher.OverdueChecks;
+        await Task.Delay(span, ct);
+        return publisher.OverdueChecks - before;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "timed out");
+            await Task.Delay(10, ct);
+        }
+    }
+
+    private static OutgoingRecord Record(SourceStats stats, int count)
+    {
+        stats.AddReceived(count);
+        return new OutgoingRecord("events", [1], new byte[16], count, -1, stats);
+    }
+
+    /// <summary>Holds every record until told; counts the loop's passes through HasOverdue.</summary>
+    private sealed class HeldPublisher : IRecordPublisher
+    {
+        private int _overdueChecks;
+
+        public ConcurrentQueue<OutgoingRecord> Held { get; } = new();
+
+        public int OverdueChecks => Volatile.Read(ref _overdueChecks);
+
+        public int InFlight => Held.Count;
+
+        public bool HasOverdue
+        {
+            get
+            {
+                Interlocked.Increment(ref _overdueChecks);
+                return false;
+            }
+        }
+
+        public bool TryPublish(OutgoingRecord record)
+        {
+            Held.Enqueue(record);
+            return true;
+        }
+
+        public ValueTask WaitForSpaceAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public void AckAll()
+        {
+            while (Held.TryDequeue(out var record))
+            {
+                record.Delivered();
+            }
+        }
+
+        /// <summary>The head fails as a retriable failure; the sender then abandons the rest.</summary>
+        public void FailFirst()
+        {
+            if (Held.TryDequeue(out var record) && !record.TryRetry())
+            {
+                record.Failed(DropReason.DeliveryFailed);
+            }
+        }
+
+        public void Abandon()
+        {
+            while (Held.TryDequeue(out var record))
+            {
+                if (!record.TryRetry())
+                {
+                    record.Failed(DropReason.DeliveryFailed);
+                }
+            }
+        }
+
+        public int Flush(TimeSpan timeout)
+        {
+            var n = 0;
+            while (Held.TryDequeue(out var record))
+            {
+                record.Failed(DropReason.Shutdown);
+                n++;
+            }
+
+            return n;
+        }
+    }
+}
