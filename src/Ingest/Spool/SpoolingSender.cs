@@ -72,6 +72,7 @@ internal sealed class SpoolingSender : IRecordListener
     private long _pauseUntil;
     private long _abandonedAt;
     private SpoolPosition _recoveredCounted;
+    private readonly Lock _stopGate = new();
     private volatile bool _stopped;
     private long _spooledRecords;
     private long _spooledEvents;
@@ -232,20 +233,29 @@ internal sealed class SpoolingSender : IRecordListener
 
     public bool OnRetriableFailure(OutgoingRecord record)
     {
+        // Queued only while the loop will still drain the queue: StopAsync sets _stopped under the
+        // same lock before its last drain, so a failure reported at that moment is appended by
+        // OnShutdown instead of waiting, counted spooled, in a queue nobody reads.
+        lock (_stopGate)
+        {
+            if (!_stopped && ReferenceEquals(record.ListenerState, Direct))
+            {
+                // Waits in memory until every direct record has its outcome, then goes to the log in edge order.
+                record.Stats.AddSpooled(record.Count);
+                record.ListenerState = null;
+                _failures.Enqueue(record);
+                Interlocked.Decrement(ref _directInFlight);
+                _wake.Writer.TryWrite(true);
+                return true;
+            }
+        }
+
         if (_stopped)
         {
             return OnShutdown(record);
         }
 
-        if (ReferenceEquals(record.ListenerState, Direct))
-        {
-            // Waits in memory until every direct record has its outcome, then goes to the log in edge order.
-            record.Stats.AddSpooled(record.Count);
-            record.ListenerState = null;
-            _failures.Enqueue(record);
-            Interlocked.Decrement(ref _directInFlight);
-        }
-        else if (record.ListenerState is Entry entry)
+        if (record.ListenerState is Entry entry)
         {
             // Still in the log, uncommitted: published again after the rewind.
             record.Stats.AddSpooled(record.Count);
@@ -765,12 +775,18 @@ internal sealed class SpoolingSender : IRecordListener
             }
         }
 
+        // From here a retriable failure goes straight to the log (OnShutdown); what was queued
+        // before is drained below, so none is left counted as spooled but never appended.
+        lock (_stopGate)
+        {
+            _stopped = true;
+        }
+
         if (_draining || !_failures.IsEmpty || _overflow is not null)
         {
             FinishDrain();
         }
 
-        _stopped = true;
         if (_heldAcknowledged is { } held)
         {
             held.Failed(DropReason.Shutdown);

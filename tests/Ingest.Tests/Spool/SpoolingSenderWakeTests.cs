@@ -120,6 +120,33 @@ public sealed class SpoolingSenderWakeTests : IDisposable
         await run.WaitAsync(TimeSpan.FromSeconds(10), ct);
     }
 
+    [Fact]
+    public async Task A_retriable_failure_reported_after_the_sender_stopped_still_goes_to_the_log()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var edge = Channel.CreateUnbounded<OutgoingRecord>();
+        var publisher = new HeldPublisher { IgnoreAbandon = true };
+        using var log = SegmentLog.Open(_dir, 1 << 20, 64 << 10);
+        var stats = new SourceStats("udp", "test", new CounterSet());
+        var sender = new SpoolingSender(edge.Reader, publisher, log, new SpoolOptions(), (_, _) => stats, new SourceStats("spool", "recovered", new CounterSet()), NullLogger.Instance);
+        using var abort = new CancellationTokenSource();
+        var run = sender.RunAsync(abort.Token);
+
+        edge.Writer.TryWrite(Record(stats, 5));
+        await WaitUntilAsync(() => publisher.Held.Count == 1, ct);
+
+        // Stopping purges; this producer sends no report, so the sender gives up after its 5 s.
+        abort.Cancel();
+        await run.WaitAsync(TimeSpan.FromSeconds(20), ct);
+        Assert.Equal(0, log.Records);
+
+        // The report comes late, as from the closing producer's flush: appended, not lost.
+        Assert.True(publisher.Held.TryDequeue(out var late));
+        Assert.True(late.TryRetry());
+        Assert.Equal(1, log.Records);
+        Assert.Equal((5L, 0L, 0L), (stats.Spooled, stats.InFlight, stats.DroppedTotal));
+    }
+
     private static async Task<int> PassesDuringAsync(HeldPublisher publisher, TimeSpan span, CancellationToken ct)
     {
         var before = publisher.OverdueChecks;
@@ -188,9 +215,12 @@ public sealed class SpoolingSenderWakeTests : IDisposable
             }
         }
 
+        /// <summary>A purge that sends no report (a producer that stopped answering).</summary>
+        public bool IgnoreAbandon { get; init; }
+
         public void Abandon()
         {
-            while (Held.TryDequeue(out var record))
+            while (!IgnoreAbandon && Held.TryDequeue(out var record))
             {
                 if (!record.TryRetry())
                 {
