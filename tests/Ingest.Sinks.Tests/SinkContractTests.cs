@@ -78,6 +78,9 @@ public sealed class SinkContractTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("65536", config["queue.buffering.max.kbytes"]);
         Assert.Equal("300000", config["message.timeout.ms"]);
 
+        // Reports come from the sink's own blocking poll thread, not Confluent.Kafka's 100 ms loop (PollThreadTests).
+        Assert.Equal("false", config["dotnet.producer.enable.background.poll"]);
+
         // No second linger after the pipeline's batcher (the ring-wait benchmark's decomposition).
         Assert.Equal("0", KafkaRecordSink.BuildConfig(new KafkaProducerOptions { BootstrapServers = "h:1" })["linger.ms"]);
     }

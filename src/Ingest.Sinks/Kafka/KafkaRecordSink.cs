@@ -13,7 +13,8 @@ namespace Ingest.Sinks.Kafka;
 /// Defaults (overridable through <see cref="KafkaProducerOptions.Properties"/>): enable.idempotence=true,
 /// acks=all, compression.type=lz4, linger.ms=0, batch.size=1000000, queue.buffering.max.kbytes=65536,
 /// message.timeout.ms=300000. librdkafka retries while a broker is unreachable until
-/// message.timeout.ms expires, then reports the record failed.
+/// message.timeout.ms expires, then reports the record failed. Reports are served by the sink's
+/// own poll thread (dotnet.producer.enable.background.poll=false), which sleeps until one arrives.
 /// </remarks>
 public sealed class KafkaRecordSink : IDisposable
 {
