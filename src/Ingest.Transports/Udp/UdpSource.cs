@@ -249,10 +249,18 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
 
             // Events are held: wait for more only until they are due, then hand them over.
             var dueMs = (int)Math.Ceiling((flushTicks - (Stopwatch.GetTimestamp() - heldSince)) * 1000.0 / Stopwatch.Frequency);
-            if (dueMs <= 0 || !_socket.WaitReadable(dueMs))
+            if (dueMs > 0 && _socket.WaitReadable(dueMs))
             {
-                writer.Flush();
-                heldSince = 0;
+                continue;
+            }
+
+            writer.Flush();
+            heldSince = 0;
+            if (dueMs > 0)
+            {
+                // poll timed out on an empty queue: sleep on straight away rather than first
+                // asking recvmmsg again (an arrival in between leaves the socket readable).
+                _socket.WaitReadable();
             }
         }
 

@@ -8,7 +8,11 @@ public sealed class UdpSourceOptions
     /// <summary>The largest UDP payload over IPv4 (65535 - 8 byte UDP header - 20 byte IP header).</summary>
     public const int DefaultMaxDatagramSize = 65507;
 
-    public const int DefaultReceiveBatch = 64;
+    /// <summary>
+    /// 256: a recvmmsg is one system call whatever it returns, and at full speed the receive thread
+    /// is the bottleneck; a slot costs address space and, once used, one resident page.
+    /// </summary>
+    public const int DefaultReceiveBatch = 256;
 
     public const int DefaultReceiveBufferBytes = 8 * 1024 * 1024;
 
