@@ -7,7 +7,8 @@ namespace Ingest.Bench.Udp;
 
 /// <summary>
 /// out/bench/udpfloor (bench/udpfloor/udpfloor.c): the receive floor, a bare recvmmsg loop that only
-/// counts datagrams, with the daemon's socket settings (8 MiB receive buffer, batches of 64).
+/// counts datagrams, with the daemon's socket settings (8 MiB receive buffer, its default recvmmsg
+/// batch, <see cref="Ingest.Transports.Udp.UdpSourceOptions.DefaultReceiveBatch"/>).
 /// </summary>
 internal sealed class UdpFloor : IDisposable
 {
@@ -27,7 +28,8 @@ internal sealed class UdpFloor : IDisposable
     /// <summary>Binds a free loopback port; the floor exits once <paramref name="count"/> datagrams are received or dropped, or after 2 s of silence.</summary>
     public static async Task<UdpFloor> StartAsync(string udpfloor, long count)
     {
-        var process = ChildProcess.Start(udpfloor, "--bind", "127.0.0.1:0", "--count", count.ToString(CultureInfo.InvariantCulture), "--idle-ms", "2000");
+        var process = ChildProcess.Start(udpfloor, "--bind", "127.0.0.1:0", "--count", count.ToString(CultureInfo.InvariantCulture), "--idle-ms", "2000",
+            "--batch", Ingest.Transports.Udp.UdpSourceOptions.DefaultReceiveBatch.ToString(CultureInfo.InvariantCulture));
         try
         {
             var port = int.Parse((await process.WaitForLineAsync("ready port=", TimeSpan.FromSeconds(10)).ConfigureAwait(false)).Split('=', 2)[1], CultureInfo.InvariantCulture);

@@ -73,11 +73,12 @@ internal sealed unsafe class UdpSocket : IDisposable
     }
 
     /// <summary>
-    /// Sleeps until a datagram is queued or <see cref="Wake"/> was called, with no timeout: an idle
-    /// socket costs no wake-ups. Returns false when woken (or on a signal): the caller re-checks
-    /// whether to stop.
+    /// Sleeps until a datagram is queued, <see cref="Wake"/> was called or
+    /// <paramref name="timeoutMs"/> passed (-1, the default: no timeout, so an idle socket costs no
+    /// wake-ups). Returns true when a datagram is queued; false when woken, timed out or
+    /// interrupted by a signal: the caller re-checks whether to stop.
     /// </summary>
-    public bool WaitReadable()
+    public bool WaitReadable(int timeoutMs = -1)
     {
         bool added = false;
         try
@@ -86,7 +87,7 @@ internal sealed unsafe class UdpSocket : IDisposable
             var fds = stackalloc pollfd[2];
             fds[0] = new pollfd { fd = _fd, events = LibC.POLLIN };
             fds[1] = new pollfd { fd = (int)_wake.DangerousGetHandle(), events = LibC.POLLIN };
-            var ready = Sys.poll(fds, 2, -1);
+            var ready = Sys.poll(fds, 2, timeoutMs);
             return ready > 0 && fds[1].revents == 0 && fds[0].revents != 0;
         }
         finally

@@ -31,6 +31,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
     private const int Released = 2;
 
     private readonly TimeSpan _coalesceDelay;
+    private readonly TimeSpan _flushInterval;
     private readonly UdpSocket _socket;
     private readonly ReceiveVector _vector;
     private readonly SourceAddressCache _addresses = new();
@@ -56,6 +57,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
         var endpoint = UdpEndpoint.Parse(options.Endpoint);
         _log = options.Log;
         _coalesceDelay = options.CoalesceDelay;
+        _flushInterval = options.FlushInterval;
         _socket = UdpSocket.Open(endpoint, options);
         try
         {
@@ -123,10 +125,12 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
     }
 
     /// <summary>
-    /// One recvmmsg: waits up to the stop-check interval for a datagram (not at all with
-    /// <paramref name="dontWait"/>), takes what else is queued (up to the batch size), writes the
-    /// events and flushes. Returns the datagrams read, 0 when none came (empty queue, timeout,
-    /// signal, counted error). Runs on the receive thread (tests call it directly).
+    /// One recvmmsg: takes what is queued (up to the batch size) and writes the events; with
+    /// <paramref name="dontWait"/> (the receive loop) it returns 0 at once on an empty queue,
+    /// otherwise (tests) it blocks up to the socket's receive timeout for the first datagram.
+    /// It does not flush: the caller decides when the events are handed over (the writer hands
+    /// over a full chunk itself). Returns the datagrams read, 0 when none came (empty queue,
+    /// timeout, signal, counted error). Runs on the receive thread.
     /// </summary>
     internal int ReceiveBatch(EventWriter writer, bool dontWait = false)
     {
@@ -182,7 +186,6 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
         _datagrams.Add(count);
         _batches.Increment();
         _vector.Rearm(count);
-        writer.Flush();
         return count;
     }
 
@@ -204,20 +207,60 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
         // cancellation): cancellation and Dispose wake it through the socket's eventfd.
         using var registration = cancellationToken.UnsafeRegister(static s => ((UdpSocket)s!).Wake(), _socket);
         var coalesce = _coalesceDelay;
+        var flushTicks = (long)(_flushInterval.TotalSeconds * Stopwatch.Frequency);
+
+        // Stopwatch ticks when the oldest event not yet flushed was read; 0: none held.
+        long heldSince = 0;
         while (!cancellationToken.IsCancellationRequested && !_disposeRequested)
         {
             var count = ReceiveBatch(writer, dontWait: true);
-            if (count == 0)
+            if (count > 0)
             {
-                SyncDropCount();
-                _socket.WaitReadable();
+                var now = Stopwatch.GetTimestamp();
+                if (heldSince == 0)
+                {
+                    heldSince = now;
+                }
+
+                if (now - heldSince >= flushTicks)
+                {
+                    writer.Flush();
+                    heldSince = 0;
+                }
+                else if (count < _vector.Count && coalesce > TimeSpan.Zero)
+                {
+                    // A short read means the senders are slower than this loop. Rather than pay a
+                    // system call and a wake-up per handful of datagrams, let the kernel queue
+                    // more first: latency grows by the delay, CPU per datagram falls.
+                    Sys.Sleep(coalesce);
+                }
+
+                continue;
             }
-            else if (count < _vector.Count && coalesce > TimeSpan.Zero)
+
+            // The queue is empty: the poll that waits for the next datagram is also the only
+            // recvmmsg-free moment to catch up on drops (SyncDropCount).
+            SyncDropCount();
+            if (heldSince == 0)
             {
-                // A short read means the senders are slower than this loop. Rather than pay a
-                // system call, a wake-up and a flush per handful of datagrams, let the kernel
-                // queue more first: latency grows by the delay, CPU per datagram falls.
-                Sys.Sleep(coalesce);
+                _socket.WaitReadable();
+                continue;
+            }
+
+            // Events are held: wait for more only until they are due, then hand them over.
+            var dueMs = (int)Math.Ceiling((flushTicks - (Stopwatch.GetTimestamp() - heldSince)) * 1000.0 / Stopwatch.Frequency);
+            if (dueMs > 0 && _socket.WaitReadable(dueMs))
+            {
+                continue;
+            }
+
+            writer.Flush();
+            heldSince = 0;
+            if (dueMs > 0)
+            {
+                // poll timed out on an empty queue: sleep on straight away rather than first
+                // asking recvmmsg again (an arrival in between leaves the socket readable).
+                _socket.WaitReadable();
             }
         }
 

@@ -11,7 +11,7 @@ public sealed class BatchOptions
     public int LingerMs { get; set; } = 20;
 
     /// <summary>Bytes a source buffers before it hands a chunk to its edge.</summary>
-    public int ChunkBytes { get; set; } = 16 * 1024;
+    public int ChunkBytes { get; set; } = 64 * 1024;
 
     public void Validate()
     {

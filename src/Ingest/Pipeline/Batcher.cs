@@ -33,6 +33,8 @@ internal sealed class Batcher
     private long _checkpoint = -1;
     private int _generation;
     private long _openedAt;
+    private CancellationTokenSource _linger = new();
+    private bool _lingerArmed;
 
     public Batcher(
         ChannelReader<EventChunk> input,
@@ -58,7 +60,6 @@ internal sealed class Batcher
     {
         var linger = TimeSpan.FromMilliseconds(_options.LingerMs);
         var slack = TimeSpan.FromTicks(Math.Min(TimerTick.Ticks, linger.Ticks / 4));
-        var timer = new CancellationTokenSource();
         try
         {
             while (true)
@@ -66,27 +67,29 @@ internal sealed class Batcher
                 bool more;
                 if (_pending.Count == 0)
                 {
+                    // No batch open: no timer either, an idle source costs no wake-ups.
                     more = await _input.WaitToReadAsync().ConfigureAwait(false);
                 }
                 else
                 {
-                    var remaining = linger - slack - Stopwatch.GetElapsedTime(_openedAt);
-                    if (remaining <= TimeSpan.Zero)
+                    if (!_lingerArmed)
                     {
-                        await EmitAsync().ConfigureAwait(false);
-                        continue;
+                        // Armed once per batch, when the first wait finds it open (not on every
+                        // chunk): a timer-queue update per wake-up is what made batching cost per chunk.
+                        var remaining = linger - slack - Stopwatch.GetElapsedTime(_openedAt);
+                        if (remaining <= TimeSpan.Zero)
+                        {
+                            await EmitAsync().ConfigureAwait(false);
+                            continue;
+                        }
+
+                        _linger.CancelAfter(remaining);
+                        _lingerArmed = true;
                     }
 
-                    if (!timer.TryReset())
-                    {
-                        timer.Dispose();
-                        timer = new CancellationTokenSource();
-                    }
-
-                    timer.CancelAfter(remaining);
                     try
                     {
-                        more = await _input.WaitToReadAsync(timer.Token).ConfigureAwait(false);
+                        more = await _input.WaitToReadAsync(_linger.Token).ConfigureAwait(false);
                     }
                     catch (OperationCanceledException)
                     {
@@ -113,7 +116,7 @@ internal sealed class Batcher
         }
         finally
         {
-            timer.Dispose();
+            _linger.Dispose();
         }
     }
 
@@ -185,6 +188,17 @@ internal sealed class Batcher
         }
 
         var record = new OutgoingRecord(_topic, _envelope.KeyUtf8, value, _count, _checkpoint, _stats, _generation, _acknowledgements?.Track(_generation, _checkpoint));
+        if (_lingerArmed)
+        {
+            _lingerArmed = false;
+            if (!_linger.TryReset())
+            {
+                // It fired (or is firing): a cancelled source cannot be reused.
+                _linger.Dispose();
+                _linger = new CancellationTokenSource();
+            }
+        }
+
         _pending.Clear();
         _count = 0;
         _bytes = 0;

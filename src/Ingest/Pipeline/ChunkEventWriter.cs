@@ -177,13 +177,18 @@ internal sealed class ChunkEventWriter : EventWriter
         }
     }
 
-    public override async ValueTask FlushAsync(long checkpoint = -1, CancellationToken cancellationToken = default)
+    public override ValueTask FlushAsync(long checkpoint = -1, CancellationToken cancellationToken = default)
     {
         if (!PrepareFlush(checkpoint, out var chunk))
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
+        return HandOverAsync(chunk, cancellationToken);
+    }
+
+    private async ValueTask HandOverAsync(EventChunk chunk, CancellationToken cancellationToken)
+    {
         if (_edge.TryWrite(chunk))
         {
             return;
@@ -243,6 +248,53 @@ internal sealed class ChunkEventWriter : EventWriter
         return true;
     }
 
+    /// <summary>
+    /// The current chunk has no room for <paramref name="bytes"/> more. When it holds complete
+    /// events, they are handed over and the open event (if any) moves to a fresh chunk: a chunk
+    /// stays at its rented size instead of growing, which would copy it whole and double its buffer
+    /// once per chunk. Only an event larger than a chunk grows one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void MakeRoom(int bytes)
+    {
+        var full = _chunk;
+        var complete = _eventStart >= 0 ? _eventStart : full.Length;
+        if (full.Count > 0 && complete > 0)
+        {
+            var next = EventChunk.Rent(_chunkBytes);
+            var open = full.Length - complete;
+            if (next.Buffer.Length < open)
+            {
+                next.Grow(open);
+            }
+
+            full.Buffer.AsSpan(complete, open).CopyTo(next.Buffer);
+            next.Length = open;
+            full.Length = complete;
+            full.Checkpoint = -1;
+            full.Generation = _acknowledger?.Generation ?? 0;
+            _stats.AddReceived(full.Count);
+            _chunk = next;
+            if (_eventStart >= 0)
+            {
+                _eventStart = 0;
+            }
+
+            // As an EndEvent flush: a full edge blocks this (the source's) thread or drops, by policy.
+            var handOver = HandOverAsync(full, CancellationToken.None);
+            if (!handOver.IsCompletedSuccessfully)
+            {
+                handOver.AsTask().GetAwaiter().GetResult();
+            }
+        }
+
+        var chunk = _chunk;
+        if (chunk.Buffer.Length - chunk.Length < bytes)
+        {
+            chunk.Grow(Math.Max(chunk.Buffer.Length * 2, chunk.Length + bytes));
+        }
+    }
+
     private void Drop(EventChunk chunk, DropReason reason)
     {
         _stats.AddDropped(reason, chunk.Count);
@@ -266,12 +318,12 @@ internal sealed class ChunkEventWriter : EventWriter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Span<byte> Reserve(int bytes)
     {
-        var chunk = _chunk;
-        if (chunk.Buffer.Length - chunk.Length < bytes)
+        if (_chunk.Buffer.Length - _chunk.Length < bytes)
         {
-            chunk.Grow(Math.Max(chunk.Buffer.Length * 2, chunk.Length + bytes));
+            MakeRoom(bytes);
         }
 
+        var chunk = _chunk;
         return chunk.Buffer.AsSpan(chunk.Length);
     }
 }

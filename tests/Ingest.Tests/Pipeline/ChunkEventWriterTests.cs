@@ -127,6 +127,48 @@ public sealed class ChunkEventWriterTests
         chunk.Return();
     }
 
+    [Fact]
+    public void A_full_chunk_is_handed_over_at_its_rented_size_and_the_open_event_moves_on_whole()
+    {
+        const int ChunkBytes = 1024;
+        var edge = Channel.CreateUnbounded<EventChunk>();
+        var stats = new SourceStats("test", "chunk-writer", new CounterSet());
+        var writer = new ChunkEventWriter(edge.Writer, WhenFull.Block, stats, ChunkBytes, CancellationToken.None);
+        var payloads = Enumerable.Range(0, 40).Select(i => Enumerable.Repeat((byte)i, 100 + i).ToArray()).ToList();
+        foreach (var payload in payloads)
+        {
+            writer.BeginEvent(Type, payload.Length, 2);
+            writer.WriteString("src"u8);
+            writer.WriteString("127.0.0.1:9"u8);
+            writer.WriteString("payload"u8);
+            writer.WriteBinary(payload);
+            writer.EndEvent();
+        }
+
+        writer.Flush();
+
+        var chunks = new List<EventChunk>();
+        while (edge.Reader.TryRead(out var chunk))
+        {
+            chunks.Add(chunk);
+        }
+
+        // Every chunk but the last was handed over when the next event did not fit: none grew
+        // past the buffer it was rented with (a grow copies the chunk and doubles it).
+        Assert.True(chunks.Count > 3, $"{chunks.Count} chunks");
+        Assert.All(chunks, c => Assert.Equal(ChunkBytes, c.Buffer.Length));
+        Assert.All(chunks.SkipLast(1), c => Assert.True(c.Length > ChunkBytes - 200, $"chunk of {c.Length} bytes"));
+        Assert.Equal(payloads.Count, chunks.Sum(c => c.Count));
+        Assert.Equal(payloads.Count, stats.Received);
+
+        // Events split across the hand-overs read back whole, in order, with their sequence numbers.
+        var events = chunks.SelectMany(c => MessagePackValue.Parse(WrapInArray(c.Span, c.Count)).Items).ToList();
+        Assert.Equal(
+            payloads.Select((p, i) => Event(i, p.Length, "sample", Map(("src", MessagePackValue.FromString("127.0.0.1:9")), ("payload", MessagePackValue.FromBinary(p))))),
+            events);
+        chunks.ForEach(c => c.Return());
+    }
+
     [Theory]
     [InlineData(31)]
     [InlineData(32)]

@@ -79,6 +79,41 @@ public class UdpSourceTests
     }
 
     [Fact]
+    public async Task A_trickle_is_handed_over_once_per_flush_interval_and_held_no_longer()
+    {
+        const int Count = 40;
+        var interval = TimeSpan.FromMilliseconds(200);
+        using var source = new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0", FlushInterval = interval, CoalesceDelay = TimeSpan.Zero });
+        using var sender = Sender(source);
+        var writer = new CountingSeqWriter(Count);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestToken);
+        var run = source.RunAsync(writer, stop.Token);
+
+        // One datagram every 10 ms: each one alone in its recvmmsg.
+        var payload = new byte[100];
+        var sending = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < Count; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(payload, i);
+            sender.Send(payload);
+            await Task.Delay(10, TestToken);
+        }
+
+        var sent = sending.Elapsed;
+
+        // No stop, no more traffic: the idle loop hands over what it holds when it is due.
+        await WaitUntilAsync(() => writer.Flushed >= Count);
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10), TestToken);
+
+        Assert.Equal(Count, writer.Received);
+        Assert.Equal(Count, source.Counters["batches"].Value);
+        // Before: one hand-over per recvmmsg, 40. Now one per interval (+ the idle one at the end).
+        Assert.InRange(writer.Flushes, 2, Math.Min(Count / 2, (int)(sent / interval) + 2));
+        Assert.True(writer.LongestHeld < interval + TimeSpan.FromMilliseconds(300), $"an event was held {writer.LongestHeld.TotalMilliseconds:F0} ms");
+    }
+
+    [Fact]
     public async Task A_queue_overflow_is_counted_as_kernel_dropped()
     {
         const int Count = 2000;
@@ -336,8 +371,19 @@ public class UdpSourceTests
         private readonly bool[] _seen = new bool[expected + 64];
         private long _received;
         private long _duplicates;
+        private long _flushed;
+        private long _heldSince;
 
         public long Received => Interlocked.Read(ref _received);
+
+        /// <summary>Events written before the last flush that handed over something.</summary>
+        public long Flushed => Interlocked.Read(ref _flushed);
+
+        /// <summary>Flushes that handed over events.</summary>
+        public int Flushes { get; private set; }
+
+        /// <summary>Longest an event waited between its EndEvent and the flush that handed it over.</summary>
+        public TimeSpan LongestHeld { get; private set; }
 
         public long Duplicates => Interlocked.Read(ref _duplicates);
 
@@ -347,7 +393,15 @@ public class UdpSourceTests
         {
         }
 
-        public override void EndEvent() => Interlocked.Increment(ref _received);
+        public override void EndEvent()
+        {
+            if (_heldSince == 0)
+            {
+                _heldSince = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
+
+            Interlocked.Increment(ref _received);
+        }
 
         public override void CancelEvent()
         {
@@ -410,6 +464,16 @@ public class UdpSourceTests
 
         public override void Flush(long checkpoint = -1)
         {
+            if (_heldSince == 0)
+            {
+                return;
+            }
+
+            var held = System.Diagnostics.Stopwatch.GetElapsedTime(_heldSince);
+            LongestHeld = held > LongestHeld ? held : LongestHeld;
+            _heldSince = 0;
+            Flushes++;
+            Interlocked.Exchange(ref _flushed, Received);
         }
 
         public override ValueTask FlushAsync(long checkpoint = -1, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
