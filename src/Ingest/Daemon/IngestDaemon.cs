@@ -245,7 +245,7 @@ public sealed class IngestDaemon
     /// leaves megabytes of garbage behind (Confluent.Kafka binds librdkafka's functions by
     /// reflection: tens of thousands of method-name strings), and an idle daemon allocates too
     /// little to reach the gen0 budget, so without this it would keep them, resident, for good
-    /// (about 4 MB of the idle RSS, `make bench BENCH=idle`). Off the startup path: the UDP
+    /// (about 11 MB of the idle RSS, `make bench BENCH=idle`). Off the startup path: the UDP
     /// socket is already bound, and the pause is a few milliseconds.
     /// </summary>
     private static void ReleaseStartupGarbage() =>
