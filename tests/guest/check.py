@@ -321,10 +321,11 @@ def check_commands(ring, timeline):
     g20 = median_gap(timeline["sensors-start"] + 500_000_000, timeline["rate-send"])
     g4 = median_gap(timeline["rate-applied"] + 500_000_000, timeline["sensors-end"])
     ok = g20 is not None and g4 is not None and g4 > 2.5 * g20
-    check(ok, f"set_rate hz=4: median sensor-0 interval {g20} ms at 20 Hz, {g4} ms after")
+    hz, cmd_hz = timeline.get("rates", "20,4").split(",")  # scenario.sh: 10,2 in the debug mode
+    check(ok, f"set_rate hz={cmd_hz}: median sensor-0 interval {g20} ms at {hz} Hz, {g4} ms after")
     sent = "set_rate only (mode=debug)" if timeline.get("mode") == "debug" else \
         f"set_threshold -> {len(after)} sensor-1 alarms at -50000 mC"
-    summary.append(f"commands: {sent}; set_rate 20->4 Hz: median interval {g20} ms -> {g4} ms")
+    summary.append(f"commands: {sent}; set_rate {hz}->{cmd_hz} Hz: median interval {g20} ms -> {g4} ms")
 
 
 def check_sigkill(events_b, k2, timeline, dstats):
