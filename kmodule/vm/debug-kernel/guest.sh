@@ -20,10 +20,11 @@
 # 6.1.192), and two init hooks around the script:
 #   hook-before.sh: mounts debugfs, stops kmemleak's automatic scan, scans,
 #                   and clears what boot left;
-#   hook-after.sh:  unloads kingest (it must unload), scans for leaks twice
-#                   (an object is reported once it is older than 5 s and
-#                   stayed unreferenced over two scans), saves kmemleak.txt.
-# Then it judges the detectors' reports.
+#   hook-after.sh:  unloads kingest (it must unload), scans for leaks at once
+#                   and 6 s later (an object is reported once it is older
+#                   than 5 s and still unreferenced at the last scan), saves
+#                   kmemleak.txt.
+# Then it judges the detectors' reports (detectors.sh).
 #
 # Results: script.log, script.rc, dmesg.txt, kmemleak.txt, console.log,
 # boot.txt and script-end.txt (guest uptime when the script started and
@@ -75,46 +76,10 @@ if [ -f "$results/rmmod.rc" ] && [ "$(cat "$results/rmmod.rc")" != 0 ]; then
 	echo "debug-guest: FAIL: kingest did not unload after the script" >&2
 	verdict=1
 fi
-# Each detector's reports in the whole boot's kernel log: the larger count of
-# dmesg (everything, if the 4 MB buffer held it) and the serial console
-# (loglevel 5: errors and warnings; it survives a guest that died). A lockdep
-# splat is also a WARNING:, and a sleep in atomic context also a BUG::
-# counted in both.
-count() {
-	local a b
-	a=$(grep -cE "$1" "$results/dmesg.txt" 2>/dev/null || true)
-	b=$(grep -cE "$1" "$results/console.log" 2>/dev/null || true)
-	echo $((${a:-0} > ${b:-0} ? ${a:-0} : ${b:-0}))
-}
-kasan=$(count 'BUG: KASAN: ')
-lockdep=$(count 'WARNING: (possible (circular|recursive) locking|inconsistent lock state|possible irq lock inversion|suspicious RCU usage|lock held when returning|bad unlock balance|held lock freed|Nested lock was not taken)|BUG: (held lock freed|MAX_LOCKDEP|lock held when returning)|INFO: lockdep is turned off')
-ubsan=$(count 'UBSAN: ')
-atomic=$(count 'BUG: (sleeping function called from invalid context|scheduling while atomic)')
-bug=$(count 'BUG: ')
-warning=$(count 'WARNING: ')
-oops=$(count 'Oops|general protection fault|Kernel panic')
-leaks=$(grep -c '^unreferenced object' "$results/kmemleak.txt" 2>/dev/null || true)
-[ -f "$results/kmemleak.txt" ] || leaks=missing
-{
-	echo "kasan $kasan"
-	echo "lockdep $lockdep"
-	echo "ubsan $ubsan"
-	echo "atomic_sleep $atomic"
-	echo "bug $bug"
-	echo "warning $warning"
-	echo "oops $oops"
-	echo "kmemleak $leaks"
-} >"$results/verdict.txt"
-if [ "$leaks" = missing ]; then
-	echo "debug-guest: FAIL: no kmemleak report (kmemleak off, or the guest died before the scan)" >&2
-	verdict=1
-fi
-if [ "$kasan$lockdep$ubsan$atomic$bug$warning$oops" != 0000000 ] || { [ "$leaks" != missing ] && [ "$leaks" != 0 ]; }; then
-	echo "debug-guest: FAIL: the debug kernel reported: $(tr '\n' ' ' <"$results/verdict.txt")" >&2
-	grep -hE -A25 'BUG: |WARNING: |UBSAN: |Oops|general protection' "$results/dmesg.txt" 2>/dev/null | head -80 >&2 || true
-	[ "$leaks" = 0 ] || [ "$leaks" = missing ] || head -40 "$results/kmemleak.txt" >&2
-	verdict=2
-fi
+# Each detector's reports in the whole boot's kernel log, and kmemleak's objects.
+drc=0
+bash "$here/detectors.sh" "$results" || drc=$?
+case $drc in 0) ;; 2) verdict=2 ;; *) [ "$verdict" = 2 ] || verdict=1 ;; esac
 echo "verdict $([ $verdict = 0 ] && echo pass || echo fail)" >>"$results/verdict.txt"
 echo "debug-guest: detectors: $(tr '\n' ' ' <"$results/verdict.txt")"
 [ "$verdict" = 0 ] && echo "debug-guest: PASS"

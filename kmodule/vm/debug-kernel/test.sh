@@ -3,7 +3,8 @@
 #
 # The module's tests under the debug kernel (KASAN, lockdep, kmemleak, UBSAN,
 # DEBUG_ATOMIC_SLEEP): make -C kmodule vm-test-debug runs `canary selftests`,
-# make guest-test-debug (by hand for now, not in make test) runs `scenario`.
+# the top-level make vm-test `canary selftests scenario`, make guest-test-debug
+# `scenario`.
 #
 #   kmodule/vm/debug-kernel/test.sh [canary] [selftests] [scenario]
 #
@@ -19,13 +20,16 @@
 #              load/unload cycles) in the harness: must pass with no report
 #              and no leak after kingest is unloaded
 #   scenario   tests/guest/run.sh (the six-channel end-to-end scenario, with
-#              the daemon in the guest) in the harness: same verdict; needs
-#              make build
+#              the daemon in the guest, SCENARIO_MODE=debug) in the harness:
+#              same verdict; needs make build
+# After selftests and scenario pass, detectors.sh must fail copies of their
+# logs with a report planted (planted_reports_fail).
 #
 # Results: .vm/out/debug/<step>/ (guest.sh's files); times in
 # .vm/out/debug/times.txt. Settings: INGEST_DEBUG_KERNEL_CACHE (the kernel
 # cache, default /var/cache/ingest/debug-kernel), VM_TIMEOUT (per guest),
-# GUEST_TIME_SCALE (the scenario's wait multiplier, default 4).
+# GUEST_TIME_SCALE (the waits' limits multiplier, default 4), DEBUG_KILLS (the
+# scenario's SIGKILLs, default 1).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -52,7 +56,8 @@ kinfo=$(bash "$here/build.sh") || die "the debug kernel did not build"
 note kernel-build "$(since "$t")"
 tree=$(sed -n 's/^tree=//p' <<<"$kinfo")
 export DEBUG_KERNEL_IMAGE=$(sed -n 's/^bzImage=//p' <<<"$kinfo")
-echo "debug-test: kernel $(sed -n 's/^release=//p' <<<"$kinfo") ($DEBUG_KERNEL_IMAGE)"
+release=$(sed -n 's/^release=//p' <<<"$kinfo")
+echo "debug-test: kernel $release ($DEBUG_KERNEL_IMAGE)"
 
 # ---------------------------------------------------------------- modules
 # A copy of kmodule/: the objects of the Debian-kernel build stay untouched.
@@ -75,6 +80,53 @@ note module-build "$(since "$t")"
 echo "debug-test: kingest.ko built against the debug tree, W=1 clean"
 
 verdict_of() { sed -n "s/^$2 //p" "$1/verdict.txt" 2>/dev/null; }
+
+# The judge must fail a run like this one had the kernel reported: detectors.sh on copies of a
+# passing run's logs with one planted report each (in dmesg.txt or on the console, the formats
+# the kernel prints), a kmemleak object, and no kmemleak report. Seconds, no guest: it proves
+# the selftests' and the scenario's verdicts, not only the canary's, can fail.
+planted_reports_fail() { # <results dir of a passing run>
+	local src=$1 tmp n=0 bad=0 want got log line what
+	tmp=$(mktemp -d)
+	while IFS='|' read -r log want line; do
+		rm -rf "$tmp/r" && mkdir "$tmp/r"
+		cp "$src/dmesg.txt" "$src/console.log" "$src/kmemleak.txt" "$tmp/r/" 2>/dev/null
+		case $log in
+		clean) ;;
+		none) rm -f "$tmp/r/kmemleak.txt" ;;
+		*) echo "$line" >>"$tmp/r/$log" ;;
+		esac
+		got=0
+		bash "$here/detectors.sh" "$tmp/r" >/dev/null 2>&1 || got=$?
+		n=$((n + 1))
+		case $log in
+		clean) what="the logs unchanged" ;;
+		none) what="no kmemleak.txt" ;;
+		*) what="${line#\[*\] } in $log" ;;
+		esac
+		if [ "$got" = "$want" ]; then
+			echo "ok $n - $what: exit $got"
+		else
+			echo "not ok $n - $what: exit $got, wanted $want"
+			bad=1
+		fi
+	done <<'PLANTED'
+clean|0|
+dmesg.txt|2|[  812.123456] BUG: KASAN: slab-out-of-bounds in kingest_ring_read+0x1c4/0x2e0 [kingest]
+console.log|2|[  812.123456] BUG: KASAN: use-after-free in upcall_cleanup+0x28/0x60 [kingest]
+dmesg.txt|2|[  812.123456] WARNING: possible circular locking dependency detected
+console.log|2|[  812.123456] WARNING: inconsistent lock state
+dmesg.txt|2|[  812.123456] UBSAN: shift-out-of-bounds in kmodule/src/sensors.c:120:21
+dmesg.txt|2|[  812.123456] BUG: sleeping function called from invalid context at kernel/locking/mutex.c:580
+console.log|2|[  812.123456] WARNING: CPU: 1 PID: 642 at kmodule/src/ring.c:301 kingest_ring_release+0x90/0xb0 [kingest]
+dmesg.txt|2|[  812.123456] general protection fault, probably for non-canonical address 0xdffffc0000000001: 0000 [#1] PREEMPT SMP KASAN
+kmemleak.txt|2|unreferenced object 0xffff888012345678 (size 64):
+none|1|
+PLANTED
+	rm -rf "$tmp"
+	[ $bad = 0 ] || die "detectors.sh passed a planted report on $src's logs"
+	echo "debug-test: every planted report failed the verdict on $(basename "$src")'s logs"
+}
 
 # ---------------------------------------------------------------- canary
 run_canary() {
@@ -133,25 +185,28 @@ run_selftests() {
 		"$(cat "$out/selftests"/*.tap 2>/dev/null | grep -c '^not ok ') not ok; guest boot to script" \
 		"$(cat "$out/selftests/boot.txt" 2>/dev/null) s"
 	[ "$rc" = 0 ] || die "selftests under the debug kernel (exit $rc, results in $out/selftests)"
+	planted_reports_fail "$out/selftests"
 	echo "debug-test: selftests PASS under the debug kernel"
 }
 
 # ---------------------------------------------------------------- scenario
 run_scenario() {
 	local rc=0
-	# run.sh also builds kingest.ko for a Debian kernel (not booted here): the 6.1 line's.
-	local kver=${KVER:-$(ls -d /lib/modules/6.1.*/build 2>/dev/null | sort -V | tail -n1 | cut -d/ -f4)}
+	[ -x "$root/out/ingest/ingest" ] || die "no out/ingest/ingest for the scenario (make build)"
 	t=$(now)
-	# The scenario's waits x4 (GUEST_TIME_SCALE): the daemon, python and kcat run 2-4x slower
-	# on this kernel under TCG, and far slower on a loaded host. The SIGKILL stress runs its
-	# 20 kills on the Debian kernels; here each restart costs minutes, and what this run is for
-	# (KASAN, lockdep, leaks under the daemon's real load) needs only a few.
-	KVER=$kver GUEST_RUNNER=$here/guest.sh VM_TIMEOUT=${VM_TIMEOUT:-1500} \
+	# SCENARIO_MODE=debug: every channel, hostile input, sensors, one signed command, one
+	# SIGKILL (tests/guest/scenario.sh says why); the waits' limits x4 (GUEST_TIME_SCALE):
+	# python, kcat and the daemon start several times slower on this kernel under TCG, and far
+	# slower on a loaded host. KVER only names the run: run.sh boots guest.sh with the debug
+	# kingest.ko (KINGEST_KO), not a Debian kernel.
+	KVER=debug-$release GUEST_RUNNER=$here/guest.sh VM_TIMEOUT=${VM_TIMEOUT:-1200} \
+		KINGEST_GUEST_ENV_SCENARIO_MODE=debug \
 		KINGEST_GUEST_ENV_GUEST_TIME_SCALE=${GUEST_TIME_SCALE:-4} \
-		KINGEST_GUEST_ENV_KINGEST_KILLS=${DEBUG_KILLS:-3} \
+		KINGEST_GUEST_ENV_KINGEST_KILLS=${DEBUG_KILLS:-1} \
 		bash "$root/tests/guest/run.sh" "$out/scenario" || rc=$?
 	note scenario-guest "$(since "$t")"
 	[ "$rc" = 0 ] || die "guest scenario under the debug kernel (exit $rc, results in $out/scenario)"
+	planted_reports_fail "$out/scenario"
 	echo "debug-test: scenario PASS under the debug kernel"
 }
 
