@@ -5,8 +5,12 @@ public sealed class PipelineOptions
 {
     public BatchOptions Batch { get; set; } = new();
 
-    /// <summary>Default edge between each source and its batcher (capacity in chunks).</summary>
-    public EdgeOptions SourceEdge { get; set; } = new() { Capacity = 256, WhenFull = WhenFull.Block };
+    /// <summary>
+    /// Default edge between each source and its batcher (capacity in chunks). 64 chunks of
+    /// <see cref="BatchOptions.ChunkBytes"/> (64 KiB) hold 4 MiB per source: the same bound as
+    /// the 256 x 16 KiB it was before chunks grew.
+    /// </summary>
+    public EdgeOptions SourceEdge { get; set; } = new() { Capacity = 64, WhenFull = WhenFull.Block };
 
     /// <summary>Per-channel overrides of <see cref="SourceEdge"/>, by channel name.</summary>
     public Dictionary<string, EdgeOptions> ChannelEdges { get; set; } = new(StringComparer.Ordinal);
