@@ -91,7 +91,6 @@ public sealed class CommandFailSoftTests : IDisposable
             Assert.Skip("needs root and unshare(1) for a private mount namespace");
         }
 
-        string ingest = Support.CliProcess.ExecutablePath;
         CommandKeys.Generate(Path.Combine(_dir, "ops.key"), Path.Combine(_dir, "ops.pub"));
         Directory.CreateDirectory(Path.Combine(_dir, "hosts"));
         CommandKeys.Generate(Path.Combine(_dir, Host + ".key"), Path.Combine(_dir, "hosts", Host + ".pub"));
@@ -122,14 +121,9 @@ public sealed class CommandFailSoftTests : IDisposable
             """);
         string wanted = waitForRunning ? "running" : "disabled";
         File.WriteAllText(Path.Combine(_dir, "scenario.sh"), $$"""
-            set -u
-            cd '{{_dir}}'
-            ingest='{{ingest}}'
             {{setup}}
-            "$ingest" run -c config.json > daemon.out 2> daemon.err &
-            daemon=$!
-            for i in $(seq 300); do grep -q '^bootstrap=' daemon.out && [ -S control.sock ] && break; sleep 0.1; done
-            bs=$(sed -n 's/^bootstrap=//p' daemon.out)
+            start_daemon -c config.json
+            for i in $(seq 100); do [ -S control.sock ] && break; sleep 0.1; done
             stats() { timeout 60 "$ingest" stats --socket control.sock --json > stats.json 2>> stats.err; }
             for i in $(seq 60); do stats; grep -Eq '"command_path": ?"{{wanted}}' stats.json && break; sleep 0.5; done
             {{afterStart}}
@@ -139,7 +133,7 @@ public sealed class CommandFailSoftTests : IDisposable
               grep -Eq '"command_path": ?"disabled' stats.json && grep -Eq '"delivered": ?{{Events}}[,}]' stats.json && break
               sleep 0.5
             done
-            kill -TERM $daemon; wait $daemon; echo "daemon=$?"
+            stop_daemon
             """);
 
         var run = await Support.NamespaceScript.RunAsync(_dir, "a mount namespace", "--mount", "--propagation", "private");

@@ -25,7 +25,6 @@ public sealed class CommandNetnsAttackTests : IDisposable
             Assert.Skip("needs root, unshare(1), ip(8) and kcat to attack a private network namespace");
         }
 
-        string ingest = Support.CliProcess.ExecutablePath;
         CommandKeys.Generate(Path.Combine(_dir, "ops.key"), Path.Combine(_dir, "ops.pub"));
         Directory.CreateDirectory(Path.Combine(_dir, "hosts"));
         CommandKeys.Generate(Path.Combine(_dir, Host + ".key"), Path.Combine(_dir, "hosts", Host + ".pub"));
@@ -71,22 +70,17 @@ public sealed class CommandNetnsAttackTests : IDisposable
             """);
         string sys = "/proc/sys/net/ipv4";
         File.WriteAllText(Path.Combine(_dir, "scenario.sh"), $$"""
-            set -u
-            cd '{{_dir}}'
             ip link set lo up
             ip link add v0 type veth peer name v0.1 || { echo "veth=none"; exit 0; }
             values() { echo "$1 time=$(cat {{sys}}/tcp_keepalive_time) intvl=$(cat {{sys}}/tcp_keepalive_intvl) v0=$(cat {{sys}}/conf/v0/forwarding) v0.1=$(cat {{sys}}/conf/v0.1/forwarding)"; }
             values before
-            '{{ingest}}' run -c config.json > daemon.out 2> daemon.err &
-            daemon=$!
-            for i in $(seq 300); do grep -q '^bootstrap=' daemon.out && break; sleep 0.1; done
-            bs=$(sed -n 's/^bootstrap=//p' daemon.out)
-            for f in attack-*.cmd; do kcat -b "$bs" -P -t kernel.commands -k {{Host}} "$f" || echo "kcat=$?"; done
+            start_daemon -c config.json
+            for f in attack-*.cmd; do publish_raw {{Host}} "$f"; done
             # Applied in partition order: once this answer is in, every attack was decided.
-            timeout 120 '{{ingest}}' send -b "$bs" --host {{Host}} --host-pub hosts --key ops.key --timeout 90 --sysctl net.ipv4.tcp_keepalive_time=1234; echo "rc=$?"
+            timeout 120 "$ingest" send -b "$bs" --host {{Host}} --host-pub hosts --key ops.key --timeout 90 --sysctl net.ipv4.tcp_keepalive_time=1234; echo "rc=$?"
             values after
             timeout 60 kcat -b "$bs" -C -t kernel.command-results -o beginning -e -q -f '%R%s' > results.bin
-            kill -TERM $daemon; wait $daemon; echo "daemon=$?"
+            stop_daemon
             """);
 
         var run = await Support.NamespaceScript.RunAsync(_dir, "a network namespace", "--net");

@@ -23,7 +23,6 @@ public sealed class CommandNetnsEndToEndTests : IDisposable
             Assert.Skip("needs root and unshare(1) to create a private network namespace");
         }
 
-        string ingest = Support.CliProcess.ExecutablePath;
         string hostBefore = File.ReadAllText(Sysctl).Trim();
         string kid = CommandKeys.Generate(Path.Combine(_dir, "ops.key"), Path.Combine(_dir, "ops.pub"));
         CommandKeys.Generate(Path.Combine(_dir, "rogue.key"), Path.Combine(_dir, "rogue.pub"));
@@ -48,14 +47,9 @@ public sealed class CommandNetnsEndToEndTests : IDisposable
             """);
         // One shell inside the namespace runs the daemon and, from separate processes, `ingest send`.
         File.WriteAllText(Path.Combine(_dir, "scenario.sh"), $$"""
-            set -u
-            cd '{{_dir}}'
             ip link set lo up
-            '{{ingest}}' run -c config.json > daemon.out 2> daemon.err &
-            daemon=$!
-            for i in $(seq 300); do grep -q '^bootstrap=' daemon.out && break; sleep 0.1; done
-            bs=$(sed -n 's/^bootstrap=//p' daemon.out)
-            send() { timeout 120 '{{ingest}}' send -b "$bs" --host netns-host --host-pub hosts --timeout ${T:-60} "$@"; echo "rc=$?"; }
+            start_daemon -c config.json
+            send() { timeout 120 "$ingest" send -b "$bs" --host netns-host --host-pub hosts --timeout ${T:-60} "$@"; echo "rc=$?"; }
             echo "before=$(cat {{Sysctl}})"
             send --key ops.key --sysctl net.ipv4.tcp_keepalive_time=1234
             echo "after=$(cat {{Sysctl}})"
@@ -65,7 +59,7 @@ public sealed class CommandNetnsEndToEndTests : IDisposable
             T=5 send --key rogue.key --sysctl net.ipv4.tcp_keepalive_time=30
             send --key ops.key --ioctl set_rate hz=10
             echo "final=$(cat {{Sysctl}})"
-            kill -TERM $daemon; wait $daemon; echo "daemon=$?"
+            stop_daemon
             """);
 
         var run = await Support.NamespaceScript.RunAsync(_dir, "a network namespace", "--net");
