@@ -176,6 +176,36 @@ public class UdpSourceTests
     }
 
     [Fact]
+    public async Task Datagrams_on_both_sides_of_the_head_slot_arrive_intact_in_one_batch()
+    {
+        // Each datagram lands in a packed head slot plus, past ReceiveVector.HeadSize, a tail
+        // slot: sizes around the boundary, the largest UDP payload, and small ones between them
+        // (so one recvmmsg returns heads and joined tails side by side) must all come out whole.
+        int head = ReceiveVector.HeadSize;
+        int[] sizes = [1, head - 1, 7, head, head + 1, 3, 3000, 100, UdpSourceOptions.DefaultMaxDatagramSize, head * 2, 1];
+        using var source = new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0" });
+        using var sender = Sender(source);
+        var payloads = sizes.Select(size => Enumerable.Range(0, size).Select(i => (byte)((i * 31) + size)).ToArray()).ToArray();
+        foreach (var payload in payloads)
+        {
+            sender.Send(payload);
+        }
+
+        // Queued before the first read: one recvmmsg takes them all.
+        var writer = new RecordingEventWriter();
+        Assert.Equal(payloads.Length, source.ReceiveBatch(writer));
+        writer.Flush();
+        var events = writer.Snapshot();
+        Assert.Equal(payloads.Length, events.Count);
+        for (var i = 0; i < payloads.Length; i++)
+        {
+            Assert.True(payloads[i].AsSpan().SequenceEqual(events[i].Get<byte[]>("payload")), $"datagram {i} ({sizes[i]} bytes) differs");
+        }
+
+        Assert.Equal(0, source.Counters["truncated"].Value);
+    }
+
+    [Fact]
     public async Task Receives_on_IPv6_loopback()
     {
         if (!Socket.OSSupportsIPv6)
