@@ -126,9 +126,10 @@ EOF
 start_daemon() { # <host id>
 	stamp "daemon-$1-start"
 	rm -f "$rt/signal.tid"
-	# With the systemd unit's capability set: CAP_NET_ADMIN only (no CAP_SYS_ADMIN: the
-	# module's state-changing ioctls need /dev/kingest opened for writing, not a capability).
-	setpriv --bounding-set=-all,+net_admin -- \
+	# With the systemd unit's capability set: CAP_NET_ADMIN and CAP_SYS_NICE (the UDP receive
+	# thread's nice) only; no CAP_SYS_ADMIN: the module's state-changing ioctls need
+	# /dev/kingest opened for writing, not a capability.
+	setpriv --bounding-set=-all,+net_admin,+sys_nice -- \
 		"$ingest" run -c "$work/config.json" -b "$bootstrap" --host-id "$1" --spool-dir "$work/spool" \
 		>"$work/daemon-$1.log" 2>&1 &
 	daemon_pid=$!

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Ingest.Telemetry;
@@ -27,6 +28,8 @@ internal sealed class IngestUnderTest : IAsyncDisposable
     /// <summary>Where the daemon listens for UDP.</summary>
     public IPEndPoint Udp { get; }
 
+    private static readonly Dictionary<string, bool> SpoolSupport = new(StringComparer.Ordinal);
+
     public string ControlSocketPath => Path.Combine(_runtimeDirectory, "control.sock");
 
     /// <summary>
@@ -50,8 +53,9 @@ internal sealed class IngestUnderTest : IAsyncDisposable
             var bootstrap = (await broker.WaitForLineAsync("bootstrap=", TimeSpan.FromSeconds(30)).ConfigureAwait(false)).Split('=', 2)[1];
             var port = FreeUdpPort();
             var runtime = Directory.CreateTempSubdirectory("ingest-bench-").FullName;
+            string[] spool = HasSpool(ingestPath) ? ["--spool-dir", Path.Combine(runtime, "spool")] : [];
             ChildProcess daemon = ChildProcess.Start(ingestPath, ["run", "--bootstrap", bootstrap, "--udp", $"127.0.0.1:{port}", "--set", $"RuntimeDirectory={runtime}",
-                "--spool-dir", Path.Combine(runtime, "spool"), .. extraArgs]);
+                .. spool, .. extraArgs]);
             var run = new IngestUnderTest(broker, daemon, new IPEndPoint(IPAddress.Loopback, port), runtime);
             await daemon.WaitForLineAsync("bootstrap=", TimeSpan.FromSeconds(30)).ConfigureAwait(false);
             for (var i = 0; i < 500 && !File.Exists(run.ControlSocketPath); i++)
@@ -66,6 +70,27 @@ internal sealed class IngestUnderTest : IAsyncDisposable
         {
             broker.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Whether the build at <paramref name="ingestPath"/> has a spool (`run --spool-dir`): a
+    /// baseline from before it (e.g. the main issue 14 was filed against) refuses the flag and
+    /// any Spool key, and has no spool to keep out of /var/lib/ingest either.
+    /// </summary>
+    private static bool HasSpool(string ingestPath)
+    {
+        lock (SpoolSupport)
+        {
+            if (!SpoolSupport.TryGetValue(ingestPath, out var has))
+            {
+                using var help = Process.Start(new ProcessStartInfo(ingestPath, ["run", "--help"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+                has = help.StandardOutput.ReadToEnd().Contains("--spool-dir", StringComparison.Ordinal);
+                help.WaitForExit();
+                SpoolSupport[ingestPath] = has;
+            }
+
+            return has;
         }
     }
 

@@ -18,6 +18,22 @@ internal static unsafe partial class Sys
     [LibraryImport(Lib)]
     public static partial int gettid();
 
+    /// <summary>setpriority(2)'s <c>which</c> for one process, or on Linux one thread (a tid).</summary>
+    public const int PRIO_PROCESS = 0;
+
+    /// <summary>setpriority(2); Tmds.LibC 0.5 does not declare it.</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int setpriority(int which, uint who, int prio);
+
+    public const int SCHED_OTHER = 0;
+
+    /// <summary>Policy flag: threads and processes this one creates do not inherit a negative nice.</summary>
+    public const int SCHED_RESET_ON_FORK = 0x40000000;
+
+    /// <summary>sched_setscheduler(2); <paramref name="param"/> is a struct sched_param (one int).</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int sched_setscheduler(int pid, int policy, int* param);
+
     /// <summary>poll(2). Declared here because Tmds.LibC 0.5 declares it without SetLastError,
     /// which loses the errno (EINTR) its callers test.</summary>
     [LibraryImport(Lib, SetLastError = true)]

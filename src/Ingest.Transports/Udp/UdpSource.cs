@@ -30,6 +30,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
     private const int Running = 1;
     private const int Released = 2;
 
+    private readonly int _receiveThreadNice;
     private readonly TimeSpan _coalesceDelay;
     private readonly TimeSpan _flushInterval;
     private readonly UdpSocket _socket;
@@ -56,6 +57,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
         options.Validate();
         var endpoint = UdpEndpoint.Parse(options.Endpoint);
         _log = options.Log;
+        _receiveThreadNice = options.ReceiveThreadNice;
         _coalesceDelay = options.CoalesceDelay;
         _flushInterval = options.FlushInterval;
         _socket = UdpSocket.Open(endpoint, options);
@@ -80,7 +82,7 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
         _kingest = options.Format == UdpDatagramFormat.Kingest ? new KingestDatagramParser(Counters) : null;
         _log?.Invoke($"udp {Name}: receive buffer {ReceiveBufferBytes} bytes granted ({options.ReceiveBufferBytes} asked), " +
             $"batch {options.ReceiveBatch} x {options.MaxDatagramSize} bytes, kernel timestamps {(KernelTimestamps ? "on" : "off")}, " +
-            $"drop counts {(_socket.DropCounts ? "on" : "off")}");
+            $"drop counts {(_socket.DropCounts ? "on" : "off")}, receive thread nice {options.ReceiveThreadNice}");
     }
 
     public string Channel => "udp";
@@ -95,6 +97,12 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
 
     /// <summary>SO_RCVBUF the kernel granted (it reports twice the payload room, for its overhead).</summary>
     public int ReceiveBufferBytes => _socket.ReceiveBufferBytes;
+
+    /// <summary>
+    /// The receive thread's nice value once it runs: <see cref="UdpSourceOptions.ReceiveThreadNice"/>,
+    /// or 0 when the kernel refused it (no CAP_SYS_NICE); null before the thread starts.
+    /// </summary>
+    public int? ReceiveThreadNice { get; private set; }
 
     /// <summary>Whether events carry the kernel receive time (SO_TIMESTAMPNS) rather than the read time.</summary>
     public bool KernelTimestamps => _socket.KernelTimestamps;
@@ -203,6 +211,8 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
 
     private void Run(EventWriter writer, CancellationToken cancellationToken)
     {
+        SetReceiveThreadNice();
+
         // Idle, the thread sleeps in poll with no timeout (no periodic wake-up to look at
         // cancellation): cancellation and Dispose wake it through the socket's eventfd.
         using var registration = cancellationToken.UnsafeRegister(static s => ((UdpSocket)s!).Wake(), _socket);
@@ -266,6 +276,26 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
 
         SyncDropCount();
         writer.Flush();
+    }
+
+    private void SetReceiveThreadNice()
+    {
+        if (_receiveThreadNice == 0)
+        {
+            ReceiveThreadNice = 0;
+            return;
+        }
+
+        var errno = ThreadNice.TrySetCurrent(_receiveThreadNice);
+        if (errno == 0)
+        {
+            ReceiveThreadNice = _receiveThreadNice;
+            return;
+        }
+
+        ReceiveThreadNice = 0;
+        _log?.Invoke($"udp {Name}: receive thread stays at nice 0, not {_receiveThreadNice}: {new ErrnoException("setpriority", errno).Message}" +
+            (_receiveThreadNice < 0 ? " (a negative nice needs CAP_SYS_NICE; with busy CPUs the socket buffer overflows sooner)" : string.Empty));
     }
 
     /// <summary>Returns the kernel receive time in Unix nanoseconds (0 when absent) and accounts drops.</summary>

@@ -16,6 +16,9 @@ public sealed class UdpSourceOptions
 
     public const int DefaultReceiveBufferBytes = 8 * 1024 * 1024;
 
+    /// <summary>The receive thread's nice value by default: weighted about 3x a default thread.</summary>
+    public const int DefaultReceiveThreadNice = -5;
+
     /// <summary>"ip:port" to bind, IPv4 or bracketed IPv6 (see <see cref="UdpEndpoint"/>).</summary>
     public string Endpoint { get; set; } = DefaultEndpoint;
 
@@ -57,6 +60,15 @@ public sealed class UdpSourceOptions
     /// </summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>
+    /// Nice value of the receive thread (-20..19; 0 leaves it as the process is). The receive
+    /// thread is the one place where being late loses data: the kernel drops what overflows the
+    /// socket buffer, while everything after it waits in bounded buffers or the spool. Below 0 it
+    /// runs ahead of the daemon's other threads and of other processes when the CPUs are busy;
+    /// that needs CAP_SYS_NICE, and without it the thread stays as it is and the log says so.
+    /// </summary>
+    public int ReceiveThreadNice { get; set; } = DefaultReceiveThreadNice;
+
     /// <summary>Raw datagram events, or the kingest module's datagrams decoded into typed events.</summary>
     public UdpDatagramFormat Format { get; set; } = UdpDatagramFormat.Raw;
 
@@ -89,6 +101,11 @@ public sealed class UdpSourceOptions
         if (FlushInterval < TimeSpan.Zero || FlushInterval > TimeSpan.FromSeconds(1))
         {
             throw new ArgumentOutOfRangeException(nameof(FlushInterval), FlushInterval, "must be in [0, 1 s]");
+        }
+
+        if (ReceiveThreadNice is < -20 or > 19)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ReceiveThreadNice), ReceiveThreadNice, "must be -20..19");
         }
 
         if (StopCheckInterval <= TimeSpan.Zero || StopCheckInterval > TimeSpan.FromSeconds(1))

@@ -159,6 +159,9 @@ public sealed class UdpOptions
     /// <summary>Microseconds to let the kernel queue more datagrams after a short read (0 = off).</summary>
     public int CoalesceMicroseconds { get; set; } = 500;
 
+    /// <summary>Nice value of each receive thread (-20..19, 0 = as the process): see UdpSourceOptions.ReceiveThreadNice.</summary>
+    public int ReceiveThreadNice { get; set; } = Ingest.Transports.Udp.UdpSourceOptions.DefaultReceiveThreadNice;
+
     /// <summary>"Raw" datagram events, or "Kingest": the kernel module's datagrams as typed events.</summary>
     public Ingest.Transports.Udp.UdpDatagramFormat Format { get; set; } = Ingest.Transports.Udp.UdpDatagramFormat.Raw;
 
@@ -174,6 +177,11 @@ public sealed class UdpOptions
         if (CoalesceMicroseconds is < 0 or > 100_000)
         {
             throw new ConfigurationException($"Udp:CoalesceMicroseconds must be between 0 and 100000 (got {CoalesceMicroseconds})");
+        }
+
+        if (ReceiveThreadNice is < -20 or > 19)
+        {
+            throw new ConfigurationException($"Udp:ReceiveThreadNice must be between -20 and 19 (got {ReceiveThreadNice})");
         }
     }
 }

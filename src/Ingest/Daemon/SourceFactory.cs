@@ -30,6 +30,7 @@ public static class SourceFactory
                     MaxDatagramSize = options.Udp.MaxDatagramBytes,
                     ReceiveBufferBytes = options.Udp.ReceiveBufferBytes,
                     CoalesceDelay = TimeSpan.FromMicroseconds(options.Udp.CoalesceMicroseconds),
+                    ReceiveThreadNice = options.Udp.ReceiveThreadNice,
                     Format = options.Udp.Format,
                     Log = line => log.LogInformation("{Line}", line),
                 }));

@@ -107,8 +107,11 @@ public class UdpSourceTests
         await run.WaitAsync(TimeSpan.FromSeconds(10), TestToken);
 
         Assert.Equal(Count, writer.Received);
-        Assert.Equal(Count, source.Counters["batches"].Value);
-        // Before: one hand-over per recvmmsg, 40. Now one per interval (+ the idle one at the end).
+
+        // Nearly every datagram came alone in its recvmmsg (a late wake-up on a busy machine may
+        // find two); hand-overs are still one per interval (+ the idle one at the end), where
+        // one per recvmmsg would be about 40.
+        Assert.InRange(source.Counters["batches"].Value, Count / 2, Count);
         Assert.InRange(writer.Flushes, 2, Math.Min(Count / 2, (int)(sent / interval) + 2));
         Assert.True(writer.LongestHeld < interval + TimeSpan.FromMilliseconds(300), $"an event was held {writer.LongestHeld.TotalMilliseconds:F0} ms");
     }
@@ -347,7 +350,10 @@ public class UdpSourceTests
         Assert.Equal(300, source.Counters["batches"].Value);
         Assert.Equal(300L * Burst * payload.Length, writer.BinaryBytes);
         Assert.Equal(300L * Burst * sender.LocalEndPoint!.ToString()!.Length, writer.TextBytes);
-        Assert.Equal(0, allocated);
+        // Per datagram: any allocation at all is at least 24 bytes, over 200 rounds x 32 datagrams
+        // about 150 KB. Under one byte per datagram leaves room for a one-off allocation of the
+        // runtime's (a few KB seen once in twenty runs), which is not per datagram.
+        Assert.True(allocated < 200L * Burst, $"{allocated} bytes allocated over {200 * Burst} datagrams");
     }
 
     [Fact]
@@ -369,11 +375,64 @@ public class UdpSourceTests
         Assert.Contains(log, l => l.Contains($"receive buffer {source.ReceiveBufferBytes} bytes granted", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(UdpSourceOptions.DefaultReceiveThreadNice)]
+    [InlineData(3)]
+    [InlineData(0)]
+    public async Task The_receive_thread_runs_at_the_nice_value_asked_for_and_no_other_thread_does(int nice)
+    {
+        if (nice < 0 && !Environment.IsPrivilegedProcess)
+        {
+            Assert.Skip("a negative nice needs CAP_SYS_NICE (root)");
+        }
+
+        using var source = new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0", ReceiveThreadNice = nice });
+        using var sender = Sender(source);
+        var writer = new RecordingEventWriter();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestToken);
+        var run = source.RunAsync(writer, stop.Token);
+        sender.Send([1, 2, 3]);
+        await writer.WaitForAsync(_ => true);
+
+        // The thread that read the datagram, found by its name in /proc.
+        var threads = new List<(string Name, int Nice)>();
+        foreach (var task in Directory.GetDirectories("/proc/self/task"))
+        {
+            try
+            {
+                threads.Add((File.ReadAllText(Path.Combine(task, "comm")).Trim(), NiceOf(Path.Combine(task, "stat"))));
+            }
+            catch (IOException)
+            {
+                // The thread ended between the listing and the read.
+            }
+        }
+
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10), TestToken);
+
+        Assert.Equal(nice, source.ReceiveThreadNice);
+        var receive = "udp " + source.Name;
+        Assert.Contains(threads, t => receive.StartsWith(t.Name, StringComparison.Ordinal) && t.Nice == nice);
+        if (nice < 0)
+        {
+            Assert.DoesNotContain(threads, t => !receive.StartsWith(t.Name, StringComparison.Ordinal) && t.Nice < 0);
+        }
+
+        static int NiceOf(string statPath)
+        {
+            var stat = File.ReadAllText(statPath);
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
     [Fact]
     public void Bad_options_fail_at_construction()
     {
         Assert.Throws<FormatException>(() => new UdpSource(new UdpSourceOptions { Endpoint = "nowhere" }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0", MaxDatagramSize = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0", ReceiveThreadNice = -21 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0", ReceiveThreadNice = 20 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new UdpSource(new UdpSourceOptions { Endpoint = "127.0.0.1:0", ReceiveBatch = 2000 }));
     }
 
