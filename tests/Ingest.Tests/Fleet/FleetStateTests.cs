@@ -138,16 +138,18 @@ public class FleetStateTests
             state.Apply(r);
         }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var round = 0; round < 10; round++)
-        {
-            foreach (var r in records)
+        var allocated = Ingest.Testing.SteadyAllocation.Bytes(
+            () =>
             {
-                state.Apply(r);
-            }
-        }
+                foreach (var r in records)
+                {
+                    state.Apply(r);
+                }
+            },
+            repetitions: 3,
+            warmUp: 1);
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, allocated);
         Assert.Equal(1100, state.Heartbeats);
     }
 

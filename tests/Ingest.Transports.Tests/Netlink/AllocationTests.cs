@@ -50,15 +50,5 @@ public sealed class AllocationTests
     }
 
     /// <summary>Bytes allocated by 1000 calls after a warm-up call (JIT, caches).</summary>
-    private static long AllocatedBytes(Action action)
-    {
-        action();
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 999; i++)
-        {
-            action();
-        }
-
-        return GC.GetAllocatedBytesForCurrentThread() - before;
-    }
+    private static long AllocatedBytes(Action action) => SteadyAllocation.Bytes(action, repetitions: 333);
 }
