@@ -31,7 +31,7 @@ FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble AS runtime
 COPY --from=build /out /opt/ingest
 # Runs as uid 0 because it opens /dev/kingest, writes allow-listed sysctls under the host's
 # /proc/sys (bind-mounted at /host/proc/sys) and forces netlink receive buffers; the capability
-# set is cut down at run time (compose: cap_drop ALL, cap_add NET_ADMIN).
+# set is cut down at run time (compose: cap_drop ALL, cap_add NET_ADMIN and SYS_NICE).
 ENV INGEST_RUNTIMEDIRECTORY=/run/ingest \
     INGEST_COMMANDS__SYSCTLROOT=/host/proc/sys \
     INGEST_COMMANDS__STATEDIRECTORY=/var/lib/ingest
