@@ -286,15 +286,14 @@ public sealed unsafe class UdpSource : IEventSource, IDisposable
             return;
         }
 
-        var errno = ThreadNice.TrySetCurrent(_receiveThreadNice);
-        if (errno == 0)
+        if (ThreadNice.TrySetCurrent(_receiveThreadNice) is not { } refused)
         {
             ReceiveThreadNice = _receiveThreadNice;
             return;
         }
 
         ReceiveThreadNice = 0;
-        _log?.Invoke($"udp {Name}: receive thread stays at nice 0, not {_receiveThreadNice}: {new ErrnoException("setpriority", errno).Message}" +
+        _log?.Invoke($"udp {Name}: receive thread stays at nice 0, not {_receiveThreadNice}: {refused.Message}" +
             (_receiveThreadNice < 0 ? " (a negative nice needs CAP_SYS_NICE; with busy CPUs the socket buffer overflows sooner)" : string.Empty));
     }
 

@@ -1,4 +1,5 @@
 using Ingest.Transports.Events;
+using Ingest.Transports.Tests.Support;
 
 namespace Ingest.Transports.Tests.Events;
 
@@ -13,30 +14,30 @@ public class ThreadNiceTests
             Assert.Skip("a negative nice needs CAP_SYS_NICE (root)");
         }
 
-        var (errno, nice, child) = OnNewThread(() =>
+        var (refused, nice, child) = OnNewThread(() =>
         {
-            var errno = ThreadNice.TrySetCurrent(-5);
-            var nice = ThreadNice.Current();
+            var refused = ThreadNice.TrySetCurrent(-5);
+            var nice = ThreadStat.CurrentNice();
 
             // .NET adds thread-pool workers on whichever thread queues work: one created here
             // must not inherit the boost.
-            var child = OnNewThread(ThreadNice.Current);
-            return (errno, nice, child);
+            var child = OnNewThread(ThreadStat.CurrentNice);
+            return (refused, nice, child);
         });
-        int sibling = OnNewThread(ThreadNice.Current);
+        int sibling = OnNewThread(ThreadStat.CurrentNice);
 
-        Assert.Equal(0, errno);
+        Assert.Null(refused);
         Assert.Equal(-5, nice);
         Assert.Equal(0, child);
         Assert.Equal(0, sibling);
-        Assert.Equal(0, ThreadNice.Current());
+        Assert.Equal(0, ThreadStat.CurrentNice());
     }
 
     [Fact]
     public void A_lower_priority_needs_no_privilege()
     {
-        var (errno, nice) = OnNewThread(() => (ThreadNice.TrySetCurrent(4), ThreadNice.Current()));
-        Assert.Equal(0, errno);
+        var (refused, nice) = OnNewThread(() => (ThreadNice.TrySetCurrent(4), ThreadStat.CurrentNice()));
+        Assert.Null(refused);
         Assert.Equal(4, nice);
     }
 

@@ -401,7 +401,7 @@ public class UdpSourceTests
         {
             try
             {
-                threads.Add((File.ReadAllText(Path.Combine(task, "comm")).Trim(), NiceOf(Path.Combine(task, "stat"))));
+                threads.Add((File.ReadAllText(Path.Combine(task, "comm")).Trim(), Support.ThreadStat.Nice(Path.Combine(task, "stat"))));
             }
             catch (IOException)
             {
@@ -418,12 +418,6 @@ public class UdpSourceTests
         if (nice < 0)
         {
             Assert.DoesNotContain(threads, t => !receive.StartsWith(t.Name, StringComparison.Ordinal) && t.Nice < 0);
-        }
-
-        static int NiceOf(string statPath)
-        {
-            var stat = File.ReadAllText(statPath);
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture);
         }
     }
 
