@@ -127,6 +127,36 @@ public sealed class KafkaRecordSink : IDisposable
         }
     }
 
+    /// <summary>
+    /// How long until <see cref="HasOverdue"/> turns true unless reports come first (zero when it
+    /// is already); <see cref="Timeout.InfiniteTimeSpan"/> when nothing outstanding can, or
+    /// without <see cref="KafkaProducerOptions.OrderedTimeouts"/>. Same thread rule as <see cref="HasOverdue"/>.
+    /// </summary>
+    public TimeSpan UntilOverdue
+    {
+        get
+        {
+            if (_outstanding is null)
+            {
+                return Timeout.InfiniteTimeSpan;
+            }
+
+            while (_outstanding.TryPeek(out var head))
+            {
+                if (Volatile.Read(ref head.Context.Ticket) != head.Ticket)
+                {
+                    _outstanding.TryDequeue(out _);
+                    continue;
+                }
+
+                var left = head.Context.StartTimestamp + _timeoutTicks - Stopwatch.GetTimestamp();
+                return TimeSpan.FromSeconds(Math.Max(0, left) / (double)Stopwatch.Frequency);
+            }
+
+            return Timeout.InfiniteTimeSpan;
+        }
+    }
+
     /// <summary>The <c>message.timeout.ms</c> a configuration sets (its alias included), or librdkafka's default of 300000.</summary>
     public static long EffectiveMessageTimeoutMs(IReadOnlyDictionary<string, string> config)
     {
@@ -318,14 +348,19 @@ public sealed class KafkaRecordSink : IDisposable
             return;
         }
 
-        int remaining = _producer.Flush(_closeTimeout);
+        _producer.Flush(_closeTimeout);
+        StopPolling();
+
+        // What is still in flight once no report can come any more. Not Flush's return value:
+        // that is rd_kafka_outq_len, which also counts events waiting to be polled (a down
+        // broker's errors), so it counted records abandoned that were never produced.
+        long remaining = Counters.InFlight;
         if (remaining > 0)
         {
             Counters.OnAbandoned(remaining);
             _log?.Invoke($"kafka sink closed with {remaining} records undelivered after {_closeTimeout}");
         }
 
-        StopPolling();
         _producer.Dispose();
         Interlocked.Exchange(ref _spaceFreed, null)?.TrySetResult();
     }

@@ -48,3 +48,15 @@ public interface IAcknowledgingSource : IEventSource
     /// </summary>
     int Generation { get; }
 }
+
+/// <summary>
+/// A source that writes one burst per tick of an <see cref="AlignedTimer"/> (a /proc scrape, the
+/// heartbeat) and flushes it whole. Nothing more comes until the next tick, so its batches close
+/// as soon as a flush arrives instead of lingering for events that cannot come: a linger timer
+/// per tick would be a wake-up of the idle daemon for nothing.
+/// </summary>
+public interface IPeriodicSource : IEventSource
+{
+    /// <summary>The time between bursts.</summary>
+    TimeSpan Interval { get; }
+}

@@ -3,15 +3,17 @@ using Ingest.Transports.Events;
 namespace Ingest.Transports.Proc;
 
 /// <summary>
-/// Scrapes one /proc file every interval (the first scrape at start) and writes one event per
-/// scrape through the file's parser. Runs on the thread pool: a /proc read does not block long.
+/// Scrapes one /proc file every interval (the first scrape at start, then on the boundaries of an
+/// <see cref="AlignedTimer"/>, so all files with one interval are read in one wake-up) and writes
+/// one event per scrape through the file's parser. Runs on the thread pool: a /proc read does not
+/// block long.
 /// </summary>
 /// <remarks>
 /// Never fatal: a missing file counts "missing", an unreadable one "read_error", one past the
 /// size limit "too_large", text the parser rejects "parse_error"; each is logged when the
 /// condition starts (not every interval) and scraping goes on. "scrapes" counts every attempt.
 /// </remarks>
-public sealed class ProcFileSource : IEventSource
+public sealed class ProcFileSource : IPeriodicSource
 {
     private const int InitialBufferSize = 16 * 1024;
 
@@ -51,6 +53,8 @@ public sealed class ProcFileSource : IEventSource
 
     public CounterSet Counters { get; } = new();
 
+    public TimeSpan Interval => _interval;
+
     public IProcParser Parser => _parser;
 
     /// <summary>One source per file of <paramref name="options"/> (the defaults when it names none).</summary>
@@ -73,7 +77,7 @@ public sealed class ProcFileSource : IEventSource
         await Task.Yield();
         try
         {
-            using var timer = new PeriodicTimer(_interval);
+            var timer = new AlignedTimer(_interval);
             do
             {
                 if (Scrape(writer))

@@ -36,6 +36,12 @@ public sealed class IngestDaemon
         _stdout = stdout;
     }
 
+    private static readonly TimeSpan TickSnapshotAge = TimeSpan.FromMilliseconds(100);
+
+    private readonly Lock _tickGate = new();
+    private StatsSnapshot? _tickSnapshot;
+    private long _tickSnapshotAt;
+
     /// <summary>Optional: extra sources a host adds (tests, the guest scenario).</summary>
     public List<IEventSource> ExtraSources { get; } = [];
 
@@ -149,7 +155,7 @@ public sealed class IngestDaemon
         Snapshot = () => Capture(graph, publisher, bootstrap, metrics);
         if (heartbeat is not null)
         {
-            heartbeat.Stats = Snapshot;
+            heartbeat.Stats = TickSnapshot;
             if (graph.Spool is { } spooled)
             {
                 heartbeat.Spool = () => spooled.Snapshot() is { } s ? new SpoolBacklog(s.Records, s.Bytes) : null;
@@ -275,11 +281,12 @@ public sealed class IngestDaemon
     private async Task<int> WaitAsync(PipelineGraph graph, Task? commands, CancellationToken stopping)
     {
         var commandsFaulted = commands?.ContinueWith(static t => { }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default) ?? Task.Delay(Timeout.Infinite, stopping);
-        var interval = _options.Stats.IntervalSeconds > 0 ? TimeSpan.FromSeconds(_options.Stats.IntervalSeconds) : Timeout.InfiniteTimeSpan;
+        // Aligned: the stats line shares its wake-up with the heartbeat and the /proc scrapes.
+        var timer = _options.Stats.IntervalSeconds > 0 ? new AlignedTimer(TimeSpan.FromSeconds(_options.Stats.IntervalSeconds)) : null;
         var stopped = Task.Delay(Timeout.Infinite, stopping);
         while (true)
         {
-            var tick = Task.Delay(interval, stopping);
+            var tick = timer is null ? stopped : timer.WaitForNextTickAsync(stopping).AsTask();
             var done = await Task.WhenAny(stopped, graph.Faulted, commandsFaulted, tick).ConfigureAwait(false);
             if (done == commandsFaulted && commands is { IsFaulted: true })
             {
@@ -298,8 +305,27 @@ public sealed class IngestDaemon
                 return 0;
             }
 
-            await _stdout.WriteLineAsync(StatsFormatter.Line(Snapshot!())).ConfigureAwait(false);
+            await _stdout.WriteLineAsync(StatsFormatter.Line(TickSnapshot())).ConfigureAwait(false);
             await _stdout.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The figures for a periodic reader, the heartbeat or the stats line: they tick together
+    /// (<see cref="AlignedTimer"/>), so a capture less than <see cref="TickSnapshotAge"/> old
+    /// serves the second one instead of reading everything again. `ingest stats` always captures anew.
+    /// </summary>
+    private StatsSnapshot TickSnapshot()
+    {
+        lock (_tickGate)
+        {
+            if (_tickSnapshot is null || Stopwatch.GetElapsedTime(_tickSnapshotAt) > TickSnapshotAge)
+            {
+                _tickSnapshot = Snapshot!();
+                _tickSnapshotAt = Stopwatch.GetTimestamp();
+            }
+
+            return _tickSnapshot;
         }
     }
 

@@ -11,7 +11,7 @@ namespace Ingest.Heartbeat;
 /// figures; it is not a kernel transport, but it goes through the same pipeline, so heartbeats are
 /// batched, encoded, counted and dropped like any other event.
 /// </summary>
-public sealed class HeartbeatSource : IEventSource
+public sealed class HeartbeatSource : IPeriodicSource
 {
     public const string ChannelName = "ingest";
     public const string SourceName = "heartbeat";
@@ -37,6 +37,8 @@ public sealed class HeartbeatSource : IEventSource
 
     public CounterSet Counters { get; } = new();
 
+    public TimeSpan Interval => _interval;
+
     /// <summary>The daemon's figures; set before the pipeline starts. Null = no channels reported.</summary>
     public Func<StatsSnapshot>? Stats { get; set; }
 
@@ -55,7 +57,8 @@ public sealed class HeartbeatSource : IEventSource
     public async Task RunAsync(EventWriter writer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        using var timer = new PeriodicTimer(_interval, _time);
+        // Aligned, so the heartbeat shares its wake-up with the /proc scrapes and the stats line.
+        var timer = new AlignedTimer(_interval, _time);
         try
         {
             do

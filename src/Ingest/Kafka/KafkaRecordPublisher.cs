@@ -45,6 +45,8 @@ internal sealed class KafkaRecordPublisher : IRecordPublisher, IDeliveryHandler,
 
     public bool HasOverdue => _sink.HasOverdue;
 
+    public TimeSpan? UntilOverdue => _sink.UntilOverdue;
+
     public void Abandon() => _sink.Abandon();
 
     /// <summary>Waits up to <paramref name="timeout"/>, then purges: every record has its outcome when this returns.</summary>

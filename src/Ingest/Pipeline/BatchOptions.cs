@@ -13,6 +13,9 @@ public sealed class BatchOptions
     /// <summary>Bytes a source buffers before it hands a chunk to its edge.</summary>
     public int ChunkBytes { get; set; } = 64 * 1024;
 
+    /// <summary>These limits with no linger: for a source whose flushes are whole bursts (<see cref="Ingest.Transports.Events.IPeriodicSource"/>).</summary>
+    internal BatchOptions WithoutLinger() => new() { MaxEvents = MaxEvents, MaxBytes = MaxBytes, LingerMs = 0, ChunkBytes = ChunkBytes };
+
     public void Validate()
     {
         if (MaxEvents < 1)

@@ -31,6 +31,13 @@ public interface IRecordPublisher
     bool HasOverdue { get; }
 
     /// <summary>
+    /// How long until the oldest unacknowledged record turns overdue (<see cref="HasOverdue"/>):
+    /// <see cref="Timeout.InfiniteTimeSpan"/> when none can (nothing outstanding, or a producer
+    /// that times records out itself); null when the publisher cannot tell, and the caller polls.
+    /// </summary>
+    TimeSpan? UntilOverdue => null;
+
+    /// <summary>
     /// Ends every accepted, unacknowledged record now, all together: each is reported soon after
     /// as a retriable failure (the spool then takes it), and none produced before this call can be
     /// acknowledged after it.

@@ -55,16 +55,25 @@ public sealed class PipelineGraph : IAsyncDisposable
             // buffer (the ring) does the dropping and counting.
             var whenFull = acknowledger is null ? edgeOptions.WhenFull : WhenFull.Block;
             var sinkWhenFull = acknowledger is null ? options.SinkEdge.WhenFull : WhenFull.Block;
+            var periodic = source is IPeriodicSource;
             var edge = Channel.CreateBounded<EventChunk>(new BoundedChannelOptions(edgeOptions.Capacity)
             {
                 SingleReader = true,
                 SingleWriter = true,
                 FullMode = BoundedChannelFullMode.Wait,
+
+                // A periodic source's flush runs its batcher right there, on the pool thread that
+                // already runs the tick, instead of handing it to another one to wake up.
+                AllowSynchronousContinuations = periodic,
             });
             stats.QueueDepth = () => edge.Reader.Count;
             var writer = new ChunkEventWriter(edge.Writer, whenFull, stats, options.Batch.ChunkBytes, _abort.Token, acknowledger);
             var envelope = new RecordEnvelope(hostId, source.Channel, source.Name);
-            var batcher = new Batcher(edge.Reader, _sinkEdge.Writer, sinkWhenFull, options.Batch, envelope, options.TopicFor(source.Channel), stats);
+
+            // A periodic source flushes each burst whole and nothing follows until its next tick:
+            // a linger would only arm a timer, one more wake-up of an idle daemon per tick.
+            var batch = periodic ? options.Batch.WithoutLinger() : options.Batch;
+            var batcher = new Batcher(edge.Reader, _sinkEdge.Writer, sinkWhenFull, batch, envelope, options.TopicFor(source.Channel), stats);
             _chains.Add(new Chain(source, stats, edge, writer, batcher));
         }
     }

@@ -52,6 +52,11 @@ internal sealed class SpoolingSender : IRecordListener
     private readonly long _firstSegmentOfRun;
     private readonly ILogger _logger;
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    // WaitAsync's pending waits, kept from one call to the next (see there).
+    private Task<bool>? _woken;
+    private Task<bool>? _inputReady;
+    private Task? _aborted;
     private readonly ConcurrentQueue<OutgoingRecord> _failures = new();
     private readonly Lock _windowGate = new();
     private readonly LinkedList<Entry> _window = new();
@@ -674,34 +679,42 @@ internal sealed class SpoolingSender : IRecordListener
     /// queued failure (<see cref="_wake"/>), or the abort. A timer runs only while work is pending
     /// (<see cref="NextTimer"/>); an idle sender has none, so it costs no wake-ups.
     /// </summary>
+    /// <remarks>
+    /// No channel wait here takes a cancellation token: a wait cancelled by its token ends by
+    /// throwing an <see cref="OperationCanceledException"/> inside the runtime (the loser of the
+    /// race was cancelled on every return), and this loop wakes on every burst of records and
+    /// reports; under NativeAOT a throw per wake-up was the most expensive thing an idle daemon
+    /// did. Instead the channel waits stay pending from one call to the next and are replaced
+    /// only once they complete, the abort is a task of its own, and the timer is a delay whose
+    /// cancellation completes it without a throw.
+    /// </remarks>
     private async Task WaitAsync(bool inputDone, CancellationToken abort)
     {
-        var timer = NextTimer();
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(abort);
-        if (timer != Timeout.InfiniteTimeSpan)
+        _aborted ??= Task.Delay(Timeout.Infinite, abort);
+        if (_woken is null || _woken.IsCompleted)
         {
-            wait.CancelAfter(timer);
+            _woken = _wake.Reader.WaitToReadAsync().AsTask();
         }
 
-        try
+        var waitForInput = !inputDone && _heldAcknowledged is null && !_draining && _failures.IsEmpty;
+        if (waitForInput && (_inputReady is null || _inputReady.IsCompleted))
         {
-            if (inputDone || _heldAcknowledged is not null || _draining || !_failures.IsEmpty)
-            {
-                await _wake.Reader.WaitToReadAsync(wait.Token).ConfigureAwait(false);
-            }
-            else
-            {
-                await Task.WhenAny(_input.WaitToReadAsync(wait.Token).AsTask(), _wake.Reader.WaitToReadAsync(wait.Token).AsTask()).ConfigureAwait(false);
-            }
+            _inputReady = _input.WaitToReadAsync().AsTask();
         }
-        catch (OperationCanceledException)
+
+        var timer = NextTimer();
+        if (timer == Timeout.InfiniteTimeSpan)
         {
+            await (waitForInput ? Task.WhenAny(_woken, _inputReady!, _aborted) : Task.WhenAny(_woken, _aborted)).ConfigureAwait(false);
+            return;
         }
-        finally
-        {
-            // Unregisters the waiter that lost the race: with no timer it would otherwise stay queued on its channel.
-            wait.Cancel();
-        }
+
+        using var stopTimer = new CancellationTokenSource();
+        var elapsed = Task.Delay(timer, stopTimer.Token);
+        await (waitForInput ? Task.WhenAny(_woken, _inputReady!, _aborted, elapsed) : Task.WhenAny(_woken, _aborted, elapsed)).ConfigureAwait(false);
+
+        // Takes the timer out of the timer queue; the delay ends cancelled, which throws nothing.
+        stopTimer.Cancel();
     }
 
     /// <summary>How long the loop may sleep with no wake-up: infinite when nothing is pending.</summary>
@@ -725,10 +738,32 @@ internal sealed class SpoolingSender : IRecordListener
         // Records outstanding: reports wake the loop, the timer is for the ordered timeout (HasOverdue).
         if (replayable || _publisher.InFlight > 0 || Volatile.Read(ref _directInFlight) > 0 || !_failures.IsEmpty || WindowCount() > 0 || Volatile.Read(ref _replayFailed) != 0)
         {
+            // Only records in flight, from a publisher that knows when the oldest turns overdue:
+            // nothing but that moment needs a timer. A 50 ms timer after every burst cost an idle
+            // daemon two wake-ups per burst even when a report came first and cancelled it: .NET
+            // wakes its timer thread, and a pool thread, at the time a cancelled timer was due.
+            if (!replayable && _failures.IsEmpty && WindowCount() == 0 && Volatile.Read(ref _replayFailed) == 0 && _publisher.UntilOverdue is { } untilOverdue)
+            {
+                var chores = ChoresDue();
+                if (untilOverdue == Timeout.InfiniteTimeSpan)
+                {
+                    return chores;
+                }
+
+                var overdue = untilOverdue < OutstandingInterval ? OutstandingInterval : untilOverdue;
+                return chores != Timeout.InfiniteTimeSpan && chores < overdue ? chores : overdue;
+            }
+
             return OutstandingInterval;
         }
 
         // Nothing outstanding: only the once-a-second chores, while they have something to do.
+        return ChoresDue();
+    }
+
+    /// <summary>When the once-a-second chores (replay rate, log fsync and position) are next due; infinite while they have nothing to do.</summary>
+    private TimeSpan ChoresDue()
+    {
         if (Volatile.Read(ref _replayRate) != 0 || Volatile.Read(ref _replayedEvents) != _rateEvents || _log.NeedsFlush)
         {
             var due = TimeSpan.FromSeconds(1) - Stopwatch.GetElapsedTime(_rateAt);

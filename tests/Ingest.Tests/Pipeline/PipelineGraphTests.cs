@@ -119,6 +119,28 @@ public class PipelineGraphTests
     }
 
     [Fact]
+    public async Task A_periodic_source_s_batch_closes_on_its_flush_while_another_source_s_lingers()
+    {
+        // Each flush of a periodic source is a whole tick's burst: waiting for more only arms a timer.
+        var periodic = new PeriodicScriptedSource();
+        var other = new ScriptedSource();
+        var publisher = new FakePublisher();
+        await using var graph = new PipelineGraph(Options(lingerMs: 60_000), "h", [periodic, other], publisher, NullLogger.Instance);
+        graph.Start();
+        other.Emit(2);
+        periodic.Emit(3);
+        periodic.Emit(4);
+        await Until(() => publisher.Snapshot().Count >= 1, "the periodic source's record");
+        await Task.Delay(300, TestContext.Current.CancellationToken);
+
+        // Neither burst waited for the other; the other source's batch is still open (60 s linger).
+        Assert.All(publisher.Snapshot(), r => Assert.Equal("periodic", RecordDecoder.Decode(r.Value).Source));
+        Assert.Equal(7, publisher.Snapshot().Sum(r => r.Count));
+        await graph.StopAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(2, publisher.Snapshot().Where(r => RecordDecoder.Decode(r.Value).Source == "scripted").Sum(r => r.Count));
+    }
+
+    [Fact]
     public async Task Drop_newest_counts_every_lost_event_and_leaves_a_gap_in_seq()
     {
         var source = new ScriptedSource();

@@ -55,6 +55,12 @@ internal class ScriptedSource(string channel = "test", string name = "scripted")
     }
 }
 
+/// <summary>A scripted source that says it is periodic (<see cref="IPeriodicSource"/>), as the /proc scrapes and the heartbeat are.</summary>
+internal sealed class PeriodicScriptedSource() : ScriptedSource("test", "periodic"), IPeriodicSource
+{
+    public TimeSpan Interval => TimeSpan.FromSeconds(10);
+}
+
 internal sealed class AcknowledgingScriptedSource : ScriptedSource, IAcknowledgingSource
 {
     private int _rewindRequests;

@@ -60,6 +60,36 @@ public sealed class SpoolingSenderWakeTests : IDisposable
     }
 
     [Fact]
+    public async Task With_records_outstanding_a_publisher_that_knows_when_they_turn_overdue_lets_the_sender_sleep_until_then()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var edge = Channel.CreateUnbounded<OutgoingRecord>();
+        var publisher = new HeldPublisher { Overdue = TimeSpan.FromMinutes(5) };
+        using var log = SegmentLog.Open(_dir, 1 << 20, 64 << 10);
+        var stats = new SourceStats("udp", "test", new CounterSet());
+        var sender = new SpoolingSender(edge.Reader, publisher, log, new SpoolOptions(), (_, _) => stats, new SourceStats("spool", "recovered", new CounterSet()), NullLogger.Instance);
+        var run = sender.RunAsync(CancellationToken.None);
+
+        // Outstanding, and minutes from overdue: the report will wake the loop, so no timer polls.
+        edge.Writer.TryWrite(Record(stats, 1));
+        await WaitUntilAsync(() => publisher.Held.Count == 1, ct);
+        await Task.Delay(200, ct);
+        Assert.InRange(await PassesDuringAsync(publisher, TimeSpan.FromSeconds(1.5), ct), 0, 1);
+
+        // Once the oldest is (nearly) overdue, the check runs on the short timer again. A new
+        // record wakes the loop, which reads the shorter time.
+        publisher.Overdue = TimeSpan.Zero;
+        edge.Writer.TryWrite(Record(stats, 1));
+        await WaitUntilAsync(() => publisher.Held.Count == 2, ct);
+        Assert.InRange(await PassesDuringAsync(publisher, TimeSpan.FromSeconds(0.5), ct), 3, 100);
+
+        publisher.AckAll();
+        await WaitUntilAsync(() => stats.Delivered == 2, ct);
+        edge.Writer.Complete();
+        await run.WaitAsync(TimeSpan.FromSeconds(10), ct);
+    }
+
+    [Fact]
     public async Task A_retriable_failure_wakes_the_sender_which_spools_replays_after_the_backoff_and_goes_back_to_sleep()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -176,6 +206,11 @@ public sealed class SpoolingSenderWakeTests : IDisposable
         private int _overdueChecks;
 
         public ConcurrentQueue<OutgoingRecord> Held { get; } = new();
+
+        /// <summary>What <see cref="UntilOverdue"/> answers; null (the default) = cannot tell, the sender polls.</summary>
+        public TimeSpan? Overdue { get; set; }
+
+        public TimeSpan? UntilOverdue => Held.IsEmpty ? Timeout.InfiniteTimeSpan : Overdue;
 
         public int OverdueChecks => Volatile.Read(ref _overdueChecks);
 
