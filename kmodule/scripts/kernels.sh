@@ -40,8 +40,13 @@ resolve() {
 		;;
 	6.12)
 		apt_lists
-		v=$(apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' 2>/dev/null |
-			awk '{print $1}' | sed 's/^linux-headers-//' | sort -V | tail -n1)
+		# The newest with both its image and its headers: the mirror publishes them apart,
+		# and for a while one can be there without the other (6.12.118: headers, no image).
+		v=$(comm -12 \
+			<(apt-cache search --names-only '^linux-headers-6\.12\.[0-9]+\+deb12-amd64$' 2>/dev/null |
+				awk '{print $1}' | sed 's/^linux-headers-//' | sort) \
+			<(apt-cache search --names-only '^linux-image-6\.12\.[0-9]+\+deb12-amd64$' 2>/dev/null |
+				awk '{print $1}' | sed 's/^linux-image-//' | sort) | sort -V | tail -n1)
 		;;
 	*) v=$k ;;
 	esac
