@@ -103,58 +103,34 @@ public sealed class KafkaRecordSink : IDisposable
     /// reported was accepted more than <see cref="DeliveryTimeout"/> ago. Always false otherwise.
     /// Call it from one thread at a time (the owner's loop).
     /// </summary>
-    public bool HasOverdue
-    {
-        get
-        {
-            if (_outstanding is null)
-            {
-                return false;
-            }
-
-            while (_outstanding.TryPeek(out var head))
-            {
-                if (Volatile.Read(ref head.Context.Ticket) != head.Ticket)
-                {
-                    _outstanding.TryDequeue(out _);
-                    continue;
-                }
-
-                return Stopwatch.GetTimestamp() - head.Context.StartTimestamp > _timeoutTicks;
-            }
-
-            return false;
-        }
-    }
+    public bool HasOverdue => TryPeekOldest(out var started) && Stopwatch.GetTimestamp() - started > _timeoutTicks;
 
     /// <summary>
     /// How long until <see cref="HasOverdue"/> turns true unless reports come first (zero when it
     /// is already); <see cref="Timeout.InfiniteTimeSpan"/> when nothing outstanding can, or
     /// without <see cref="KafkaProducerOptions.OrderedTimeouts"/>. Same thread rule as <see cref="HasOverdue"/>.
     /// </summary>
-    public TimeSpan UntilOverdue
+    public TimeSpan UntilOverdue => TryPeekOldest(out var started)
+        ? TimeSpan.FromSeconds(Math.Max(0, started + _timeoutTicks - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency)
+        : Timeout.InfiniteTimeSpan;
+
+    /// <summary>The start of the oldest record not yet reported, with <see cref="KafkaProducerOptions.OrderedTimeouts"/>; entries already reported are dropped on the way.</summary>
+    private bool TryPeekOldest(out long startTimestamp)
     {
-        get
+        while (_outstanding is not null && _outstanding.TryPeek(out var head))
         {
-            if (_outstanding is null)
+            if (Volatile.Read(ref head.Context.Ticket) != head.Ticket)
             {
-                return Timeout.InfiniteTimeSpan;
+                _outstanding.TryDequeue(out _);
+                continue;
             }
 
-            while (_outstanding.TryPeek(out var head))
-            {
-                if (Volatile.Read(ref head.Context.Ticket) != head.Ticket)
-                {
-                    _outstanding.TryDequeue(out _);
-                    continue;
-                }
-
-                var left = head.Context.StartTimestamp + _timeoutTicks - Stopwatch.GetTimestamp();
-                return TimeSpan.FromSeconds(Math.Max(0, left) / (double)Stopwatch.Frequency);
-            }
-
-            return Timeout.InfiniteTimeSpan;
+            startTimestamp = head.Context.StartTimestamp;
+            return true;
         }
+
+        startTimestamp = 0;
+        return false;
     }
 
     /// <summary>The <c>message.timeout.ms</c> a configuration sets (its alias included), or librdkafka's default of 300000.</summary>

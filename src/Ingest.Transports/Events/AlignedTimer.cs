@@ -33,8 +33,6 @@ public sealed class AlignedTimer
         _period = Math.Max(1, (long)(period.TotalSeconds * _time.TimestampFrequency));
     }
 
-    public TimeSpan Period => TimeSpan.FromSeconds((double)_period / _time.TimestampFrequency);
-
     /// <summary>
     /// Waits for the next boundary after now (and after the one last returned); true then. Throws
     /// <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled.

@@ -55,8 +55,4 @@ public interface IAcknowledgingSource : IEventSource
 /// as soon as a flush arrives instead of lingering for events that cannot come: a linger timer
 /// per tick would be a wake-up of the idle daemon for nothing.
 /// </summary>
-public interface IPeriodicSource : IEventSource
-{
-    /// <summary>The time between bursts.</summary>
-    TimeSpan Interval { get; }
-}
+public interface IPeriodicSource : IEventSource;

@@ -53,8 +53,6 @@ public sealed class ProcFileSource : IPeriodicSource
 
     public CounterSet Counters { get; } = new();
 
-    public TimeSpan Interval => _interval;
-
     public IProcParser Parser => _parser;
 
     /// <summary>One source per file of <paramref name="options"/> (the defaults when it names none).</summary>

@@ -37,8 +37,6 @@ public sealed class HeartbeatSource : IPeriodicSource
 
     public CounterSet Counters { get; } = new();
 
-    public TimeSpan Interval => _interval;
-
     /// <summary>The daemon's figures; set before the pipeline starts. Null = no channels reported.</summary>
     public Func<StatsSnapshot>? Stats { get; set; }
 

@@ -56,10 +56,7 @@ internal class ScriptedSource(string channel = "test", string name = "scripted")
 }
 
 /// <summary>A scripted source that says it is periodic (<see cref="IPeriodicSource"/>), as the /proc scrapes and the heartbeat are.</summary>
-internal sealed class PeriodicScriptedSource() : ScriptedSource("test", "periodic"), IPeriodicSource
-{
-    public TimeSpan Interval => TimeSpan.FromSeconds(10);
-}
+internal sealed class PeriodicScriptedSource() : ScriptedSource("test", "periodic"), IPeriodicSource;
 
 internal sealed class AcknowledgingScriptedSource : ScriptedSource, IAcknowledgingSource
 {
