@@ -702,18 +702,11 @@ internal sealed class SpoolingSender : IRecordListener
             _inputReady = _input.WaitToReadAsync().AsTask();
         }
 
-        var timer = NextTimer();
-        if (timer == Timeout.InfiniteTimeSpan)
-        {
-            await (waitForInput ? Task.WhenAny(_woken, _inputReady!, _aborted) : Task.WhenAny(_woken, _aborted)).ConfigureAwait(false);
-            return;
-        }
-
+        // An infinite delay arms no timer. Cancelling takes a finite one out of the timer queue;
+        // the delay then ends cancelled, which throws nothing.
         using var stopTimer = new CancellationTokenSource();
-        var elapsed = Task.Delay(timer, stopTimer.Token);
+        var elapsed = Task.Delay(NextTimer(), stopTimer.Token);
         await (waitForInput ? Task.WhenAny(_woken, _inputReady!, _aborted, elapsed) : Task.WhenAny(_woken, _aborted, elapsed)).ConfigureAwait(false);
-
-        // Takes the timer out of the timer queue; the delay ends cancelled, which throws nothing.
         stopTimer.Cancel();
     }
 
