@@ -56,7 +56,7 @@ public sealed class PipelineGraph : IAsyncDisposable
             var whenFull = acknowledger is null ? edgeOptions.WhenFull : WhenFull.Block;
             var sinkWhenFull = acknowledger is null ? options.SinkEdge.WhenFull : WhenFull.Block;
             var periodic = source is IPeriodicSource;
-            var edge = Channel.CreateBounded<EventChunk>(new BoundedChannelOptions(edgeOptions.Capacity)
+            var edge = Channel.CreateBounded<EventChunk>(new BoundedChannelOptions(options.EdgeCapacityFor(source.Channel, acknowledger is not null))
             {
                 SingleReader = true,
                 SingleWriter = true,
