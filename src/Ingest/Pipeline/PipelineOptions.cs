@@ -39,9 +39,9 @@ public sealed class PipelineOptions
     /// its own in <see cref="ChannelEdges"/> still applies as written.
     /// </summary>
     public int EdgeCapacityFor(string channel, bool acknowledging) =>
-        ChannelEdges.TryGetValue(channel, out var edge) ? edge.Capacity
-        : acknowledging ? Math.Min(SourceEdge.Capacity, AcknowledgedEdgeCapacity)
-        : SourceEdge.Capacity;
+        acknowledging && !ChannelEdges.ContainsKey(channel)
+            ? Math.Min(SourceEdge.Capacity, AcknowledgedEdgeCapacity)
+            : EdgeFor(channel).Capacity;
 
     public string TopicFor(string channel) => Topics.TryGetValue(channel, out var topic) ? topic : DefaultTopic;
 
