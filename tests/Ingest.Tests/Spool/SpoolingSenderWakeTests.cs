@@ -177,6 +177,55 @@ public sealed class SpoolingSenderWakeTests : IDisposable
         Assert.Equal((5L, 0L, 0L), (stats.Spooled, stats.InFlight, stats.DroppedTotal));
     }
 
+    [Fact]
+    public async Task With_records_outstanding_and_minutes_from_overdue_the_once_a_second_chores_still_run()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var edge = Channel.CreateUnbounded<OutgoingRecord>();
+        var publisher = new HeldPublisher { Overdue = TimeSpan.FromMinutes(5) };
+        using var log = SegmentLog.Open(_dir, 1 << 20, 64 << 10);
+        var stats = new SourceStats("udp", "test", new CounterSet());
+        var options = new SpoolOptions { RetryBackoffMs = 200 };
+        var sender = new SpoolingSender(edge.Reader, publisher, log, options, (_, _) => stats, new SourceStats("spool", "recovered", new CounterSet()), NullLogger.Instance);
+        var run = sender.RunAsync(CancellationToken.None);
+
+        // A failure spools two records; their replay is acknowledged, which leaves the replay
+        // rate to compute and then to decay: chores for the next seconds.
+        edge.Writer.TryWrite(Record(stats, 7));
+        edge.Writer.TryWrite(Record(stats, 8));
+        await WaitUntilAsync(() => publisher.Held.Count == 2, ct);
+        publisher.FailFirst();
+        await WaitUntilAsync(() => sender.SpooledRecords == 2, ct);
+        await WaitUntilAsync(() => publisher.Held.Count == 2, ct);
+        publisher.AckAll();
+        await WaitUntilAsync(() => stats.Delivered == 15 && log.Records == 0 && !sender.Backlogged, ct);
+
+        // A record goes out directly and stays outstanding, minutes from overdue. The sender may
+        // sleep until then only as far as the once-a-second chores allow: the replay rate is
+        // computed (non-zero) and then decays to zero within seconds, not at the overdue time.
+        edge.Writer.TryWrite(Record(stats, 1));
+        await WaitUntilAsync(() => publisher.Held.Count == 1, ct);
+        var watch = Stopwatch.StartNew();
+        while (sender.ReplayRate == 0)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(4), $"replay rate not computed after {watch.ElapsedMilliseconds} ms");
+            await Task.Delay(20, ct);
+        }
+
+        watch.Restart();
+        while (sender.ReplayRate != 0 || log.NeedsFlush)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(4), $"chores not run after {watch.ElapsedMilliseconds} ms: replay rate {sender.ReplayRate}, position to persist {log.NeedsFlush}");
+            await Task.Delay(20, ct);
+        }
+
+        Assert.Single(publisher.Held);
+        publisher.AckAll();
+        await WaitUntilAsync(() => stats.Delivered == 16, ct);
+        edge.Writer.Complete();
+        await run.WaitAsync(TimeSpan.FromSeconds(10), ct);
+    }
+
     private static async Task<int> PassesDuringAsync(HeldPublisher publisher, TimeSpan span, CancellationToken ct)
     {
         var before = publisher.OverdueChecks;
