@@ -7,8 +7,10 @@ namespace Ingest.Bench.Idle;
 /// `ingest run` with nothing to read, against a separate `ingest broker`: CPU per second and RSS
 /// over 60 s (after 5 s to settle), its thread count, and which threads wake how often
 /// (voluntary context switches per thread, from /proc/PID/task/*/status). Two configurations:
-/// the defaults, and UDP only (proc and netlink off, as in udp-floor). With BENCH_BASELINE_PATH,
-/// the baseline build is measured the same way right before this one, with the ratios.
+/// the defaults, and UDP only (proc and netlink off, as in udp-floor). `--runs N` measures each
+/// N times and reports the median and the range: a wake-up on a VM costs 0.1-0.3 ms, so one idle
+/// minute varies by 10-30 % from run to run. With BENCH_BASELINE_PATH the baseline build is
+/// measured in the same rounds, the two builds taking turns to go first, with the ratio of medians.
 /// </summary>
 public sealed class IdleBenchmark : IBenchmark
 {
@@ -27,29 +29,49 @@ public sealed class IdleBenchmark : IBenchmark
             ("udp only (proc, netlink off)", ["--no-proc", "--set", "Netlink:Enabled=false"]),
         })
         {
-            var cpu = new Dictionary<string, double>();
-            var rssByBuild = new Dictionary<string, double>();
-            foreach (var (build, path) in context.Builds)
+            var samples = context.Builds.ToDictionary(b => b.Label, _ => new List<Sample>());
+            for (var run = 0; run < context.Runs; run++)
             {
-                (cpu[build], rssByBuild[build]) = await MeasureAsync(context, label, build, path, args, cancellationToken).ConfigureAwait(false);
+                // Taking turns to go first: a slow minute on the host does not always land on one build.
+                var builds = run % 2 == 0 ? context.Builds : context.Builds.Reverse();
+                foreach (var (build, path) in builds)
+                {
+                    var last = run == context.Runs - 1;
+                    context.Progress($"idle, {label}, {build}: {Seconds} s, run {run + 1}/{context.Runs}");
+                    samples[build].Add(await MeasureAsync(context, label, build, path, args, last, cancellationToken).ConfigureAwait(false));
+                }
             }
 
-            if (cpu.Count == 2)
+            var medians = new Dictionary<string, (double Cpu, double Rss)>();
+            foreach (var (build, runs) in samples)
+            {
+                var name = context.Builds.Count > 1 ? $"idle {Seconds} s, {label}, {build}" : $"idle {Seconds} s, {label}";
+                var cpu = BenchContext.Median(runs.Select(r => r.CpuMsPerS));
+                var rss = BenchContext.Median(runs.Select(r => r.RssMb));
+                medians[build] = (cpu, rss);
+                context.Report.Add(name, "CPU", cpu, "ms/s", string.Create(CultureInfo.InvariantCulture,
+                    $"median of {runs.Count}, range {runs.Min(r => r.CpuMsPerS):F2}-{runs.Max(r => r.CpuMsPerS):F2}; the process's CPU clock, ended threads included (utime + stime: {BenchContext.Median(runs.Select(r => r.TicksMsPerS)):F2}); goal <= 1"));
+                context.Report.Add(name, "RSS", rss, "MB", string.Create(CultureInfo.InvariantCulture, $"at the end, median; max sampled {runs.Max(r => r.MaxRssMb):F0} MB; goal <= 40"));
+                context.Report.Add(name, "threads", BenchContext.Median(runs.Select(r => (double)r.Threads)), "");
+                context.Report.Add(name, "wake-ups", BenchContext.Median(runs.Select(r => r.WakeupsPerS)), "/s", "voluntary context switches of the threads alive throughout, median");
+            }
+
+            if (medians.Count == 2)
             {
                 var name = $"idle {Seconds} s, {label}";
-                context.Report.Add(name, "CPU, this build / baseline", cpu["this build"] / cpu["baseline"], "x", $"baseline {context.BaselinePath}");
-                context.Report.Add(name, "RSS, this build / baseline", rssByBuild["this build"] / rssByBuild["baseline"], "x");
+                context.Report.Add(name, "CPU, this build / baseline", medians["this build"].Cpu / medians["baseline"].Cpu, "x", $"medians; baseline {context.BaselinePath}");
+                context.Report.Add(name, "RSS, this build / baseline", medians["this build"].Rss / medians["baseline"].Rss, "x");
             }
         }
     }
 
-    private static async Task<(double CpuMsPerS, double RssMb)> MeasureAsync(BenchContext context, string label, string build, string path, string[] args, CancellationToken cancellationToken)
+    private static async Task<Sample> MeasureAsync(BenchContext context, string label, string build, string path, string[] args, bool withTable, CancellationToken cancellationToken)
     {
-        context.Progress($"idle, {label}, {build}: {Seconds} s");
         await using var ingest = await IngestUnderTest.StartAsync(path, TimeSpan.FromSeconds(5), cancellationToken, args).ConfigureAwait(false);
         var pid = ingest.Daemon.Id;
         var threadsBefore = ProcStat.Threads(pid);
         var ticksBefore = ProcStat.CpuTicks(pid);
+        var nsBefore = ProcStat.CpuNs(pid);
         long maxRss = 0;
         for (var i = 0; i < Seconds; i++)
         {
@@ -57,24 +79,33 @@ public sealed class IdleBenchmark : IBenchmark
             maxRss = Math.Max(maxRss, ProcStat.RssBytes(pid));
         }
 
+        var ns = ProcStat.CpuNs(pid) - nsBefore;
         var ticks = ProcStat.CpuTicks(pid) - ticksBefore;
         var threadsAfter = ProcStat.Threads(pid);
         var rss = ProcStat.RssBytes(pid);
         await ingest.StopAsync().ConfigureAwait(false);
 
-        var name = context.Builds.Count > 1 ? $"idle {Seconds} s, {label}, {build}" : $"idle {Seconds} s, {label}";
         var split = ThreadCpuSplit.Between(threadsBefore, threadsAfter);
+        var sample = new Sample(
+            ns / 1e6 / Seconds,
+            ticks * 1000.0 / ProcStat.TicksPerSecond / Seconds,
+            rss / 1e6,
+            maxRss / 1e6,
+            threadsAfter.Count,
+            split.Sum(r => r.VoluntarySwitches) / (double)Seconds);
+        context.Progress(string.Create(CultureInfo.InvariantCulture, $"idle, {label}, {build}: {sample.CpuMsPerS:F3} ms/s, {sample.WakeupsPerS:F1} wake-ups/s, RSS {sample.RssMb:F1} MB"));
+        if (withTable)
+        {
+            var name = context.Builds.Count > 1 ? $"idle {Seconds} s, {label}, {build}" : $"idle {Seconds} s, {label}";
+            context.Report.AddTable(
+                string.Create(CultureInfo.InvariantCulture, $"{name} (last run): CPU and wake-ups per thread (load average {File.ReadAllText("/proc/loadavg")[..14].Trim()})"),
+                ThreadCpuSplit.CpuMarkdown(split, 0));
+        }
 
-        // The process's utime + stime count the threads that ended too (thread-pool workers come
-        // and go) and the kernel scales them to the exact run time; the per-thread figures miss those.
-        var cpu = ticks * 1000.0 / ProcStat.TicksPerSecond / Seconds;
-        context.Report.Add(name, "CPU", cpu, "ms/s", $"utime + stime, whole process; threads alive throughout: {split.Sum(r => r.RunNs) / 1e6 / Seconds:F2} ms/s (schedstat); goal <= 1");
-        context.Report.Add(name, "RSS", rss / 1e6, "MB", $"at the end; max sampled {maxRss / 1e6:F0} MB; goal <= 40");
-        context.Report.Add(name, "threads", threadsAfter.Count, "");
-        context.Report.Add(name, "wake-ups", split.Sum(r => r.VoluntarySwitches) / (double)Seconds, "/s", "voluntary context switches, all threads");
-        context.Report.AddTable(
-            string.Create(CultureInfo.InvariantCulture, $"{name}: CPU and wake-ups per thread (load average {File.ReadAllText("/proc/loadavg")[..14].Trim()})"),
-            ThreadCpuSplit.CpuMarkdown(split, 0));
-        return (cpu, rss / 1e6);
+        return sample;
     }
+
+    /// <param name="CpuMsPerS">The process's CPU clock (ns-exact, ended threads included), per second.</param>
+    /// <param name="TicksMsPerS">utime + stime (10 ms ticks), per second: what top and ps show.</param>
+    private sealed record Sample(double CpuMsPerS, double TicksMsPerS, double RssMb, double MaxRssMb, int Threads, double WakeupsPerS);
 }
