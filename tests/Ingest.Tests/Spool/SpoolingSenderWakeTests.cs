@@ -101,16 +101,8 @@ public sealed class SpoolingSenderWakeTests : IDisposable
         var sender = new SpoolingSender(edge.Reader, publisher, log, options, (_, _) => stats, new SourceStats("spool", "recovered", new CounterSet()), NullLogger.Instance);
         var run = sender.RunAsync(CancellationToken.None);
 
-        edge.Writer.TryWrite(Record(stats, 7));
-        edge.Writer.TryWrite(Record(stats, 8));
-        await WaitUntilAsync(() => publisher.Held.Count == 2, ct);
-
-        // The first fails as a timeout would: the sender ends the other too and spools both, in order.
-        publisher.FailFirst();
-        await WaitUntilAsync(() => sender.SpooledRecords == 2, ct);
-
         // Replayed after the backoff, without anything else waking the loop.
-        await WaitUntilAsync(() => publisher.Held.Count == 2, ct);
+        await FailSpoolAndReplayTwoAsync(edge, publisher, sender, stats, ct);
         Assert.Equal([7, 8], publisher.Held.Select(r => r.Count));
         publisher.AckAll();
         await WaitUntilAsync(() => stats.Delivered == 15 && log.Records == 0 && !sender.Backlogged, ct);
@@ -191,12 +183,7 @@ public sealed class SpoolingSenderWakeTests : IDisposable
 
         // A failure spools two records; their replay is acknowledged, which leaves the replay
         // rate to compute and then to decay: chores for the next seconds.
-        edge.Writer.TryWrite(Record(stats, 7));
-        edge.Writer.TryWrite(Record(stats, 8));
-        await WaitUntilAsync(() => publisher.Held.Count == 2, ct);
-        publisher.FailFirst();
-        await WaitUntilAsync(() => sender.SpooledRecords == 2, ct);
-        await WaitUntilAsync(() => publisher.Held.Count == 2, ct);
+        await FailSpoolAndReplayTwoAsync(edge, publisher, sender, stats, ct);
         publisher.AckAll();
         await WaitUntilAsync(() => stats.Delivered == 15 && log.Records == 0 && !sender.Backlogged, ct);
 
@@ -231,6 +218,20 @@ public sealed class SpoolingSenderWakeTests : IDisposable
         var before = publisher.OverdueChecks;
         await Task.Delay(span, ct);
         return publisher.OverdueChecks - before;
+    }
+
+    /// <summary>
+    /// Records 7 and 8 go out; the first fails as a timeout would, so the sender ends the other too
+    /// and spools both, in order; returns once their replay is held at the publisher, unacknowledged.
+    /// </summary>
+    private static async Task FailSpoolAndReplayTwoAsync(Channel<OutgoingRecord> edge, HeldPublisher publisher, SpoolingSender sender, SourceStats stats, CancellationToken ct)
+    {
+        edge.Writer.TryWrite(Record(stats, 7));
+        edge.Writer.TryWrite(Record(stats, 8));
+        await WaitUntilAsync(() => publisher.Held.Count == 2, ct);
+        publisher.FailFirst();
+        await WaitUntilAsync(() => sender.SpooledRecords == 2, ct);
+        await WaitUntilAsync(() => publisher.Held.Count == 2, ct);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken ct)
