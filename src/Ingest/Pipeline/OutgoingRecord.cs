@@ -71,8 +71,9 @@ public sealed class OutgoingRecord
             return;
         }
 
-        Stats.AddDelivered(Count, Value.Length);
+        // The observer first: a reader that sees the delivered count also sees this record's latency.
         Stats.Observer?.OnDelivered(this, PublishedTimestamp);
+        Stats.AddDelivered(Count, Value.Length);
         if (Acknowledgement is { } acknowledgement)
         {
             // Publishes this record's checkpoint only once every record before it is acknowledged too.
