@@ -71,16 +71,16 @@ public sealed class OutgoingRecord
             return;
         }
 
-        // The observer first: a reader that sees the delivered count also sees this record's latency.
-        Stats.Observer?.OnDelivered(this, PublishedTimestamp);
-        Stats.AddDelivered(Count, Value.Length);
-        if (Acknowledgement is { } acknowledgement)
+        try
         {
-            // Publishes this record's checkpoint only once every record before it is acknowledged too.
-            Stats.Acknowledgements!.Acknowledged(acknowledgement);
+            // The observer first: a reader that sees the delivered count also sees this record's latency.
+            Stats.Observer?.OnDelivered(this, PublishedTimestamp);
         }
-
-        Listener?.OnDelivered(this);
+        finally
+        {
+            // Even if telemetry throws (it must not), the accounting, the checkpoint and the spool go on.
+            AccountDelivered();
+        }
     }
 
     /// <summary>
@@ -121,6 +121,18 @@ public sealed class OutgoingRecord
 
     /// <summary>The spool hands the record back to the producer: in flight again until its outcome.</summary>
     public void Unspooled() => Stats.RemoveSpooled(Count);
+
+    private void AccountDelivered()
+    {
+        Stats.AddDelivered(Count, Value.Length);
+        if (Acknowledgement is { } acknowledgement)
+        {
+            // Publishes this record's checkpoint only once every record before it is acknowledged too.
+            Stats.Acknowledgements!.Acknowledged(acknowledgement);
+        }
+
+        Listener?.OnDelivered(this);
+    }
 
     internal void MarkPublished() => Volatile.Write(ref _publishedTimestamp, System.Diagnostics.Stopwatch.GetTimestamp());
 }

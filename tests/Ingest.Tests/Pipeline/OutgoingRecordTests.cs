@@ -26,10 +26,30 @@ public sealed class OutgoingRecordTests
         Assert.Equal(1, stats.RecordsDelivered);
     }
 
+    [Fact]
+    public void A_throwing_observer_leaves_the_record_counted_delivered()
+    {
+        // Telemetry must not throw; if it does, the caller (the delivery handler) counts the error,
+        // and the record's accounting is still exact: delivered, not unaccounted.
+        var stats = new SourceStats("udp", "127.0.0.1:1", new CounterSet()) { Observer = new ThrowingObserver() };
+        stats.AddReceived(3);
+        var record = new OutgoingRecord("events", [1], new byte[16], 3, -1, stats);
+
+        Assert.Throws<InvalidOperationException>(record.Delivered);
+
+        Assert.Equal(3, stats.Delivered);
+        Assert.Equal(0, stats.Read().Unaccounted);
+    }
+
     private sealed class CountingObserver(SourceStats stats) : IRecordObserver
     {
         public List<long> DeliveredSeenByObserver { get; } = [];
 
         public void OnDelivered(OutgoingRecord record, long publishedTimestamp) => DeliveredSeenByObserver.Add(stats.Delivered);
+    }
+
+    private sealed class ThrowingObserver : IRecordObserver
+    {
+        public void OnDelivered(OutgoingRecord record, long publishedTimestamp) => throw new InvalidOperationException("telemetry failed");
     }
 }
