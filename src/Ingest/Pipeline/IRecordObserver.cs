@@ -3,7 +3,8 @@ namespace Ingest.Pipeline;
 /// <summary>
 /// Told once per record the broker acknowledged, on the producer's delivery thread. Telemetry
 /// (batch histograms, delivery latency, batch spans) hangs here so the pipeline stays unaware of
-/// it. Implementations must be cheap and must not throw.
+/// it. Implementations must be cheap and must not throw. It is told before the record shows as
+/// delivered in <see cref="SourceStats"/>, so a reader that sees the count finds the record here too.
 /// </summary>
 public interface IRecordObserver
 {

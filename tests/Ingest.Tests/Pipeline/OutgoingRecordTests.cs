@@ -15,11 +15,10 @@ public sealed class OutgoingRecordTests
         var stats = new SourceStats("udp", "127.0.0.1:1", new CounterSet());
         var observer = new CountingObserver(stats);
         stats.Observer = observer;
-        stats.AddReceived(3);
-        var record = new OutgoingRecord("events", [1], new byte[16], 3, -1, stats);
+        var record = ReceivedRecord(stats);
 
         record.Delivered();
-        record.Delivered();
+        record.Delivered(); // a second report changes nothing: the outcome is told once
 
         Assert.Equal([0L], observer.DeliveredSeenByObserver);
         Assert.Equal(3, stats.Delivered);
@@ -32,13 +31,19 @@ public sealed class OutgoingRecordTests
         // Telemetry must not throw; if it does, the caller (the delivery handler) counts the error,
         // and the record's accounting is still exact: delivered, not unaccounted.
         var stats = new SourceStats("udp", "127.0.0.1:1", new CounterSet()) { Observer = new ThrowingObserver() };
-        stats.AddReceived(3);
-        var record = new OutgoingRecord("events", [1], new byte[16], 3, -1, stats);
+        var record = ReceivedRecord(stats);
 
         Assert.Throws<InvalidOperationException>(record.Delivered);
 
         Assert.Equal(3, stats.Delivered);
         Assert.Equal(0, stats.Read().Unaccounted);
+    }
+
+    /// <summary>A record of three events, counted received (in flight) like the batcher's.</summary>
+    private static OutgoingRecord ReceivedRecord(SourceStats stats)
+    {
+        stats.AddReceived(3);
+        return new OutgoingRecord("events", [1], new byte[16], 3, -1, stats);
     }
 
     private sealed class CountingObserver(SourceStats stats) : IRecordObserver
